@@ -1,0 +1,53 @@
+/** Path and query parameters, parsed with clear errors. */
+import { FloeError } from "../errors.ts";
+import { assertName } from "../table/schema.ts";
+import type { WriterSeq } from "../write/write.ts";
+import { headers, requestLimits } from "../vocabulary.ts";
+
+export function nameParam(what: "database" | "table", value: string | undefined): string {
+  assertName(what, value);
+  return value;
+}
+
+/** A non-negative integer query parameter, or `fallback` when absent. */
+export function integerParam(name: string, value: string | undefined, fallback?: number): number {
+  if (value === undefined || value === "") {
+    if (fallback === undefined) throw FloeError.badRequest(`query parameter '${name}' is required`);
+    return fallback;
+  }
+  if (!/^\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw FloeError.badRequest(`query parameter '${name}' must be a non-negative integer, got '${value}'`);
+  }
+  return Number(value);
+}
+
+/** A comma-separated list of column names, or undefined when absent. */
+export function columnsParam(value: string | undefined): string[] | undefined {
+  if (value === undefined || value.trim() === "") return undefined;
+  return value.split(",").map((name) => name.trim());
+}
+
+export function enumParam<T extends string>(name: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined || value === "") return fallback;
+  if (!allowed.includes(value as T)) {
+    throw FloeError.badRequest(`query parameter '${name}' must be one of ${allowed.join(", ")}, got '${value}'`);
+  }
+  return value as T;
+}
+
+/** The idempotent-writer headers: both or neither. */
+export function writerParam(request: Request): WriterSeq | undefined {
+  const id = request.headers.get(headers.writerId);
+  const seq = request.headers.get(headers.writerSeq);
+  if (id === null && seq === null) return undefined;
+  if (id === null || seq === null) {
+    throw FloeError.badRequest(`send both ${headers.writerId} and ${headers.writerSeq}, or neither`);
+  }
+  if (id.length === 0 || id.length > requestLimits.writerIdLengthMax) {
+    throw FloeError.badRequest(`${headers.writerId} must be 1..${requestLimits.writerIdLengthMax} characters`);
+  }
+  if (!/^\d{1,16}$/.test(seq) || !Number.isSafeInteger(Number(seq))) {
+    throw FloeError.badRequest(`${headers.writerSeq} must be a non-negative integer, got '${seq}'`);
+  }
+  return { id, seq: Number(seq) };
+}

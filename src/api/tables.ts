@@ -1,0 +1,61 @@
+/** Routes for tables: create (idempotent), list, describe with per-bucket offsets, drop. */
+import { Hono } from "hono";
+import * as catalog from "../catalog/catalog.ts";
+import type { TableEntry } from "../catalog/catalog.ts";
+import { definitionToJson, parseTableDefinition } from "../table/schema.ts";
+import { bucketsOf, tabletStub } from "../tablet/stub.ts";
+import type { FloeEnv } from "./env.ts";
+import { readJsonBody } from "./body.ts";
+import { nameParam } from "./params.ts";
+
+export const tableRoutes = new Hono<FloeEnv>()
+  .get("/", async (c) => {
+    const database = nameParam("database", c.req.param("db"));
+    const tables = await catalog.listTables(c.env.CATALOG, database);
+    return c.json({ tables: tables.map(tableSummary) });
+  })
+  .put("/:table", async (c) => {
+    const database = nameParam("database", c.req.param("db"));
+    const name = nameParam("table", c.req.param("table"));
+    const definition = parseTableDefinition(await readJsonBody(c.req.raw));
+    const { created, table } = await catalog.createTable(c.env.CATALOG, database, name, definition);
+    return c.json({ ...tableSummary(table), created }, created ? 201 : 200);
+  })
+  .get("/:table", async (c) => {
+    const table = await catalog.getTable(
+      c.env.CATALOG,
+      nameParam("database", c.req.param("db")),
+      nameParam("table", c.req.param("table")),
+    );
+    const buckets = await Promise.all(
+      bucketsOf(table.definition.bucket.num).map(async (bucket) => {
+        const status = await tabletStub(c.env, table.tableId, bucket).status();
+        return { bucket, logStartOffset: status.logStartOffset, tieredOffset: 0, highWatermark: status.highWatermark };
+      }),
+    );
+    return c.json({ ...tableSummary(table), buckets, lakeSnapshot: null });
+  })
+  .delete("/:table", async (c) => {
+    const table = await catalog.dropTable(
+      c.env.CATALOG,
+      nameParam("database", c.req.param("db")),
+      nameParam("table", c.req.param("table")),
+    );
+    // The table id is gone from the catalog, so a Tablet that fails to drop is unreachable, never resurrected.
+    const dropped = await Promise.allSettled(
+      bucketsOf(table.definition.bucket.num).map((bucket) => tabletStub(c.env, table.tableId, bucket).drop()),
+    );
+    const failed = dropped.filter((d) => d.status === "rejected").length;
+    if (failed > 0) console.error(JSON.stringify({ event: "tablet_drop_failed", tableId: table.tableId, failed }));
+    return c.json({ database: table.database, name: table.name, dropped: true });
+  });
+
+function tableSummary(table: TableEntry) {
+  return {
+    database: table.database,
+    name: table.name,
+    tableId: table.tableId,
+    createdAt: new Date(table.createdAtMs).toISOString(),
+    ...definitionToJson(table.definition),
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * The catalog: databases and tables, kept in D1.
+ *
+ * Invariants: a table name maps to at most one table id at a time and a
+ * table id is never reused, so Tablets of a dropped table are never visible
+ * under a re-created one; creating a table is idempotent (same definition:
+ * no change) and never replaces a different definition.
+ */
+import { FloeError } from "../errors.ts";
+import type { TableDefinition, TableDefinitionJson } from "../table/schema.ts";
+import { definitionFromJson, definitionToJson, sameDefinition } from "../table/schema.ts";
+import * as queries from "./queries.ts";
+
+export interface TableEntry {
+  database: string;
+  name: string;
+  tableId: string;
+  definition: TableDefinition;
+  createdAtMs: number;
+}
+
+export async function createDatabase(db: D1Database, name: string): Promise<{ created: boolean }> {
+  return { created: await queries.insertDatabase(db, name, Date.now()) };
+}
+
+export async function listDatabases(db: D1Database): Promise<queries.DatabaseRow[]> {
+  return queries.selectDatabases(db);
+}
+
+export async function dropDatabase(db: D1Database, name: string): Promise<void> {
+  if (await queries.deleteEmptyDatabase(db, name)) return;
+  await requireDatabase(db, name);
+  throw FloeError.conflict(`database '${name}' still has tables; drop them first`);
+}
+
+export async function requireDatabase(db: D1Database, name: string): Promise<void> {
+  if (!(await queries.selectDatabase(db, name))) throw FloeError.notFound(`database '${name}' does not exist`);
+}
+
+export async function createTable(
+  db: D1Database,
+  database: string,
+  name: string,
+  definition: TableDefinition,
+): Promise<{ created: boolean; table: TableEntry }> {
+  const row: queries.TableRow = {
+    databaseName: database,
+    tableName: name,
+    tableId: crypto.randomUUID(),
+    definition: JSON.stringify(definitionToJson(definition)),
+    createdAtMs: Date.now(),
+  };
+  if (await queries.insertTable(db, row)) return { created: true, table: entryFromRow(row) };
+  const existing = await findTable(db, database, name);
+  if (!existing) {
+    await requireDatabase(db, database);
+    throw FloeError.conflict(`table '${database}.${name}' changed concurrently; retry`);
+  }
+  if (!sameDefinition(existing.definition, definition)) {
+    throw FloeError.conflict(`table '${database}.${name}' already exists with a different definition`);
+  }
+  return { created: false, table: existing };
+}
+
+export async function findTable(db: D1Database, database: string, name: string): Promise<TableEntry | null> {
+  const row = await queries.selectTable(db, database, name);
+  return row ? entryFromRow(row) : null;
+}
+
+export async function getTable(db: D1Database, database: string, name: string): Promise<TableEntry> {
+  const table = await findTable(db, database, name);
+  if (table) return table;
+  await requireDatabase(db, database);
+  throw FloeError.notFound(`table '${database}.${name}' does not exist`);
+}
+
+export async function listTables(db: D1Database, database: string): Promise<TableEntry[]> {
+  await requireDatabase(db, database);
+  return (await queries.selectTables(db, database)).map(entryFromRow);
+}
+
+/** Removes a table from the catalog and returns what it was, so its Tablets can be dropped. */
+export async function dropTable(db: D1Database, database: string, name: string): Promise<TableEntry> {
+  const table = await getTable(db, database, name);
+  if (!(await queries.deleteTable(db, database, name, table.tableId))) {
+    throw FloeError.conflict(`table '${database}.${name}' changed concurrently; retry`);
+  }
+  return table;
+}
+
+function entryFromRow(row: queries.TableRow): TableEntry {
+  return {
+    database: row.databaseName,
+    name: row.tableName,
+    tableId: row.tableId,
+    definition: definitionFromJson(JSON.parse(row.definition) as TableDefinitionJson),
+    createdAtMs: row.createdAtMs,
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * Every SQL statement against the D1 catalog. The schema itself lives in
+ * `migrations/` and is applied by wrangler (dev) and the test setup.
+ */
+export interface DatabaseRow {
+  name: string;
+  createdAtMs: number;
+}
+
+export interface TableRow {
+  databaseName: string;
+  tableName: string;
+  tableId: string;
+  definition: string;
+  createdAtMs: number;
+}
+
+const tableColumns = `database_name AS databaseName, table_name AS tableName, table_id AS tableId,
+  definition, created_at_ms AS createdAtMs`;
+
+export async function insertDatabase(db: D1Database, name: string, nowMs: number): Promise<boolean> {
+  const result = await db
+    .prepare("INSERT INTO databases (name, created_at_ms) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
+    .bind(name, nowMs)
+    .run();
+  return result.meta.changes === 1;
+}
+
+export async function selectDatabase(db: D1Database, name: string): Promise<DatabaseRow | null> {
+  return db.prepare("SELECT name, created_at_ms AS createdAtMs FROM databases WHERE name = ?").bind(name).first<DatabaseRow>();
+}
+
+export async function selectDatabases(db: D1Database): Promise<DatabaseRow[]> {
+  const result = await db.prepare("SELECT name, created_at_ms AS createdAtMs FROM databases ORDER BY name").all<DatabaseRow>();
+  return result.results;
+}
+
+/** Deletes a database that has no tables; false when it has tables or does not exist. */
+export async function deleteEmptyDatabase(db: D1Database, name: string): Promise<boolean> {
+  const result = await db
+    .prepare("DELETE FROM databases WHERE name = ? AND NOT EXISTS (SELECT 1 FROM tables WHERE database_name = ?)")
+    .bind(name, name)
+    .run();
+  return result.meta.changes === 1;
+}
+
+export async function insertTable(db: D1Database, row: TableRow): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `INSERT INTO tables (database_name, table_name, table_id, definition, created_at_ms)
+       SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM databases WHERE name = ?)
+       ON CONFLICT (database_name, table_name) DO NOTHING`,
+    )
+    .bind(row.databaseName, row.tableName, row.tableId, row.definition, row.createdAtMs, row.databaseName)
+    .run();
+  return result.meta.changes === 1;
+}
+
+export async function selectTable(db: D1Database, databaseName: string, tableName: string): Promise<TableRow | null> {
+  return db
+    .prepare(`SELECT ${tableColumns} FROM tables WHERE database_name = ? AND table_name = ?`)
+    .bind(databaseName, tableName)
+    .first<TableRow>();
+}
+
+export async function selectTables(db: D1Database, databaseName: string): Promise<TableRow[]> {
+  const result = await db
+    .prepare(`SELECT ${tableColumns} FROM tables WHERE database_name = ? ORDER BY table_name`)
+    .bind(databaseName)
+    .all<TableRow>();
+  return result.results;
+}
+
+export async function deleteTable(db: D1Database, databaseName: string, tableName: string, tableId: string): Promise<boolean> {
+  const result = await db
+    .prepare("DELETE FROM tables WHERE database_name = ? AND table_name = ? AND table_id = ?")
+    .bind(databaseName, tableName, tableId)
+    .run();
+  return result.meta.changes === 1;
+}

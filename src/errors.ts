@@ -1,0 +1,50 @@
+/**
+ * The one error type Floe throws for expected failures, and the one place a
+ * failure kind becomes an HTTP status. Anything else that escapes a handler
+ * is a bug and answers 500 `internal`.
+ */
+export const errorStatus = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  not_implemented: 501,
+  unavailable: 503,
+  internal: 500,
+} as const;
+
+export type ErrorKind = keyof typeof errorStatus;
+
+export class FloeError extends Error {
+  readonly kind: ErrorKind;
+
+  constructor(kind: ErrorKind, message: string) {
+    super(message);
+    this.name = "FloeError";
+    this.kind = kind;
+  }
+
+  get status(): (typeof errorStatus)[ErrorKind] {
+    return errorStatus[this.kind];
+  }
+
+  static badRequest(message: string): FloeError {
+    return new FloeError("bad_request", message);
+  }
+
+  static notFound(message: string): FloeError {
+    return new FloeError("not_found", message);
+  }
+
+  static conflict(message: string): FloeError {
+    return new FloeError("conflict", message);
+  }
+}
+
+/** The JSON body of every error answer: `{ error: { code, message } }`. */
+export function errorBody(kind: ErrorKind, message: string): { error: { code: ErrorKind; message: string } } {
+  return { error: { code: kind, message } };
+}

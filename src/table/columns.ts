@@ -1,0 +1,147 @@
+/**
+ * Arrow column buffers for Floe types: building a column from scalars and
+ * reading one value back, straight from the buffers.
+ *
+ * Columns are built with `makeData` over typed arrays and explicit validity
+ * bitmaps, never with apache-arrow's builders: those compile code with
+ * `new Function`, which the Workers runtime forbids inside handlers.
+ */
+import * as arrow from "apache-arrow";
+import type { FloeType } from "./types.ts";
+import type { Column } from "./schema.ts";
+import { arrowType, timestampPrecisionMax } from "./types.ts";
+import type { Scalar } from "./values.ts";
+import { truncateMicros } from "./values.ts";
+import { makeColumn } from "../arrow/gather.ts";
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+const int128Mask = (1n << 128n) - 1n;
+
+export function buildColumn(type: FloeType, values: readonly (Scalar | null)[]): arrow.Data {
+  const length = values.length;
+  const { nullBitmap, nullCount } = validityOf(values);
+  const common = { type: arrowType(type), length, nullCount, nullBitmap } as const;
+  switch (type.kind) {
+    case "BOOLEAN": {
+      const bits = new Uint8Array(Math.ceil(length / 8));
+      values.forEach((v, i) => { if (v === true) bits[i >> 3]! |= 1 << (i & 7); });
+      return arrow.makeData({ ...common, type: common.type as arrow.Bool, data: bits });
+    }
+    case "STRING":
+    case "BYTES": {
+      const parts = values.map((v) => (v === null ? empty : typeof v === "string" ? utf8Encoder.encode(v) : (v as Uint8Array)));
+      const { valueOffsets, data } = concatenate(parts);
+      return arrow.makeData({ ...common, type: common.type as arrow.Utf8, valueOffsets, data });
+    }
+    case "DECIMAL": {
+      const words = new Uint32Array(length * 4);
+      values.forEach((v, i) => { if (v !== null) writeInt128(words, i, v as bigint); });
+      return arrow.makeData({ ...common, type: common.type as arrow.Decimal, data: words });
+    }
+    default: {
+      const ArrayType = fixedWidthArray(type);
+      const data = new ArrayType(length);
+      const zero = data instanceof BigInt64Array ? 0n : 0;
+      values.forEach((v, i) => { data[i] = (v ?? zero) as never; });
+      return makeColumn({ ...common, data });
+    }
+  }
+}
+
+/** The scalar at `index`, or null. */
+export function readScalar(type: FloeType, data: arrow.Data, index: number): Scalar | null {
+  if (!data.getValid(index)) return null;
+  switch (type.kind) {
+    case "BOOLEAN": {
+      const bit = data.offset + index;
+      return (data.values[bit >> 3] & (1 << (bit & 7))) !== 0;
+    }
+    case "STRING":
+      return utf8Decoder.decode(valueBytes(data, index));
+    case "BYTES":
+      return valueBytes(data, index).slice();
+    case "DECIMAL":
+      return readInt128(data.values as Uint32Array, index);
+    default:
+      return data.values[index] as number | bigint;
+  }
+}
+
+/** The raw bytes of a variable-width (STRING or BYTES) value, without copying. */
+export function valueBytes(data: arrow.Data, index: number): Uint8Array {
+  const offsets = data.valueOffsets as Int32Array;
+  return (data.values as Uint8Array).subarray(offsets[index]!, offsets[index + 1]!);
+}
+
+/**
+ * Truncates a timestamp column's values to the column's precision, in place,
+ * so values that arrive as Arrow obey the same rule as values sent as JSON.
+ */
+export function truncateTimestamps(type: FloeType, data: arrow.Data): void {
+  if ((type.kind !== "TIMESTAMP" && type.kind !== "TIMESTAMP_LTZ") || type.precision === timestampPrecisionMax) return;
+  const values = data.values as BigInt64Array;
+  for (let i = 0; i < data.length; i++) values[i] = truncateMicros(values[i]!, type.precision);
+}
+
+export function readInt128(words: Uint32Array, index: number): bigint {
+  const at = index * 4;
+  const unsigned =
+    BigInt(words[at]!) |
+    (BigInt(words[at + 1]!) << 32n) |
+    (BigInt(words[at + 2]!) << 64n) |
+    (BigInt(words[at + 3]!) << 96n);
+  return BigInt.asIntN(128, unsigned);
+}
+
+function writeInt128(words: Uint32Array, index: number, value: bigint): void {
+  let bits = value & int128Mask;
+  for (let w = 0; w < 4; w++) {
+    words[index * 4 + w] = Number(bits & 0xffffffffn);
+    bits >>= 32n;
+  }
+}
+
+type FixedWidthArray =
+  | Int8ArrayConstructor | Int16ArrayConstructor | Int32ArrayConstructor
+  | Float32ArrayConstructor | Float64ArrayConstructor | BigInt64ArrayConstructor;
+
+function fixedWidthArray(type: FloeType): FixedWidthArray {
+  switch (type.kind) {
+    case "TINYINT": return Int8Array;
+    case "SMALLINT": return Int16Array;
+    case "INT":
+    case "DATE": return Int32Array;
+    case "FLOAT": return Float32Array;
+    case "DOUBLE": return Float64Array;
+    case "BIGINT":
+    case "TIME":
+    case "TIMESTAMP":
+    case "TIMESTAMP_LTZ": return BigInt64Array;
+    default: throw new Error(`${type.kind} is not a fixed-width type`);
+  }
+}
+
+const empty = new Uint8Array(0);
+
+function validityOf(values: readonly (Scalar | null)[]): { nullBitmap: Uint8Array | undefined; nullCount: number } {
+  let nullCount = 0;
+  for (const v of values) if (v === null) nullCount++;
+  if (nullCount === 0) return { nullBitmap: undefined, nullCount };
+  const nullBitmap = new Uint8Array(Math.ceil(values.length / 8));
+  values.forEach((v, i) => { if (v !== null) nullBitmap[i >> 3]! |= 1 << (i & 7); });
+  return { nullBitmap, nullCount };
+}
+
+function concatenate(parts: readonly Uint8Array[]): { valueOffsets: Int32Array; data: Uint8Array } {
+  const valueOffsets = new Int32Array(parts.length + 1);
+  parts.forEach((p, i) => { valueOffsets[i + 1] = valueOffsets[i]! + p.length; });
+  const data = new Uint8Array(valueOffsets[parts.length]!);
+  parts.forEach((p, i) => data.set(p, valueOffsets[i]!));
+  return { valueOffsets, data };
+}
+
+/** The Arrow schema of a table's log batches. */
+export function arrowSchemaOf(columns: readonly Column[]): arrow.Schema {
+  return new arrow.Schema(columns.map((c) => new arrow.Field(c.name, arrowType(c.type), c.nullable)));
+}

@@ -1,0 +1,101 @@
+/**
+ * Table properties: string key/values, validated on create, with Fluss's
+ * names where Fluss has one. Unknown keys are refused so a typo never
+ * silently leaves a table with default behaviour.
+ */
+import { FloeError } from "../errors.ts";
+
+export type Properties = Readonly<Record<string, string>>;
+
+interface PropertySpec {
+  description: string;
+  validate(value: string): void;
+  primaryKeyOnly?: boolean;
+}
+
+const booleanSpec = (description: string): PropertySpec => ({
+  description,
+  validate(value) {
+    if (value !== "true" && value !== "false") throw new Error(`must be "true" or "false"`);
+  },
+});
+
+const durationSpec = (description: string, minMs: number): PropertySpec => ({
+  description,
+  validate(value) {
+    if (parseDurationMs(value) < minMs) throw new Error(`must be at least ${minMs / 1000}s`);
+  },
+});
+
+const enumSpec = (description: string, allowed: string[], primaryKeyOnly = false): PropertySpec => ({
+  description,
+  primaryKeyOnly,
+  validate(value) {
+    if (!allowed.includes(value.toLowerCase())) throw new Error(`must be one of ${allowed.join(", ")}`);
+  },
+});
+
+const propertySpecs: Record<string, PropertySpec> = {
+  "table.datalake.enabled": booleanSpec("tier the table into Iceberg on R2"),
+  "table.datalake.freshness": durationSpec("how stale the lake may get, e.g. 30s or 3min", 10_000),
+  "table.datalake.auto-compaction": booleanSpec("bin-pack small lake files"),
+  "table.datalake.auto-expire-snapshot": booleanSpec("expire old lake snapshots"),
+  "table.datalake.auto-maintenance": booleanSpec("both auto-compaction and auto-expire-snapshot"),
+  "table.log.ttl": durationSpec("how long tiered log data stays in the Tablets", 0),
+  "table.merge-engine": enumSpec("how upserts merge: first_row or versioned", ["first_row", "versioned"], true),
+  "table.merge-engine.versioned.ver-column": {
+    description: "the version column of the versioned merge engine",
+    primaryKeyOnly: true,
+    validate() {},
+  },
+  "table.changelog.image": enumSpec("changelog images: full or wal", ["full", "wal"], true),
+};
+
+export const propertyDefaults: Properties = {
+  "table.datalake.enabled": "false",
+  "table.datalake.freshness": "3min",
+  "table.log.ttl": "7d",
+};
+
+/** Validates a properties object; `hasPrimaryKey` allows the PK-only keys. */
+export function parseProperties(input: unknown, hasPrimaryKey: boolean): Record<string, string> {
+  if (input === undefined) return {};
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw FloeError.badRequest("properties must be an object of string values");
+  }
+  const properties: Record<string, string> = {};
+  for (const [key, value] of Object.entries(input)) {
+    const spec = propertySpecs[key];
+    if (!spec) {
+      throw FloeError.badRequest(`unknown property '${key}'; known: ${Object.keys(propertySpecs).join(", ")}`);
+    }
+    if (typeof value !== "string") throw FloeError.badRequest(`property '${key}' must be a string`);
+    if (spec.primaryKeyOnly && !hasPrimaryKey) {
+      throw FloeError.badRequest(`property '${key}' applies to primary-key tables only`);
+    }
+    try {
+      spec.validate(value);
+    } catch (error) {
+      throw FloeError.badRequest(`property '${key}' ${(error as Error).message}, got "${value}"`);
+    }
+    properties[key] = value;
+  }
+  return properties;
+}
+
+const durationUnitsMs: Record<string, number> = {
+  ms: 1, s: 1000, sec: 1000, secs: 1000, second: 1000, seconds: 1000,
+  min: 60_000, mins: 60_000, minute: 60_000, minutes: 60_000,
+  h: 3_600_000, hour: 3_600_000, hours: 3_600_000,
+  d: 86_400_000, day: 86_400_000, days: 86_400_000,
+};
+
+/** Parses a duration such as `30s`, `3min`, `1 h` or `7d`, in milliseconds. */
+export function parseDurationMs(text: string): number {
+  const match = /^(\d+)\s*([a-z]+)$/i.exec(text.trim());
+  const unitMs = match ? durationUnitsMs[match[2]!.toLowerCase()] : undefined;
+  if (!match || unitMs === undefined) {
+    throw new Error(`must be a duration such as 30s, 3min, 1h or 7d`);
+  }
+  return Number(match[1]) * unitMs;
+}

@@ -1,0 +1,206 @@
+/**
+ * A table's definition: columns with stable ids, primary key, bucket layout
+ * and properties; parsed from the create request and validated as a whole.
+ *
+ * Invariants: column ids are assigned once (1..n in declaration order) and are
+ * the Iceberg field ids forever; primary-key and bucket-key columns are NOT
+ * NULL; bucket-key columns have types Iceberg's bucket transform accepts, and
+ * for a primary-key table they are part of the primary key.
+ */
+import { FloeError } from "../errors.ts";
+import type { FloeType } from "./types.ts";
+import { formatType, isBucketable, parseType } from "./types.ts";
+import type { Properties } from "./properties.ts";
+import { parseProperties } from "./properties.ts";
+
+export interface Column {
+  id: number;
+  name: string;
+  type: FloeType;
+  nullable: boolean;
+}
+
+export interface TableDefinition {
+  columns: Column[];
+  primaryKey: string[];
+  partitionKeys: string[];
+  bucket: { num: number; key: string[] };
+  properties: Properties;
+}
+
+/** The JSON form of a definition, as clients send and see it. */
+export interface TableDefinitionJson {
+  columns: { id?: number; name: string; type: string; nullable: boolean }[];
+  primaryKey: string[];
+  partitionKeys: string[];
+  bucket: { num: number; key: string[] };
+  properties: Record<string, string>;
+}
+
+export const limits = {
+  nameLengthMax: 128,
+  columnCountMax: 256,
+  bucketCountMax: 1024,
+} as const;
+
+/** Output rows carry these; the lake adds `__`-prefixed system columns. */
+const reservedColumnNames = new Set(["_offset", "_timestamp", "_change", "_bucket"]);
+const namePattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Checks a database, table or column name. */
+export function assertName(what: string, name: unknown): asserts name is string {
+  if (typeof name !== "string" || !namePattern.test(name)) {
+    throw FloeError.badRequest(`${what} name must match [A-Za-z_][A-Za-z0-9_]*, got ${JSON.stringify(name)}`);
+  }
+  if (name.length > limits.nameLengthMax) {
+    throw FloeError.badRequest(`${what} name is longer than ${limits.nameLengthMax} characters`);
+  }
+}
+
+const knownFields = new Set(["columns", "primaryKey", "partitionKeys", "bucket", "properties"]);
+
+export function parseTableDefinition(input: unknown): TableDefinition {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw FloeError.badRequest("a table definition must be a JSON object");
+  }
+  const body = input as Record<string, unknown>;
+  for (const field of Object.keys(body)) {
+    if (!knownFields.has(field)) throw FloeError.badRequest(`unknown field '${field}' in table definition`);
+  }
+  const primaryKey = parseColumnList("primaryKey", body.primaryKey ?? []);
+  const partitionKeys = parseColumnList("partitionKeys", body.partitionKeys ?? []);
+  if (partitionKeys.length > 0) {
+    throw new FloeError("not_implemented", "partitioned tables are not supported yet; omit partitionKeys");
+  }
+  const bucketInput = parseBucket(body.bucket);
+  const bucketKey = bucketInput.key ?? primaryKey;
+  const notNull = new Set([...primaryKey, ...bucketKey]);
+  const columns = parseColumns(body.columns, notNull);
+  const byName = new Map(columns.map((c) => [c.name, c]));
+  for (const [list, names] of [["primaryKey", primaryKey], ["bucket.key", bucketKey]] as const) {
+    for (const name of names) {
+      if (!byName.has(name)) throw FloeError.badRequest(`${list} names unknown column '${name}'`);
+    }
+  }
+  for (const name of primaryKey) {
+    const kind = byName.get(name)!.type.kind;
+    if (kind === "FLOAT" || kind === "DOUBLE") {
+      throw FloeError.badRequest(`primary key column '${name}' cannot be ${kind}: floating-point values make poor keys`);
+    }
+  }
+  for (const name of bucketKey) {
+    const column = byName.get(name)!;
+    if (!isBucketable(column.type)) {
+      throw FloeError.badRequest(`bucket key column '${name}' cannot be ${formatType(column.type)}`);
+    }
+    if (primaryKey.length > 0 && !primaryKey.includes(name)) {
+      throw FloeError.badRequest(`bucket key column '${name}' must be part of the primary key`);
+    }
+  }
+  const properties = parseProperties(body.properties, primaryKey.length > 0);
+  const versionColumn = properties["table.merge-engine.versioned.ver-column"];
+  if ((properties["table.merge-engine"]?.toLowerCase() === "versioned") !== (versionColumn !== undefined)) {
+    throw FloeError.badRequest(
+      "table.merge-engine=versioned and table.merge-engine.versioned.ver-column must be set together",
+    );
+  }
+  if (versionColumn !== undefined && !byName.has(versionColumn)) {
+    throw FloeError.badRequest(`table.merge-engine.versioned.ver-column names unknown column '${versionColumn}'`);
+  }
+  return { columns, primaryKey, partitionKeys, bucket: { num: bucketInput.num, key: bucketKey }, properties };
+}
+
+function parseColumns(input: unknown, notNull: ReadonlySet<string>): Column[] {
+  if (!Array.isArray(input) || input.length === 0) {
+    throw FloeError.badRequest("columns must be a non-empty array of {name, type, nullable?}");
+  }
+  if (input.length > limits.columnCountMax) {
+    throw FloeError.badRequest(`a table has at most ${limits.columnCountMax} columns, got ${input.length}`);
+  }
+  const seen = new Set<string>();
+  return input.map((raw: unknown, index) => {
+    if (typeof raw !== "object" || raw === null) throw FloeError.badRequest(`columns[${index}] must be an object`);
+    const { name, type, nullable, ...rest } = raw as Record<string, unknown>;
+    const extra = Object.keys(rest).filter((k) => k !== "id");
+    if (extra.length > 0) throw FloeError.badRequest(`columns[${index}] has unknown field '${extra[0]}'`);
+    assertName("column", name);
+    if (reservedColumnNames.has(name.toLowerCase()) || name.startsWith("__")) {
+      throw FloeError.badRequest(`column name '${name}' is reserved for Floe's system columns`);
+    }
+    if (seen.has(name.toLowerCase())) throw FloeError.badRequest(`column '${name}' is declared twice`);
+    seen.add(name.toLowerCase());
+    if (typeof type !== "string") throw FloeError.badRequest(`column '${name}' needs a type string`);
+    if (nullable !== undefined && typeof nullable !== "boolean") {
+      throw FloeError.badRequest(`column '${name}': nullable must be true or false`);
+    }
+    if (nullable === true && notNull.has(name)) {
+      throw FloeError.badRequest(`column '${name}' is a key column and cannot be nullable`);
+    }
+    let parsed: FloeType;
+    try {
+      parsed = parseType(type);
+    } catch (error) {
+      throw FloeError.badRequest(`column '${name}': ${(error as Error).message}`);
+    }
+    return { id: index + 1, name, type: parsed, nullable: notNull.has(name) ? false : nullable ?? true };
+  });
+}
+
+function parseColumnList(what: string, input: unknown): string[] {
+  if (!Array.isArray(input) || input.some((n) => typeof n !== "string")) {
+    throw FloeError.badRequest(`${what} must be an array of column names`);
+  }
+  if (new Set(input).size !== input.length) throw FloeError.badRequest(`${what} names a column twice`);
+  return input as string[];
+}
+
+function parseBucket(input: unknown): { num: number; key?: string[] } {
+  if (typeof input !== "object" || input === null) {
+    throw FloeError.badRequest("bucket must be an object {num, key?}");
+  }
+  const { num, key, ...rest } = input as Record<string, unknown>;
+  if (Object.keys(rest).length > 0) throw FloeError.badRequest(`bucket has unknown field '${Object.keys(rest)[0]}'`);
+  if (typeof num !== "number" || !Number.isInteger(num) || num < 1 || num > limits.bucketCountMax) {
+    throw FloeError.badRequest(`bucket.num must be an integer 1..${limits.bucketCountMax}`);
+  }
+  return key === undefined ? { num } : { num, key: parseColumnList("bucket.key", key) };
+}
+
+export function definitionToJson(definition: TableDefinition): TableDefinitionJson {
+  return {
+    columns: definition.columns.map((c) => ({ id: c.id, name: c.name, type: formatType(c.type), nullable: c.nullable })),
+    primaryKey: definition.primaryKey,
+    partitionKeys: definition.partitionKeys,
+    bucket: definition.bucket,
+    properties: { ...definition.properties },
+  };
+}
+
+/** Whether two definitions describe the same table (the idempotent-create check). */
+export function sameDefinition(a: TableDefinition, b: TableDefinition): boolean {
+  const canonical = (d: TableDefinition) => {
+    const json = definitionToJson(d);
+    return JSON.stringify({ ...json, properties: Object.entries(json.properties).sort() });
+  };
+  return canonical(a) === canonical(b);
+}
+
+export function isPrimaryKeyTable(definition: TableDefinition): boolean {
+  return definition.primaryKey.length > 0;
+}
+
+/** Loads a definition the catalog stored with `definitionToJson` (already validated). */
+export function definitionFromJson(json: TableDefinitionJson): TableDefinition {
+  return {
+    columns: json.columns.map((c, index) => ({
+      id: c.id ?? index + 1,
+      name: c.name,
+      type: parseType(c.type),
+      nullable: c.nullable,
+    })),
+    primaryKey: json.primaryKey,
+    partitionKeys: json.partitionKeys,
+    bucket: json.bucket,
+    properties: json.properties,
+  };
+}

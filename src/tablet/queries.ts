@@ -1,0 +1,135 @@
+/**
+ * Every SQL statement the Tablet runs, as small typed functions. Cursors are
+ * consumed before returning, so no caller can hold one across an `await`.
+ */
+export interface TabletOffsets {
+  logStartOffset: number;
+  highWatermark: number;
+  lastCommitMs: number;
+}
+
+export interface StoredBatch {
+  baseOffset: number;
+  recordCount: number;
+  commitMs: number;
+  schemaId: number;
+  ipcBatch: Uint8Array;
+}
+
+export interface WriterBatch {
+  seq: number;
+  baseOffset: number;
+  recordCount: number;
+}
+
+export function readOffsets(sql: SqlStorage): TabletOffsets {
+  return sql
+    .exec<{ logStartOffset: number; highWatermark: number; lastCommitMs: number }>(
+      `SELECT log_start_offset AS logStartOffset, high_watermark AS highWatermark, last_commit_ms AS lastCommitMs
+       FROM tablet_offsets`,
+    )
+    .one();
+}
+
+export function writeOffsets(sql: SqlStorage, offsets: TabletOffsets): void {
+  sql.exec(
+    "UPDATE tablet_offsets SET log_start_offset = ?, high_watermark = ?, last_commit_ms = ?",
+    offsets.logStartOffset,
+    offsets.highWatermark,
+    offsets.lastCommitMs,
+  );
+}
+
+export function findSchemaId(sql: SqlStorage, ipcSchema: Uint8Array): number | undefined {
+  const row = sql.exec<{ id: number }>("SELECT schema_id AS id FROM log_schema WHERE ipc_schema = ?", ipcSchema).toArray()[0];
+  return row?.id;
+}
+
+export function insertSchema(sql: SqlStorage, ipcSchema: Uint8Array): number {
+  return sql
+    .exec<{ id: number }>("INSERT INTO log_schema (ipc_schema) VALUES (?) RETURNING schema_id AS id", ipcSchema)
+    .one().id;
+}
+
+export function readSchema(sql: SqlStorage, schemaId: number): Uint8Array {
+  const row = sql.exec<{ ipc: ArrayBuffer }>("SELECT ipc_schema AS ipc FROM log_schema WHERE schema_id = ?", schemaId).one();
+  return new Uint8Array(row.ipc);
+}
+
+export function insertBatch(sql: SqlStorage, batch: StoredBatch): void {
+  sql.exec(
+    "INSERT INTO log_batch (base_offset, record_count, commit_ms, schema_id, ipc_batch) VALUES (?, ?, ?, ?, ?)",
+    batch.baseOffset,
+    batch.recordCount,
+    batch.commitMs,
+    batch.schemaId,
+    batch.ipcBatch,
+  );
+}
+
+/**
+ * The batches holding offsets `[from, ...)`, in order, starting with the one
+ * that contains `from`, stopping once `rowsMax` rows or `bytesMax` bytes are
+ * covered (always at least one batch).
+ */
+export function readBatches(sql: SqlStorage, from: number, rowsMax: number, bytesMax: number): StoredBatch[] {
+  const cursor = sql.exec<{
+    baseOffset: number; recordCount: number; commitMs: number; schemaId: number; ipcBatch: ArrayBuffer;
+  }>(
+    `SELECT base_offset AS baseOffset, record_count AS recordCount, commit_ms AS commitMs,
+            schema_id AS schemaId, ipc_batch AS ipcBatch
+     FROM log_batch
+     WHERE base_offset >= coalesce((SELECT max(base_offset) FROM log_batch WHERE base_offset <= ?), 0)
+     ORDER BY base_offset`,
+    from,
+  );
+  const batches: StoredBatch[] = [];
+  let rows = 0;
+  let bytes = 0;
+  for (const row of cursor) {
+    batches.push({ ...row, ipcBatch: new Uint8Array(row.ipcBatch) });
+    rows += row.baseOffset + row.recordCount - Math.max(from, row.baseOffset);
+    bytes += row.ipcBatch.byteLength;
+    if (rows >= rowsMax || bytes >= bytesMax) break;
+  }
+  return batches;
+}
+
+export function findWriterBatch(sql: SqlStorage, writerId: string, seq: number): WriterBatch | undefined {
+  return sql
+    .exec<{ seq: number; baseOffset: number; recordCount: number }>(
+      `SELECT seq, base_offset AS baseOffset, record_count AS recordCount
+       FROM writer_batch WHERE writer_id = ? AND seq = ?`,
+      writerId,
+      seq,
+    )
+    .toArray()[0];
+}
+
+export function lastWriterSeq(sql: SqlStorage, writerId: string): number | undefined {
+  const row = sql.exec<{ seq: number | null }>("SELECT max(seq) AS seq FROM writer_batch WHERE writer_id = ?", writerId).one();
+  return row.seq ?? undefined;
+}
+
+export function insertWriterBatch(sql: SqlStorage, writerId: string, batch: WriterBatch, commitMs: number): void {
+  sql.exec(
+    "INSERT INTO writer_batch (writer_id, seq, base_offset, record_count, commit_ms) VALUES (?, ?, ?, ?, ?)",
+    writerId,
+    batch.seq,
+    batch.baseOffset,
+    batch.recordCount,
+    commitMs,
+  );
+}
+
+/** Keeps the newest `keep` sequences of a writer, and forgets writers idle since `idleBeforeMs`. */
+export function pruneWriterBatches(sql: SqlStorage, writerId: string, keep: number, idleBeforeMs: number): void {
+  sql.exec(
+    `DELETE FROM writer_batch WHERE writer_id = ? AND seq <= (
+       SELECT seq FROM writer_batch WHERE writer_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
+    writerId,
+    writerId,
+    keep,
+  );
+  sql.exec("DELETE FROM writer_batch WHERE commit_ms < ?", idleBeforeMs);
+}

@@ -1,0 +1,36 @@
+/**
+ * Floe's wire vocabulary in one place: header names, content types, limits
+ * a client can see, and how Tablets are named.
+ */
+export const headers = {
+  writerId: "Floe-Writer-Id",
+  writerSeq: "Floe-Writer-Seq",
+  nextOffset: "Floe-Next-Offset",
+  highWatermark: "Floe-High-Watermark",
+  logStartOffset: "Floe-Log-Start-Offset",
+} as const;
+
+export const contentTypes = {
+  json: "application/json",
+  ndjson: "application/x-ndjson",
+  arrowStream: "application/vnd.apache.arrow.stream",
+} as const;
+
+export const requestLimits = {
+  /** Largest request body accepted, in bytes. */
+  bodyBytesMax: 16 * 1024 * 1024,
+  /** Most rows one write request may carry. */
+  rowsPerWriteMax: 100_000,
+  /** Largest single row, in encoded Arrow bytes. */
+  rowBytesMax: 1024 * 1024,
+  /** Log reads answer at most this many rows per call. */
+  logReadRowsMax: 10_000,
+  logReadRowsDefault: 1_000,
+  /** Writer ids are short opaque strings. */
+  writerIdLengthMax: 128,
+} as const;
+
+/** The Durable Object name of a table's Tablet for one bucket. */
+export function tabletName(tableId: string, bucket: number): string {
+  return `${tableId}/bucket-${bucket}`;
+}

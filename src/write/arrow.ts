@@ -1,0 +1,54 @@
+/**
+ * Rows sent as an Arrow IPC stream, checked against the table: every field
+ * must be a table column with exactly the column's Arrow type (see the type
+ * table in the README), NOT NULL columns must hold no nulls, and a missing
+ * column is allowed only when it is nullable.
+ */
+import * as arrow from "apache-arrow";
+import { FloeError } from "../errors.ts";
+import type { TableDefinition } from "../table/schema.ts";
+import { arrowType, formatType } from "../table/types.ts";
+import { buildColumn, truncateTimestamps } from "../table/columns.ts";
+import { decodeStream } from "../arrow/ipc.ts";
+import { gatherRange } from "../arrow/gather.ts";
+import type { RowBatch } from "./batch.ts";
+import { assertRowCount } from "./batch.ts";
+
+export function rowsFromArrow(definition: TableDefinition, body: Uint8Array): RowBatch {
+  let table: arrow.Table;
+  try {
+    table = decodeStream(body);
+  } catch (error) {
+    throw FloeError.badRequest(`malformed Arrow IPC stream: ${(error as Error).message}`);
+  }
+  if (table.schema.fields.length === 0) throw FloeError.badRequest("malformed Arrow IPC stream: no schema");
+  assertRowCount(table.numRows);
+  const known = new Set(definition.columns.map((c) => c.name));
+  for (const field of table.schema.fields) {
+    if (!known.has(field.name)) throw FloeError.badRequest(`Arrow field '${field.name}' is not a column of the table`);
+  }
+  const columns = definition.columns.map((column) => {
+    const index = table.schema.fields.findIndex((f) => f.name === column.name);
+    if (index < 0) {
+      if (!column.nullable) throw FloeError.badRequest(`Arrow stream lacks NOT NULL column '${column.name}'`);
+      return buildColumn(column.type, new Array(table.numRows).fill(null));
+    }
+    const expected = arrowType(column.type);
+    const field = table.schema.fields[index]!;
+    if (!arrow.util.compareTypes(expected, field.type)) {
+      throw FloeError.badRequest(
+        `Arrow field '${column.name}' is ${field.type}, but ${formatType(column.type)} is stored as ${expected}`,
+      );
+    }
+    const chunks = table.getChildAt(index)!.data;
+    const data = chunks.length === 1 && chunks[0]!.offset === 0 ? chunks[0]! : gatherRange(chunks, 0, table.numRows);
+    if (!column.nullable && data.nullCount > 0) {
+      let row = 0;
+      while (data.getValid(row)) row++;
+      throw FloeError.badRequest(`row ${row}, column '${column.name}': ${formatType(column.type)} NOT NULL needs a value`);
+    }
+    truncateTimestamps(column.type, data);
+    return data;
+  });
+  return { rowCount: table.numRows, columns };
+}
