@@ -35,7 +35,7 @@ export function rowsFromArrow(definition: TableDefinition, body: Uint8Array): Ro
     }
     const expected = arrowType(column.type);
     const field = table.schema.fields[index]!;
-    if (!arrow.util.compareTypes(expected, field.type)) {
+    if (String(expected) !== String(field.type)) {
       throw FloeError.badRequest(
         `Arrow field '${column.name}' is ${field.type}, but ${formatType(column.type)} is stored as ${expected}`,
       );

@@ -1,0 +1,81 @@
+import { exports } from "cloudflare:workers";
+import { expect } from "vitest";
+
+export const base = "http://floe.test/v1";
+
+export interface Answer<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** Calls the Worker's fetch handler as a client would. */
+export async function api<T = any>(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer<T>> {
+  const init: RequestInit = { method, headers: { ...headers } };
+  if (body instanceof Uint8Array || body instanceof ReadableStream || typeof body === "string") init.body = body as BodyInit;
+  else if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    (init.headers as Record<string, string>)["content-type"] ??= "application/json";
+  }
+  const response = await exports.default.fetch(new Request(`${base}${path}`, init));
+  const type = response.headers.get("content-type") ?? "";
+  const parsed = type.startsWith("application/json") ? await response.json() : new Uint8Array(await response.arrayBuffer());
+  return { status: response.status, body: parsed as T, headers: response.headers };
+}
+
+export async function ok<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<T> {
+  const answer = await api<T>(method, path, body, headers);
+  if (answer.status >= 300) throw new Error(`${method} ${path} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+  return answer.body;
+}
+
+export function expectError(answer: Answer, status: number, code: string, message?: RegExp): void {
+  expect(answer.status, JSON.stringify(answer.body)).toBe(status);
+  expect(answer.body.error.code).toBe(code);
+  if (message) expect(answer.body.error.message).toMatch(message);
+}
+
+export const eventsDefinition = {
+  columns: [
+    { name: "id", type: "BIGINT", nullable: false },
+    { name: "user", type: "STRING" },
+    { name: "amount", type: "DECIMAL(10,2)", nullable: false },
+    { name: "ts", type: "TIMESTAMP_LTZ(3)", nullable: false },
+    { name: "tags", type: "STRING", nullable: true },
+  ],
+  bucket: { num: 4, key: ["user"] },
+};
+
+export async function createTable(db: string, table: string, definition: unknown = eventsDefinition): Promise<void> {
+  await ok("PUT", `/databases/${db}`);
+  await ok("PUT", `/databases/${db}/tables/${table}`, definition);
+}
+
+/** Every row of every bucket of a table, by bucket, read through the log route. */
+export async function readAllBuckets(db: string, table: string, buckets: number, columns?: string): Promise<any[][]> {
+  const out: any[][] = [];
+  for (let bucket = 0; bucket < buckets; bucket++) {
+    const rows: any[] = [];
+    let offset = 0;
+    for (;;) {
+      const query = `bucket=${bucket}&offset=${offset}&limit=10000${columns ? `&columns=${columns}` : ""}`;
+      const page = await ok("GET", `/databases/${db}/tables/${table}/log?${query}`);
+      rows.push(...page.rows);
+      if (page.nextOffset === page.highWatermark) break;
+      offset = page.nextOffset;
+    }
+    out.push(rows);
+  }
+  return out;
+}
+
+/** Each bucket's high watermark, from the describe route. */
+export async function highWatermarks(db: string, table: string): Promise<number[]> {
+  const described = await ok("GET", `/databases/${db}/tables/${table}`);
+  return described.buckets.map((b: { highWatermark: number }) => b.highWatermark);
+}
