@@ -1,0 +1,111 @@
+/**
+ * The README's curl walk-through against the real server, across a restart.
+ * This is what catches code that only works inside the test pool (which
+ * patches `new Function`): here every request runs in plain workerd.
+ */
+import * as arrow from "apache-arrow";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { startServer, type RunningServer } from "./server.ts";
+
+const state = mkdtempSync(join(tmpdir(), "floe-smoke-"));
+let server: RunningServer | undefined;
+afterAll(async () => {
+  await server?.stop();
+  rmSync(state, { recursive: true, force: true });
+});
+
+async function call(method: string, path: string, body?: string | Uint8Array, type = "application/json") {
+  const response = await fetch(`${server!.url}/v1${path}`, {
+    method,
+    body,
+    headers: body === undefined ? {} : { "content-type": type },
+  });
+  const contentType = response.headers.get("content-type") ?? "";
+  return {
+    status: response.status,
+    body: contentType.startsWith("application/json") ? await response.json() : new Uint8Array(await response.arrayBuffer()),
+  };
+}
+
+const definition = {
+  columns: [
+    { name: "id", type: "BIGINT", nullable: false },
+    { name: "user", type: "STRING" },
+    { name: "amount", type: "DECIMAL(10,2)", nullable: false },
+    { name: "ts", type: "TIMESTAMP_LTZ(3)", nullable: false },
+    { name: "tags", type: "STRING", nullable: true },
+  ],
+  bucket: { num: 4, key: ["user"] },
+};
+
+/** Arrow input with a null, built by apache-arrow in Node (where its builders may use `new Function`). */
+function arrowRows(): Uint8Array {
+  const table = arrow.tableFromArrays({
+    id: arrow.vectorFromArray([6n, 7n], new arrow.Int64()),
+    user: arrow.vectorFromArray(["eve", "ann"], new arrow.Utf8()),
+    amount: arrow.vectorFromArray([new Uint32Array([700, 0, 0, 0]), new Uint32Array([5, 0, 0, 0])], new arrow.Decimal(2, 10, 128)),
+    ts: arrow.vectorFromArray([1764000000000, 1764000001000], new arrow.TimestampMicrosecond("UTC")),
+    tags: arrow.vectorFromArray([null, "vip"], new arrow.Utf8()),
+  });
+  return arrow.tableToIPC(table, "stream");
+}
+
+async function everyRow(): Promise<unknown[]> {
+  const rows: unknown[] = [];
+  for (let bucket = 0; bucket < 4; bucket++) {
+    const page = await call("GET", `/databases/shop/tables/events/log?bucket=${bucket}&offset=0&limit=100`);
+    expect(page.status).toBe(200);
+    rows.push(...page.body.rows);
+  }
+  return rows;
+}
+
+describe("the README walk-through on wrangler dev", () => {
+  it("creates, writes in three encodings, reads, describes, and survives a restart", async () => {
+    server = await startServer(state);
+    expect((await call("PUT", "/databases/shop")).status).toBe(201);
+    expect((await call("PUT", "/databases/shop/tables/events", JSON.stringify(definition))).status).toBe(201);
+
+    const json = await call("POST", "/databases/shop/tables/events/rows", JSON.stringify([
+      { id: 1, user: "ann", amount: "12.50", ts: "2026-11-24T10:00:00.123Z", tags: null },
+      { id: 2, user: "bob", amount: "3.10", ts: 1764000000000 },
+      { id: 3, user: "cid", amount: "0.01", ts: "2026-11-24T10:00:01Z", tags: "new" },
+    ]));
+    expect(json.status).toBe(200);
+    const ndjson = await call(
+      "POST",
+      "/databases/shop/tables/events/rows",
+      '{"id":4,"user":"dan","amount":"1","ts":"2026-11-24T10:00:02Z"}\n{"id":5,"user":"ann","amount":"2","ts":"2026-11-24T10:00:03Z","tags":null}\n',
+      "application/x-ndjson",
+    );
+    expect(ndjson.status).toBe(200);
+    const byArrow = await call("POST", "/databases/shop/tables/events/rows", arrowRows(), "application/vnd.apache.arrow.stream");
+    expect(byArrow.status, JSON.stringify(byArrow.body)).toBe(200);
+    const counted = [json, ndjson, byArrow].flatMap((w) => w.body.buckets).reduce((n, b) => n + b.count, 0);
+    expect(counted).toBe(7);
+
+    const rows = await everyRow();
+    expect(rows).toHaveLength(7);
+    const projected = await call("GET", "/databases/shop/tables/events/log?bucket=2&offset=0&limit=100&columns=id,amount");
+    for (const row of projected.body.rows) expect(Object.keys(row)).toEqual(["id", "amount", "_offset", "_timestamp", "_change"]);
+    const asArrow = await call("GET", "/databases/shop/tables/events/log?bucket=2&columns=id,amount&format=arrow");
+    expect(arrow.tableFromIPC(asArrow.body as Uint8Array).numRows).toBe(projected.body.rows.length);
+
+    const described = await call("GET", "/databases/shop/tables/events");
+    const highWatermarks = described.body.buckets.map((b: { highWatermark: number }) => b.highWatermark);
+    expect(highWatermarks.reduce((a: number, b: number) => a + b, 0)).toBe(7);
+    expect(described.body.buckets.every((b: { tieredOffset: number }) => b.tieredOffset === 0)).toBe(true);
+
+    const bad = await call("POST", "/databases/shop/tables/events/rows", JSON.stringify([{ id: "x" }]));
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe("bad_request");
+
+    await server.stop();
+    server = await startServer(state);
+    expect(await everyRow()).toEqual(rows);
+    expect((await call("GET", "/databases/shop/tables/events")).body.buckets).toEqual(described.body.buckets);
+  });
+});
