@@ -1,0 +1,16 @@
+/**
+ * `npm run bench -- <name>`: runs one benchmark against a fresh `wrangler dev`
+ * (state in a temporary folder) or pure code under Node, and prints medians
+ * with ratios to a reference measured in the same run.
+ */
+const benchmarks: Record<string, () => Promise<{ run(): Promise<void> }>> = {
+  append: () => import("./append.ts"),
+};
+
+const name = process.argv[2];
+const load = name === undefined ? undefined : benchmarks[name];
+if (!load) {
+  console.error(`usage: npm run bench -- <${Object.keys(benchmarks).join("|")}>`);
+  process.exit(2);
+}
+await (await load()).run();
