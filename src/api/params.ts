@@ -1,4 +1,7 @@
 /** Path and query parameters, parsed with clear errors. */
+import type { Context } from "hono";
+import * as catalog from "../catalog/catalog.ts";
+import type { TableEntry } from "../catalog/catalog.ts";
 import { FloeError } from "../errors.ts";
 import { assertName } from "../table/schema.ts";
 import type { WriterSeq } from "../write/write.ts";
@@ -7,6 +10,11 @@ import { headers, requestLimits } from "../vocabulary.ts";
 export function nameParam(what: "database" | "table", value: string | undefined): string {
   assertName(what, value);
   return value;
+}
+
+/** The table the `{db}` and `{table}` path parameters name, or a 404. */
+export function tableParam(c: Context<{ Bindings: Env }>): Promise<TableEntry> {
+  return catalog.getTable(c.env.CATALOG, nameParam("database", c.req.param("db")), nameParam("table", c.req.param("table")));
 }
 
 /** A non-negative integer query parameter, or `fallback` when absent. */

@@ -1,6 +1,5 @@
 /** Routes for a table's rows: write (JSON, NDJSON, Arrow) and read one bucket's log. */
 import { Hono } from "hono";
-import * as catalog from "../catalog/catalog.ts";
 import { FloeError } from "../errors.ts";
 import { rowsFromArrow } from "../write/arrow.ts";
 import { parseJsonRows, parseNdjsonRows, rowsFromJson } from "../write/json.ts";
@@ -9,15 +8,11 @@ import { pageToArrow, pageToJsonRows, readLogPage } from "../read/log.ts";
 import { contentTypes, headers, requestLimits } from "../vocabulary.ts";
 import type { FloeEnv } from "./env.ts";
 import { bodyFormat, bodyText, readBody } from "./body.ts";
-import { columnsParam, enumParam, integerParam, nameParam, writerParam } from "./params.ts";
+import { columnsParam, enumParam, integerParam, tableParam, writerParam } from "./params.ts";
 
 export const rowRoutes = new Hono<FloeEnv>()
   .post("/:table/rows", async (c) => {
-    const table = await catalog.getTable(
-      c.env.CATALOG,
-      nameParam("database", c.req.param("db")),
-      nameParam("table", c.req.param("table")),
-    );
+    const table = await tableParam(c);
     if (c.req.query("op") !== undefined || c.req.query("columns") !== undefined) {
       throw FloeError.badRequest("?op= and ?columns= apply to primary-key tables only");
     }
@@ -31,11 +26,7 @@ export const rowRoutes = new Hono<FloeEnv>()
     return c.json({ buckets: await writeRows(c.env, table, batch, writer) });
   })
   .get("/:table/log", async (c) => {
-    const table = await catalog.getTable(
-      c.env.CATALOG,
-      nameParam("database", c.req.param("db")),
-      nameParam("table", c.req.param("table")),
-    );
+    const table = await tableParam(c);
     const offsetText = c.req.query("offset");
     const limit = integerParam("limit", c.req.query("limit"), requestLimits.logReadRowsDefault);
     if (limit < 1 || limit > requestLimits.logReadRowsMax) {

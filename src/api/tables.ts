@@ -6,7 +6,7 @@ import { definitionToJson, parseTableDefinition } from "../table/schema.ts";
 import { bucketsOf, tabletStub } from "../tablet/stub.ts";
 import type { FloeEnv } from "./env.ts";
 import { readJsonBody } from "./body.ts";
-import { nameParam } from "./params.ts";
+import { nameParam, tableParam } from "./params.ts";
 
 export const tableRoutes = new Hono<FloeEnv>()
   .get("/", async (c) => {
@@ -22,11 +22,7 @@ export const tableRoutes = new Hono<FloeEnv>()
     return c.json({ ...tableSummary(table), created }, created ? 201 : 200);
   })
   .get("/:table", async (c) => {
-    const table = await catalog.getTable(
-      c.env.CATALOG,
-      nameParam("database", c.req.param("db")),
-      nameParam("table", c.req.param("table")),
-    );
+    const table = await tableParam(c);
     const buckets = await Promise.all(
       bucketsOf(table.definition.bucket.num).map(async (bucket) => {
         const status = await tabletStub(c.env, table.tableId, bucket).status();
@@ -36,11 +32,7 @@ export const tableRoutes = new Hono<FloeEnv>()
     return c.json({ ...tableSummary(table), buckets, lakeSnapshot: null });
   })
   .delete("/:table", async (c) => {
-    const table = await catalog.dropTable(
-      c.env.CATALOG,
-      nameParam("database", c.req.param("db")),
-      nameParam("table", c.req.param("table")),
-    );
+    const table = await catalog.dropTable(c.env.CATALOG, nameParam("database", c.req.param("db")), nameParam("table", c.req.param("table")));
     // The table id is gone from the catalog, so a Tablet that fails to drop is unreachable, never resurrected.
     const dropped = await Promise.allSettled(
       bucketsOf(table.definition.bucket.num).map((bucket) => tabletStub(c.env, table.tableId, bucket).drop()),

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { eventsDefinition } from "../fixtures.ts";
 import { startServer, type RunningServer } from "./server.ts";
 
 const state = mkdtempSync(join(tmpdir(), "floe-smoke-"));
@@ -17,7 +18,7 @@ afterAll(async () => {
   rmSync(state, { recursive: true, force: true });
 });
 
-async function call(method: string, path: string, body?: string | Uint8Array, type = "application/json") {
+async function call(method: string, path: string, body?: string | Uint8Array, type = "application/json"): Promise<{ status: number; body: any }> {
   const response = await fetch(`${server!.url}/v1${path}`, {
     method,
     body,
@@ -30,20 +31,10 @@ async function call(method: string, path: string, body?: string | Uint8Array, ty
   };
 }
 
-const definition = {
-  columns: [
-    { name: "id", type: "BIGINT", nullable: false },
-    { name: "user", type: "STRING" },
-    { name: "amount", type: "DECIMAL(10,2)", nullable: false },
-    { name: "ts", type: "TIMESTAMP_LTZ(3)", nullable: false },
-    { name: "tags", type: "STRING", nullable: true },
-  ],
-  bucket: { num: 4, key: ["user"] },
-};
 
 /** Arrow input with a null, built by apache-arrow in Node (where its builders may use `new Function`). */
 function arrowRows(): Uint8Array {
-  const table = arrow.tableFromArrays({
+  const table = new arrow.Table({
     id: arrow.vectorFromArray([6n, 7n], new arrow.Int64()),
     user: arrow.vectorFromArray(["eve", "ann"], new arrow.Utf8()),
     amount: arrow.vectorFromArray([new Uint32Array([700, 0, 0, 0]), new Uint32Array([5, 0, 0, 0])], new arrow.Decimal(2, 10, 128)),
@@ -67,7 +58,7 @@ describe("the README walk-through on wrangler dev", () => {
   it("creates, writes in three encodings, reads, describes, and survives a restart", async () => {
     server = await startServer(state);
     expect((await call("PUT", "/databases/shop")).status).toBe(201);
-    expect((await call("PUT", "/databases/shop/tables/events", JSON.stringify(definition))).status).toBe(201);
+    expect((await call("PUT", "/databases/shop/tables/events", JSON.stringify(eventsDefinition))).status).toBe(201);
 
     const json = await call("POST", "/databases/shop/tables/events/rows", JSON.stringify([
       { id: 1, user: "ann", amount: "12.50", ts: "2026-11-24T10:00:00.123Z", tags: null },

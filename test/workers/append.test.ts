@@ -15,7 +15,7 @@ const rows = [
 
 /** The same rows as an Arrow IPC stream, built with apache-arrow's own builders (an independent encoder). */
 function rowsAsArrow(): Uint8Array {
-  const table = arrow.tableFromArrays({
+  const table = new arrow.Table({
     id: arrow.vectorFromArray(rows.map((r) => BigInt(r.id)), new arrow.Int64()),
     user: arrow.vectorFromArray(rows.map((r) => r.user), new arrow.Utf8()),
     amount: arrow.vectorFromArray(

@@ -1,5 +1,8 @@
 import { exports } from "cloudflare:workers";
 import { expect } from "vitest";
+import { eventsDefinition } from "../fixtures.ts";
+
+export { eventsDefinition };
 
 export const base = "http://floe.test/v1";
 
@@ -40,16 +43,6 @@ export function expectError(answer: Answer, status: number, code: string, messag
   if (message) expect(answer.body.error.message).toMatch(message);
 }
 
-export const eventsDefinition = {
-  columns: [
-    { name: "id", type: "BIGINT", nullable: false },
-    { name: "user", type: "STRING" },
-    { name: "amount", type: "DECIMAL(10,2)", nullable: false },
-    { name: "ts", type: "TIMESTAMP_LTZ(3)", nullable: false },
-    { name: "tags", type: "STRING", nullable: true },
-  ],
-  bucket: { num: 4, key: ["user"] },
-};
 
 export async function createTable(db: string, table: string, definition: unknown = eventsDefinition): Promise<void> {
   await ok("PUT", `/databases/${db}`);

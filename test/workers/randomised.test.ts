@@ -23,7 +23,7 @@ interface Row {
 function encode(batch: Row[], how: number): [unknown, Record<string, string>] {
   if (how === 0) return [batch, {}];
   if (how === 1) return [batch.map((r) => JSON.stringify(r)).join("\n"), { "content-type": "application/x-ndjson" }];
-  const table = arrow.tableFromArrays({
+  const table = new arrow.Table({
     id: arrow.vectorFromArray(batch.map((r) => BigInt(r.id)), new arrow.Int64()),
     user: arrow.vectorFromArray(batch.map((r) => r.user), new arrow.Utf8()),
     amount: arrow.vectorFromArray(
