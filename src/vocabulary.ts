@@ -8,6 +8,8 @@ export const headers = {
   nextOffset: "Floe-Next-Offset",
   highWatermark: "Floe-High-Watermark",
   logStartOffset: "Floe-Log-Start-Offset",
+  /** JSON of bucket → offset: where a scan's rows are current, so a subscription can continue there. */
+  scanOffsets: "Floe-Scan-Offsets",
 } as const;
 
 export const contentTypes = {
@@ -26,6 +28,13 @@ export const requestLimits = {
   /** Log reads answer at most this many rows per call. */
   logReadRowsMax: 10_000,
   logReadRowsDefault: 1_000,
+  /** Most keys one lookup may ask for. */
+  lookupKeysMax: 1_000,
+  /** Rows a prefix lookup answers at most (default and ceiling). */
+  prefixRowsDefault: 1_000,
+  prefixRowsMax: 10_000,
+  /** Rows a hot scan of a primary-key table answers at most, per bucket. */
+  hotScanRowsPerBucketMax: 100_000,
   /** Writer ids are short opaque strings. */
   writerIdLengthMax: 128,
 } as const;

@@ -4,7 +4,7 @@ import * as catalog from "../catalog/catalog.ts";
 import type { TableEntry } from "../catalog/catalog.ts";
 import { FloeError } from "../errors.ts";
 import { assertName } from "../table/schema.ts";
-import type { WriterSeq } from "../write/write.ts";
+import type { WriterSeq } from "../tablet/log.ts";
 import { headers, requestLimits } from "../vocabulary.ts";
 
 export function nameParam(what: "database" | "table", value: string | undefined): string {

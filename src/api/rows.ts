@@ -1,29 +1,37 @@
-/** Routes for a table's rows: write (JSON, NDJSON, Arrow) and read one bucket's log. */
+/**
+ * Routes for a table's rows: write (JSON, NDJSON, Arrow; upsert, partial
+ * update and delete on primary-key tables), read one bucket's log, look up
+ * keys, and scan the current state.
+ */
 import { Hono } from "hono";
 import { FloeError } from "../errors.ts";
 import { rowsFromArrow } from "../write/arrow.ts";
 import { parseJsonRows, parseNdjsonRows, rowsFromJson } from "../write/json.ts";
+import { planWrite } from "../write/plan.ts";
 import { writeRows } from "../write/write.ts";
-import { pageToArrow, pageToJsonRows, readLogPage } from "../read/log.ts";
+import { pageToArrow, pageToJsonRows, projectColumns, readLogPage } from "../read/log.ts";
+import { lookupKeys, lookupPrefix } from "../read/lookup.ts";
+import { rowsToArrow, scanHot } from "../read/hot-scan.ts";
 import { contentTypes, headers, requestLimits } from "../vocabulary.ts";
 import type { FloeEnv } from "./env.ts";
-import { bodyFormat, bodyText, readBody } from "./body.ts";
+import { bodyFormat, bodyText, readBody, readJsonBody } from "./body.ts";
 import { columnsParam, enumParam, integerParam, tableParam, writerParam } from "./params.ts";
+
+const formats = ["json", "ndjson", "arrow"] as const;
 
 export const rowRoutes = new Hono<FloeEnv>()
   .post("/:table/rows", async (c) => {
     const table = await tableParam(c);
-    if (c.req.query("op") !== undefined || c.req.query("columns") !== undefined) {
-      throw FloeError.badRequest("?op= and ?columns= apply to primary-key tables only");
-    }
+    const plan = planWrite(table.definition, c.req.query("op"), columnsParam(c.req.query("columns")));
     const format = bodyFormat(c.req.raw);
     const writer = writerParam(c.req.raw);
     const body = await readBody(c.req.raw);
+    const { definition } = table;
     const batch =
       format === "arrow"
-        ? rowsFromArrow(table.definition, body)
-        : rowsFromJson(table.definition, format === "json" ? parseJsonRows(bodyText(body)) : parseNdjsonRows(bodyText(body)));
-    return c.json({ buckets: await writeRows(c.env, table, batch, writer) });
+        ? rowsFromArrow(definition, plan.columns, body)
+        : rowsFromJson(definition, plan.columns, format === "json" ? parseJsonRows(bodyText(body)) : parseNdjsonRows(bodyText(body)));
+    return c.json({ buckets: await writeRows(c.env, table, plan, batch, writer) });
   })
   .get("/:table/log", async (c) => {
     const table = await tableParam(c);
@@ -38,7 +46,7 @@ export const rowRoutes = new Hono<FloeEnv>()
       limit,
       columns: columnsParam(c.req.query("columns")),
     });
-    const format = enumParam("format", c.req.query("format"), ["json", "ndjson", "arrow"], "json");
+    const format = enumParam("format", c.req.query("format"), formats, "json");
     c.header(headers.nextOffset, String(page.nextOffset));
     c.header(headers.highWatermark, String(page.highWatermark));
     c.header(headers.logStartOffset, String(page.logStartOffset));
@@ -51,4 +59,38 @@ export const rowRoutes = new Hono<FloeEnv>()
     }
     const { bucket, logStartOffset, highWatermark, nextOffset } = page;
     return c.json({ bucket, logStartOffset, highWatermark, nextOffset, rows });
+  })
+  .post("/:table/lookup", async (c) => {
+    const table = await tableParam(c);
+    const body = await readJsonBody(c.req.raw);
+    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+      throw FloeError.badRequest("a lookup body is { keys: [...] } or { prefix: {...}, limit? }");
+    }
+    const { keys, prefix, limit, ...rest } = body as Record<string, unknown>;
+    if (Object.keys(rest).length > 0) throw FloeError.badRequest(`unknown lookup field '${Object.keys(rest)[0]}'`);
+    if ((keys === undefined) === (prefix === undefined)) throw FloeError.badRequest("send either keys or prefix");
+    if (keys !== undefined) return c.json({ rows: await lookupKeys(c.env, table, keys) });
+    const rowsMax = limit ?? requestLimits.prefixRowsDefault;
+    if (typeof rowsMax !== "number" || !Number.isInteger(rowsMax) || rowsMax < 1 || rowsMax > requestLimits.prefixRowsMax) {
+      throw FloeError.badRequest(`limit must be an integer 1..${requestLimits.prefixRowsMax}`);
+    }
+    return c.json(await lookupPrefix(c.env, table, prefix, rowsMax));
+  })
+  .get("/:table/scan", async (c) => {
+    const table = await tableParam(c);
+    const source = enumParam("source", c.req.query("source"), ["union", "lake", "hot"], "union");
+    const format = enumParam("format", c.req.query("format"), formats, "json");
+    const columns = projectColumns(table.definition.columns, columnsParam(c.req.query("columns")));
+    if (source === "lake") throw new FloeError("not_implemented", "lake reads arrive with tiering; the lake holds no snapshot yet");
+    // Until tiering lands the lake is empty, so a union read is exactly the hot state.
+    const scan = await scanHot(c.env, table);
+    const rows = scan.rows.map((row) => Object.fromEntries(columns.map((col) => [col.name, row[col.name] ?? null])));
+    c.header(headers.scanOffsets, JSON.stringify(scan.offsets));
+    if (format === "arrow") {
+      return c.body(rowsToArrow(columns, rows) as Uint8Array<ArrayBuffer>, 200, { "content-type": contentTypes.arrowStream });
+    }
+    if (format === "ndjson") {
+      return c.body(rows.map((r) => `${JSON.stringify(r)}\n`).join(""), 200, { "content-type": contentTypes.ndjson });
+    }
+    return c.json({ source, lakeSnapshot: null, offsets: scan.offsets, rows });
   });

@@ -1,7 +1,8 @@
 /**
  * Reading one bucket's log from an offset: the stored record batches cut to
  * the asked range, projected to the asked columns, with the system columns
- * `_offset`, `_timestamp` (commit time) and `_change` on every row.
+ * `_offset`, `_timestamp` (commit time) and `_change` on every row (`+I`
+ * for log tables; a primary-key table's log is its changelog).
  *
  * Invariant: rows come back in offset order with no gap; `nextOffset` is the
  * offset after the last row returned, so reading from it continues exactly.
@@ -17,6 +18,7 @@ import { scalarToJson } from "../table/values.ts";
 import { decodeStream, encodeStream, joinStream } from "../arrow/ipc.ts";
 import { gather } from "../arrow/gather.ts";
 import { tabletStub } from "../tablet/stub.ts";
+import { changeColumnName, changeTypes } from "../table/change-type.ts";
 
 export interface LogReadRequest {
   bucket: number;
@@ -69,13 +71,14 @@ export async function readLogPage(env: Env, table: TableEntry, request: LogReadR
   let chunkStart = 0;
   for (const stored of result.batches) {
     const decoded = decodeStream(joinStream(result.schemas[stored.schemaId]!, [stored.ipcBatch]));
+    const changeCodes = decoded.getChild(changeColumnName)?.data[0]?.values as Int8Array | undefined;
     const from = Math.max(result.offset, stored.baseOffset);
     const to = Math.min(end, stored.baseOffset + stored.recordCount);
     for (let offset = from; offset < to; offset++) {
       rows.push(chunkStart + offset - stored.baseOffset);
       system._offset.push(BigInt(offset));
       system._timestamp.push(BigInt(stored.commitMs) * 1000n);
-      system._change.push("+I");
+      system._change.push(changeCodes ? changeTypes[changeCodes[offset - stored.baseOffset]!]! : "+I");
     }
     chunks.push(decoded);
     chunkStart += stored.recordCount;

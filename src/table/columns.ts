@@ -75,6 +75,21 @@ export function valueBytes(data: arrow.Data, index: number): Uint8Array {
 }
 
 /**
+ * The first row whose value the column's type cannot hold although its Arrow
+ * type can (a DECIMAL beyond its precision), or -1 when every row fits.
+ */
+export function firstValueOutOfRange(type: FloeType, data: arrow.Data): number {
+  if (type.kind !== "DECIMAL") return -1;
+  const limit = 10n ** BigInt(type.precision);
+  for (let row = 0; row < data.length; row++) {
+    if (!data.getValid(row)) continue;
+    const value = readInt128(data.values as Uint32Array, row);
+    if (value >= limit || value <= -limit) return row;
+  }
+  return -1;
+}
+
+/**
  * Truncates a timestamp column's values to the column's precision, in place,
  * so values that arrive as Arrow obey the same rule as values sent as JSON.
  */

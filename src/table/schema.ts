@@ -104,8 +104,14 @@ export function parseTableDefinition(input: unknown): TableDefinition {
       "table.merge-engine=versioned and table.merge-engine.versioned.ver-column must be set together",
     );
   }
-  if (versionColumn !== undefined && !byName.has(versionColumn)) {
-    throw FloeError.badRequest(`table.merge-engine.versioned.ver-column names unknown column '${versionColumn}'`);
+  if (versionColumn !== undefined) {
+    const kind = byName.get(versionColumn)?.type.kind;
+    if (kind === undefined) {
+      throw FloeError.badRequest(`table.merge-engine.versioned.ver-column names unknown column '${versionColumn}'`);
+    }
+    if (!["INT", "BIGINT", "TIMESTAMP", "TIMESTAMP_LTZ"].includes(kind)) {
+      throw FloeError.badRequest(`the version column '${versionColumn}' must be INT, BIGINT, TIMESTAMP or TIMESTAMP_LTZ, not ${kind}`);
+    }
   }
   return { columns, primaryKey, partitionKeys, bucket: { num: bucketInput.num, key: bucketKey }, properties };
 }

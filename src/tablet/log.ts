@@ -10,13 +10,11 @@
  */
 import * as queries from "./queries.ts";
 import type { TabletOffsets } from "./queries.ts";
+import type { LogFrames } from "./frames.ts";
 
-export interface AppendRequest {
-  /** The IPC schema message shared by every batch of the request. */
-  schema: Uint8Array;
-  /** IPC record batch messages with their row counts, each under the SQLite row limit. */
-  batches: { ipcBatch: Uint8Array; recordCount: number }[];
-  writer?: { id: string; seq: number };
+export interface WriterSeq {
+  id: string;
+  seq: number;
 }
 
 export type AppendResult =
@@ -48,29 +46,36 @@ export const writerSeqWindow = 8;
 /** A writer silent this long is forgotten; its next sequence starts afresh. */
 export const writerIdleMs = 7 * 86_400_000;
 
-/** Appends inside the caller's transaction; returns the new offsets to adopt once it commits. */
-export function appendBatches(
+/** The answer for a writer sequence this Tablet has already seen, if it has. */
+export function previousAnswer(sql: SqlStorage, writer: WriterSeq | undefined): AppendResult | undefined {
+  if (!writer) return undefined;
+  const previous = queries.findWriterBatch(sql, writer.id, writer.seq);
+  if (previous) return { kind: "duplicate", baseOffset: previous.baseOffset, count: previous.recordCount };
+  const lastSeq = queries.lastWriterSeq(sql, writer.id);
+  if (lastSeq !== undefined && writer.seq < lastSeq) return { kind: "out_of_order", lastSeq };
+  return undefined;
+}
+
+/**
+ * Appends frames at the high watermark and records the writer sequence,
+ * inside the caller's transaction; returns the offsets to adopt once it commits.
+ */
+export function appendFrames(
   sql: SqlStorage,
   offsets: TabletOffsets,
-  request: AppendRequest,
+  frames: LogFrames,
+  writer: WriterSeq | undefined,
   nowMs: number,
 ): { result: AppendResult; offsets: TabletOffsets } {
-  const { writer } = request;
-  if (writer) {
-    const previous = queries.findWriterBatch(sql, writer.id, writer.seq);
-    if (previous) {
-      return { result: { kind: "duplicate", baseOffset: previous.baseOffset, count: previous.recordCount }, offsets };
-    }
-    const lastSeq = queries.lastWriterSeq(sql, writer.id);
-    if (lastSeq !== undefined && writer.seq < lastSeq) return { result: { kind: "out_of_order", lastSeq }, offsets };
-  }
-  const schemaId = queries.findSchemaId(sql, request.schema) ?? queries.insertSchema(sql, request.schema);
   const commitMs = Math.max(nowMs, offsets.lastCommitMs);
   const baseOffset = offsets.highWatermark;
   let next = baseOffset;
-  for (const batch of request.batches) {
-    queries.insertBatch(sql, { baseOffset: next, recordCount: batch.recordCount, commitMs, schemaId, ipcBatch: batch.ipcBatch });
-    next += batch.recordCount;
+  if (frames.batches.length > 0) {
+    const schemaId = queries.findSchemaId(sql, frames.schema) ?? queries.insertSchema(sql, frames.schema);
+    for (const batch of frames.batches) {
+      queries.insertBatch(sql, { baseOffset: next, recordCount: batch.recordCount, commitMs, schemaId, ipcBatch: batch.ipcBatch });
+      next += batch.recordCount;
+    }
   }
   const count = next - baseOffset;
   const updated = { ...offsets, highWatermark: next, lastCommitMs: commitMs };

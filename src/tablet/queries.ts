@@ -133,3 +133,34 @@ export function pruneWriterBatches(sql: SqlStorage, writerId: string, keep: numb
   );
   sql.exec("DELETE FROM writer_batch WHERE commit_ms < ?", idleBeforeMs);
 }
+
+export function getKvRow(sql: SqlStorage, key: Uint8Array): string | undefined {
+  return sql.exec<{ row: string }>("SELECT row FROM kv WHERE key = ?", key).toArray()[0]?.row;
+}
+
+export function putKvRow(sql: SqlStorage, key: Uint8Array, row: string): void {
+  sql.exec("INSERT INTO kv (key, row) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET row = excluded.row", key, row);
+}
+
+export function deleteKvRow(sql: SqlStorage, key: Uint8Array): void {
+  sql.exec("DELETE FROM kv WHERE key = ?", key);
+}
+
+/** Rows with keys in `[from, to)` (either bound optional), in key order, at most `limit`. */
+export function scanKvRows(sql: SqlStorage, from: Uint8Array | undefined, to: Uint8Array | undefined, limit: number): string[] {
+  const bounds: string[] = [];
+  const bindings: (Uint8Array | number)[] = [];
+  if (from) {
+    bounds.push("key >= ?");
+    bindings.push(from);
+  }
+  if (to) {
+    bounds.push("key < ?");
+    bindings.push(to);
+  }
+  const where = bounds.length > 0 ? `WHERE ${bounds.join(" AND ")}` : "";
+  return sql
+    .exec<{ row: string }>(`SELECT row FROM kv ${where} ORDER BY key LIMIT ?`, ...bindings, limit)
+    .toArray()
+    .map((r) => r.row);
+}

@@ -33,6 +33,12 @@ const migrations: readonly string[] = [
      PRIMARY KEY (writer_id, seq)
    );
    CREATE INDEX writer_batch_by_commit ON writer_batch (commit_ms);`,
+  // 2: the current row per primary key (primary-key tables), keyed by the
+  // order-preserving key encoding of table/keys.ts, the row a JSON array.
+  `CREATE TABLE kv (
+     key BLOB PRIMARY KEY,
+     row TEXT NOT NULL
+   ) WITHOUT ROWID;`,
 ];
 
 /** Brings the Tablet's database up to the newest migration. */

@@ -1,20 +1,39 @@
 /**
  * The Tablet Durable Object: one bucket of one table. A thin shell over the
- * plain functions in `log.ts`; its storage is SQLite (see `schema.ts`).
+ * plain functions in `log.ts` (the log) and `kv.ts` (primary-key state); its
+ * storage is SQLite (see `schema.ts`).
  *
- * Invariant: an append is answered only after its transaction committed, and
+ * Invariant: a write is answered only after its transaction committed, and
  * the runtime's output gate holds the answer until the write is durable, so
- * every offset a client sees survives a crash.
+ * every offset a client sees survives a crash. Reads run between writes,
+ * never inside one, so a lookup after an acknowledged write sees it.
  */
 import { DurableObject } from "cloudflare:workers";
 import { migrate } from "./schema.ts";
 import * as queries from "./queries.ts";
-import type { AppendRequest, AppendResult, ReadRequest, ReadResult } from "./log.ts";
-import { appendBatches, readLog } from "./log.ts";
+import type { LogFrames } from "./frames.ts";
+import type { AppendResult, ReadRequest, ReadResult, WriterSeq } from "./log.ts";
+import { appendFrames, previousAnswer, readLog } from "./log.ts";
+import type { PrimaryKeyWrite } from "./kv.ts";
+import { applyPrimaryKeyWrite } from "./kv.ts";
+import { prefixEnd } from "../table/keys.ts";
+
+export interface AppendRequest extends LogFrames {
+  writer?: WriterSeq;
+  /** Present for primary-key tables: the frames hold input rows, and the log gets their changes. */
+  primaryKey?: PrimaryKeyWrite;
+}
 
 export interface TabletStatus {
   logStartOffset: number;
   highWatermark: number;
+}
+
+export interface KvSnapshot {
+  /** The log offset the rows are current at. */
+  highWatermark: number;
+  rows: string[];
+  truncated: boolean;
 }
 
 export class Tablet extends DurableObject<Env> {
@@ -31,11 +50,14 @@ export class Tablet extends DurableObject<Env> {
 
   append(request: AppendRequest): AppendResult {
     const sql = this.ctx.storage.sql;
-    const { result, offsets } = this.ctx.storage.transactionSync(() =>
-      appendBatches(sql, this.offsets, request, Date.now()),
-    );
-    this.offsets = offsets;
-    return result;
+    return this.ctx.storage.transactionSync(() => {
+      const previous = previousAnswer(sql, request.writer);
+      if (previous) return previous;
+      const frames = request.primaryKey ? applyPrimaryKeyWrite(sql, request.primaryKey, request) : request;
+      const { result, offsets } = appendFrames(sql, this.offsets, frames, request.writer, Date.now());
+      this.offsets = offsets;
+      return result;
+    });
   }
 
   read(request: ReadRequest): ReadResult {
@@ -45,6 +67,18 @@ export class Tablet extends DurableObject<Env> {
   status(): TabletStatus {
     const { logStartOffset, highWatermark } = this.offsets;
     return { logStartOffset, highWatermark };
+  }
+
+  /** The current rows of the given encoded keys, or null where a key has none, in order. */
+  lookup(keys: Uint8Array[]): (string | null)[] {
+    const sql = this.ctx.storage.sql;
+    return keys.map((key) => queries.getKvRow(sql, key) ?? null);
+  }
+
+  /** Current rows whose encoded key starts with `prefix` (every row when empty), at most `limit`. */
+  scanKv(prefix: Uint8Array, limit: number): KvSnapshot {
+    const rows = queries.scanKvRows(this.ctx.storage.sql, prefix.length > 0 ? prefix : undefined, prefixEnd(prefix), limit + 1);
+    return { highWatermark: this.offsets.highWatermark, rows: rows.slice(0, limit), truncated: rows.length > limit };
   }
 
   /** Deletes everything this Tablet stores; used when its table is dropped. */

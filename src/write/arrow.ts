@@ -6,15 +6,16 @@
  */
 import * as arrow from "apache-arrow";
 import { FloeError } from "../errors.ts";
-import type { TableDefinition } from "../table/schema.ts";
+import type { Column, TableDefinition } from "../table/schema.ts";
 import { arrowType, formatType } from "../table/types.ts";
-import { buildColumn, truncateTimestamps } from "../table/columns.ts";
+import { buildColumn, firstValueOutOfRange, truncateTimestamps } from "../table/columns.ts";
 import { decodeStream } from "../arrow/ipc.ts";
 import { gatherRange } from "../arrow/gather.ts";
 import type { RowBatch } from "./batch.ts";
-import { assertRowCount } from "./batch.ts";
+import { assertRowCount, unexpectedColumn } from "./batch.ts";
 
-export function rowsFromArrow(definition: TableDefinition, body: Uint8Array): RowBatch {
+/** Rows as Arrow columns for `columns` (all of the table's, or the subset a partial update or delete carries). */
+export function rowsFromArrow(definition: TableDefinition, columns: readonly Column[], body: Uint8Array): RowBatch {
   let table: arrow.Table;
   try {
     table = decodeStream(body);
@@ -23,11 +24,11 @@ export function rowsFromArrow(definition: TableDefinition, body: Uint8Array): Ro
   }
   if (table.schema.fields.length === 0) throw FloeError.badRequest("malformed Arrow IPC stream: no schema");
   assertRowCount(table.numRows);
-  const known = new Set(definition.columns.map((c) => c.name));
+  const known = new Set(columns.map((c) => c.name));
   for (const field of table.schema.fields) {
-    if (!known.has(field.name)) throw FloeError.badRequest(`Arrow field '${field.name}' is not a column of the table`);
+    if (!known.has(field.name)) throw FloeError.badRequest(unexpectedColumn(definition, "the Arrow stream", field.name));
   }
-  const columns = definition.columns.map((column) => {
+  const data = columns.map((column) => {
     const index = table.schema.fields.findIndex((f) => f.name === column.name);
     if (index < 0) {
       if (!column.nullable) throw FloeError.badRequest(`Arrow stream lacks NOT NULL column '${column.name}'`);
@@ -47,8 +48,12 @@ export function rowsFromArrow(definition: TableDefinition, body: Uint8Array): Ro
       while (data.getValid(row)) row++;
       throw FloeError.badRequest(`row ${row}, column '${column.name}': ${formatType(column.type)} NOT NULL needs a value`);
     }
+    const outOfRange = firstValueOutOfRange(column.type, data);
+    if (outOfRange >= 0) {
+      throw FloeError.badRequest(`row ${outOfRange}, column '${column.name}': value does not fit ${formatType(column.type)}`);
+    }
     truncateTimestamps(column.type, data);
     return data;
   });
-  return { rowCount: table.numRows, columns };
+  return { rowCount: table.numRows, columns: data };
 }

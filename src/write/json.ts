@@ -6,13 +6,13 @@
  * with any bad row is refused whole.
  */
 import { FloeError } from "../errors.ts";
-import type { TableDefinition } from "../table/schema.ts";
+import type { Column, TableDefinition } from "../table/schema.ts";
 import { buildColumn } from "../table/columns.ts";
 import type { Scalar } from "../table/values.ts";
 import { ValueError, scalarFromJson } from "../table/values.ts";
 import { formatType } from "../table/types.ts";
 import type { RowBatch } from "./batch.ts";
-import { assertRowCount } from "./batch.ts";
+import { assertRowCount, unexpectedColumn } from "./batch.ts";
 
 export function parseJsonRows(text: string): unknown[] {
   let parsed: unknown;
@@ -39,23 +39,31 @@ export function parseNdjsonRows(text: string): unknown[] {
   return rows;
 }
 
-export function rowsFromJson(definition: TableDefinition, rows: readonly unknown[]): RowBatch {
+/**
+ * Rows as Arrow columns for `columns` (all of the table's, or the subset a
+ * partial update or delete carries).
+ */
+export function rowsFromJson(
+  definition: TableDefinition,
+  columns: readonly Column[],
+  rows: readonly unknown[],
+  noun = "row",
+): RowBatch {
   assertRowCount(rows.length);
-  const { columns } = definition;
   const columnIndex = new Map(columns.map((c, i) => [c.name, i]));
   const values: (Scalar | null)[][] = columns.map(() => new Array<Scalar | null>(rows.length));
   rows.forEach((row, r) => {
     if (typeof row !== "object" || row === null || Array.isArray(row)) {
-      throw FloeError.badRequest(`row ${r} must be a JSON object`);
+      throw FloeError.badRequest(`${noun} ${r} must be a JSON object`);
     }
     for (const name of Object.keys(row)) {
-      if (!columnIndex.has(name)) throw FloeError.badRequest(`row ${r} has unknown column '${name}'`);
+      if (!columnIndex.has(name)) throw FloeError.badRequest(unexpectedColumn(definition, `${noun} ${r}`, name));
     }
     columns.forEach((column, c) => {
       const value = (row as Record<string, unknown>)[column.name];
       if (value === null || value === undefined) {
         if (!column.nullable) {
-          throw FloeError.badRequest(`row ${r}, column '${column.name}': ${formatType(column.type)} NOT NULL needs a value`);
+          throw FloeError.badRequest(`${noun} ${r}, column '${column.name}': ${formatType(column.type)} NOT NULL needs a value`);
         }
         values[c]![r] = null;
         return;
@@ -64,7 +72,7 @@ export function rowsFromJson(definition: TableDefinition, rows: readonly unknown
         values[c]![r] = scalarFromJson(column.type, value);
       } catch (error) {
         if (!(error instanceof ValueError)) throw error;
-        throw FloeError.badRequest(`row ${r}, column '${column.name}': ${error.message}`);
+        throw FloeError.badRequest(`${noun} ${r}, column '${column.name}': ${error.message}`);
       }
     });
   });

@@ -1,6 +1,5 @@
 /**
- * Routing a batch to its buckets and cutting each bucket's rows into record
- * batches that fit a SQLite row.
+ * Routing a batch to its buckets.
  *
  * Rows with a bucket key go to the bucket their key hashes to
  * (`table/bucketing.ts`), keeping request order within each bucket. Log
@@ -10,14 +9,9 @@
  * the original did), else at a random one.
  */
 import type * as arrow from "apache-arrow";
-import { FloeError } from "../errors.ts";
 import type { TableDefinition } from "../table/schema.ts";
 import { assignBuckets, murmur3 } from "../table/bucketing.ts";
-import { arrowSchemaOf } from "../table/columns.ts";
-import { encodeStream, splitStream } from "../arrow/ipc.ts";
 import { gather, gatherRange } from "../arrow/gather.ts";
-import type { AppendRequest } from "../tablet/log.ts";
-import { requestLimits } from "../vocabulary.ts";
 import type { RowBatch } from "./batch.ts";
 
 export interface BucketRows {
@@ -27,8 +21,6 @@ export interface BucketRows {
 
 /** Rows per bucket when a keyless log table spreads a request. */
 export const spreadSliceRows = 1000;
-/** Record batches are cut to stay well under the Durable Object SQLite 2 MB row limit. */
-export const storedBatchBytesMax = 1536 * 1024;
 
 export function routeToBuckets(definition: TableDefinition, batch: RowBatch, spreadSeed: string | undefined): BucketRows[] {
   const bucketCount = definition.bucket.num;
@@ -69,31 +61,4 @@ function spread(batch: RowBatch, bucketCount: number, seed: string | undefined):
     });
   }
   return out;
-}
-
-/** Encodes one bucket's rows as the Tablet append request, cut into record batches under the row limit. */
-export function encodeAppend(definition: TableDefinition, batch: RowBatch): Omit<AppendRequest, "writer"> {
-  const schema = arrowSchemaOf(definition.columns);
-  const pieces: AppendRequest["batches"] = [];
-  let schemaFrame: Uint8Array | undefined;
-  const encode = (columns: arrow.Data[], rowCount: number): void => {
-    const frames = splitStream(encodeStream(schema, columns, rowCount));
-    const bytes = frames.batch.byteLength;
-    if (rowCount === 1 && bytes > requestLimits.rowBytesMax) {
-      throw new FloeError("payload_too_large", `a row encodes to ${bytes} bytes; the limit is ${requestLimits.rowBytesMax}`);
-    }
-    if (bytes > storedBatchBytesMax) {
-      const parts = Math.min(rowCount, Math.ceil((bytes * 1.25) / storedBatchBytesMax));
-      const partRows = Math.ceil(rowCount / parts);
-      for (let begin = 0; begin < rowCount; begin += partRows) {
-        const end = Math.min(rowCount, begin + partRows);
-        encode(columns.map((d) => gatherRange([d], begin, end)), end - begin);
-      }
-      return;
-    }
-    schemaFrame ??= frames.schema.slice();
-    pieces.push({ ipcBatch: frames.batch.slice(), recordCount: rowCount });
-  };
-  encode(batch.columns, batch.rowCount);
-  return { schema: schemaFrame!, batches: pieces };
 }

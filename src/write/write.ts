@@ -12,13 +12,11 @@
 import { FloeError } from "../errors.ts";
 import type { TableEntry } from "../catalog/catalog.ts";
 import { tabletStub } from "../tablet/stub.ts";
+import { encodeFrames } from "../tablet/frames.ts";
+import type { WriterSeq } from "../tablet/log.ts";
 import type { RowBatch } from "./batch.ts";
-import { encodeAppend, routeToBuckets } from "./route.ts";
-
-export interface WriterSeq {
-  id: string;
-  seq: number;
-}
+import type { WritePlan } from "./plan.ts";
+import { routeToBuckets } from "./route.ts";
 
 export interface BucketWrite {
   bucket: number;
@@ -28,11 +26,18 @@ export interface BucketWrite {
   duplicate?: true;
 }
 
-export async function writeRows(env: Env, table: TableEntry, batch: RowBatch, writer?: WriterSeq): Promise<BucketWrite[]> {
+export async function writeRows(
+  env: Env,
+  table: TableEntry,
+  plan: WritePlan,
+  batch: RowBatch,
+  writer?: WriterSeq,
+): Promise<BucketWrite[]> {
   const spreadSeed = writer ? `${writer.id}/${writer.seq}` : undefined;
-  const appends = routeToBuckets(table.definition, batch, spreadSeed).map(({ bucket, batch: rows }) => ({
+  const routed = routeToBuckets({ ...table.definition, columns: plan.columns }, batch, spreadSeed);
+  const appends = routed.map(({ bucket, batch: rows }) => ({
     bucket,
-    request: { ...encodeAppend(table.definition, rows), writer },
+    request: { ...encodeFrames(plan.columns, rows), writer, primaryKey: plan.primaryKey },
   }));
   const results = await Promise.all(
     appends.map(async ({ bucket, request }) => ({

@@ -33,7 +33,8 @@ const cases: [string, unknown, Record<string, string>, number, string, RegExp][]
   ["malformed Arrow", new Uint8Array([1, 2, 3, 4, 5]), arrowType, 400, "bad_request", /Arrow/],
   ["Arrow type mismatch", "int32 id", arrowType, 400, "bad_request", /Arrow field 'id' is Int32, but BIGINT is stored as Int64/],
   ["Arrow null in NOT NULL", "null amount", arrowType, 400, "bad_request", /row 1, column 'amount'/],
-  ["Arrow unknown field", "extra field", arrowType, 400, "bad_request", /'color' is not a column/],
+  ["Arrow unknown field", "extra field", arrowType, 400, "bad_request", /the Arrow stream has unknown column 'color'/],
+  ["Arrow decimal beyond precision", "wide amount", arrowType, 400, "bad_request", /row 1, column 'amount': value does not fit DECIMAL\(10,2\)/],
   ["unsupported content type", "id=1", { "content-type": "application/x-www-form-urlencoded" }, 415, "unsupported_media_type", /application\/json/],
   ["op on a log table", [good], json, 400, "bad_request", /primary-key tables only/],
 ];
@@ -48,6 +49,10 @@ function arrowCase(name: string): Uint8Array {
   if (name === "int32 id") return arrowBody({ ...base, id: arrow.vectorFromArray([1, 2], new arrow.Int32()) });
   if (name === "null amount") {
     return arrowBody({ ...base, amount: arrow.vectorFromArray([new Uint32Array([1, 0, 0, 0]), null], new arrow.Decimal(2, 10, 128)) });
+  }
+  if (name === "wide amount") {
+    const wide = new Uint32Array([0, 0, 1, 0]); // 2^64, far beyond 10 digits
+    return arrowBody({ ...base, amount: arrow.vectorFromArray([new Uint32Array([1, 0, 0, 0]), wide], new arrow.Decimal(2, 10, 128)) });
   }
   return arrowBody({ ...base, color: arrow.vectorFromArray(["r", "g"], new arrow.Utf8()) });
 }

@@ -1,0 +1,136 @@
+/**
+ * Primary-key writes in a Tablet: each input row is merged with the key's
+ * current row (kv), the resulting change is appended to the log (the
+ * changelog) and kv is updated, all in the caller's transaction.
+ *
+ * Invariants: kv and changelog change together, so a row visible in kv has
+ * its change in the log and replaying the changelog from offset 0 rebuilds
+ * kv exactly; rows of one batch apply in order, so a key written twice in a
+ * batch sees its first write; an unchanged row, a delete of a missing key
+ * and a write the merge engine ignores produce no change at all.
+ */
+import type * as arrow from "apache-arrow";
+import { decodeStream, joinStream } from "../arrow/ipc.ts";
+import { buildColumn, readScalar } from "../table/columns.ts";
+import type { ChangeType } from "../table/change-type.ts";
+import { changeCode, changeColumnName } from "../table/change-type.ts";
+import { encodeKey } from "../table/keys.ts";
+import type { Column } from "../table/schema.ts";
+import type { FloeType } from "../table/types.ts";
+import { parseType } from "../table/types.ts";
+import type { JsonValue } from "../table/values.ts";
+import { scalarFromJson, scalarToJson } from "../table/values.ts";
+import type { LogFrames } from "./frames.ts";
+import { encodeFrames } from "./frames.ts";
+import * as queries from "./queries.ts";
+
+/** What a Tablet needs to know of a primary-key table to apply writes; sent with every write. */
+export interface PrimaryKeySpec {
+  columns: { name: string; type: string; nullable: boolean }[];
+  /** Key columns in kv-key order: the bucket key first, then the rest of the primary key. */
+  keyOrder: string[];
+  mergeEngine: "last_row" | "first_row" | "versioned";
+  versionColumn?: string;
+  changelogImage: "full" | "wal";
+}
+
+export interface PrimaryKeyWrite extends PrimaryKeySpec {
+  op: "upsert" | "delete";
+}
+
+type StoredRow = JsonValue[];
+
+interface Change {
+  type: ChangeType;
+  row: StoredRow;
+}
+
+/** Applies a write to kv and returns the changelog frames to append. */
+export function applyPrimaryKeyWrite(sql: SqlStorage, write: PrimaryKeyWrite, input: LogFrames): LogFrames {
+  const columns: Column[] = write.columns.map((c, i) => ({ id: i + 1, name: c.name, type: parseType(c.type), nullable: c.nullable }));
+  const columnIndex = new Map(columns.map((c, i) => [c.name, i]));
+  const versionIndex = write.versionColumn === undefined ? -1 : columnIndex.get(write.versionColumn)!;
+  const pending = new Map<string, { key: Uint8Array; row: StoredRow | null }>();
+  const changes: Change[] = [];
+  for (const { ipcBatch } of input.batches) {
+    const batch = decodeStream(joinStream(input.schema, [ipcBatch]));
+    const present = batch.schema.fields.map((f) => ({ index: columnIndex.get(f.name)!, data: batch.getChild(f.name)!.data[0]! }));
+    const key = write.keyOrder.map((name) => ({ type: columns[columnIndex.get(name)!]!.type, data: batch.getChild(name)!.data[0]! }));
+    const partial = present.length < columns.length;
+    for (let r = 0; r < batch.numRows; r++) {
+      const keyBytes = encodeKey(key, r);
+      const id = String.fromCharCode(...keyBytes);
+      const old = pending.has(id) ? pending.get(id)!.row : parseStored(queries.getKvRow(sql, keyBytes));
+      const next = write.op === "delete" ? null : mergedRow(columns, present, r, partial ? old : null);
+      const rowChanges = deriveChanges(write, old, next, versionIndex);
+      if (rowChanges.length === 0) continue;
+      changes.push(...rowChanges);
+      pending.set(id, { key: keyBytes, row: next });
+    }
+  }
+  for (const { key, row } of pending.values()) {
+    if (row === null) queries.deleteKvRow(sql, key);
+    else queries.putKvRow(sql, key, JSON.stringify(row));
+  }
+  return changelogFrames(columns, changes);
+}
+
+/** The changes one input row makes, under the table's merge engine. */
+function deriveChanges(write: PrimaryKeyWrite, old: StoredRow | null, next: StoredRow | null, versionIndex: number): Change[] {
+  if (next === null) {
+    // Deletes: only the default engine applies them (Fluss forces IGNORE for first_row and versioned).
+    if (old === null || write.mergeEngine !== "last_row") return [];
+    return [{ type: "-D", row: old }];
+  }
+  if (old === null) return [{ type: "+I", row: next }];
+  if (write.mergeEngine === "first_row") return [];
+  if (write.mergeEngine === "versioned" && !isNewerVersion(write, next[versionIndex]!, old[versionIndex]!, versionIndex)) return [];
+  if (JSON.stringify(next) === JSON.stringify(old)) return [];
+  return write.changelogImage === "wal" ? [{ type: "+U", row: next }] : [{ type: "-U", row: old }, { type: "+U", row: next }];
+}
+
+/** Versioned engine: the new row wins when its version is not null and at least the stored one. */
+function isNewerVersion(write: PrimaryKeyWrite, next: JsonValue, old: JsonValue, versionIndex: number): boolean {
+  if (next === null) return false;
+  if (old === null) return true;
+  const type = parseType(write.columns[versionIndex]!.type);
+  return BigInt(scalarFromJson(type, next) as number | bigint) >= BigInt(scalarFromJson(type, old) as number | bigint);
+}
+
+/** The row after the write: the input's columns over the old row (partial update) or over nulls. */
+function mergedRow(columns: readonly Column[], present: { index: number; data: arrow.Data }[], r: number, base: StoredRow | null): StoredRow {
+  const row: StoredRow = base ? [...base] : new Array(columns.length).fill(null);
+  for (const { index, data } of present) {
+    const type = columns[index]!.type;
+    const value = readScalar(type, data, r);
+    row[index] = value === null ? null : scalarToJson(type, value);
+  }
+  return row;
+}
+
+function parseStored(text: string | undefined): StoredRow | null {
+  return text === undefined ? null : (JSON.parse(text) as StoredRow);
+}
+
+/** The changelog batch: the table's columns plus the change code. */
+function changelogFrames(columns: readonly Column[], changes: readonly Change[]): LogFrames {
+  if (changes.length === 0) return { schema: new Uint8Array(0), batches: [] };
+  const changeType: FloeType = { kind: "TINYINT" };
+  const data = columns.map((column, c) =>
+    buildColumn(column.type, changes.map((change) => {
+      const value = change.row[c];
+      return value === null || value === undefined ? null : scalarFromJson(column.type, value);
+    })),
+  );
+  data.push(buildColumn(changeType, changes.map((change) => changeCode[change.type])));
+  const schemaColumns = [...columns, { id: 0, name: changeColumnName, type: changeType, nullable: false }];
+  return encodeFrames(schemaColumns, { rowCount: changes.length, columns: data });
+}
+
+/** Rows of kv as JSON objects, in column order. */
+export function storedRowToObject(columns: readonly { name: string }[], text: string): Record<string, JsonValue> {
+  const values = JSON.parse(text) as StoredRow;
+  const object: Record<string, JsonValue> = {};
+  columns.forEach((column, i) => { object[column.name] = values[i] ?? null; });
+  return object;
+}
