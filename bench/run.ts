@@ -5,6 +5,7 @@
  */
 const benchmarks: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   append: () => import("./append.ts"),
+  lookup: () => import("./lookup.ts"),
 };
 
 const name = process.argv[2];

@@ -50,28 +50,35 @@ export function applyPrimaryKeyWrite(sql: SqlStorage, write: PrimaryKeyWrite, in
   const columns: Column[] = write.columns.map((c, i) => ({ id: i + 1, name: c.name, type: parseType(c.type), nullable: c.nullable }));
   const columnIndex = new Map(columns.map((c, i) => [c.name, i]));
   const versionIndex = write.versionColumn === undefined ? -1 : columnIndex.get(write.versionColumn)!;
-  const pending = new Map<string, { key: Uint8Array; row: StoredRow | null }>();
-  const changes: Change[] = [];
-  for (const { ipcBatch } of input.batches) {
+  const batches = input.batches.map(({ ipcBatch }) => {
     const batch = decodeStream(joinStream(input.schema, [ipcBatch]));
-    const present = batch.schema.fields.map((f) => ({ index: columnIndex.get(f.name)!, data: batch.getChild(f.name)!.data[0]! }));
     const key = write.keyOrder.map((name) => ({ type: columns[columnIndex.get(name)!]!.type, data: batch.getChild(name)!.data[0]! }));
+    const keys = Array.from({ length: batch.numRows }, (_, r) => encodeKey(key, r));
+    return { batch, keys };
+  });
+  // One read for every key the write touches; afterwards `current` is the state as rows apply in order.
+  const stored = queries.getKvRows(sql, batches.flatMap((b) => b.keys), keyId);
+  const current = new Map<string, { key: Uint8Array; row: StoredRow | null; changed: boolean }>();
+  const changes: Change[] = [];
+  for (const { batch, keys } of batches) {
+    const present = batch.schema.fields.map((f) => ({ index: columnIndex.get(f.name)!, data: batch.getChild(f.name)!.data[0]! }));
     const partial = present.length < columns.length;
-    for (let r = 0; r < batch.numRows; r++) {
-      const keyBytes = encodeKey(key, r);
-      const id = String.fromCharCode(...keyBytes);
-      const old = pending.has(id) ? pending.get(id)!.row : parseStored(queries.getKvRow(sql, keyBytes));
-      const next = write.op === "delete" ? null : mergedRow(columns, present, r, partial ? old : null);
-      const rowChanges = deriveChanges(write, old, next, versionIndex);
-      if (rowChanges.length === 0) continue;
-      changes.push(...rowChanges);
-      pending.set(id, { key: keyBytes, row: next });
-    }
+    keys.forEach((key, r) => {
+      const id = keyId(key);
+      const entry = current.get(id) ?? { key, row: parseStored(stored.get(id)), changed: false };
+      const next = write.op === "delete" ? null : mergedRow(columns, present, r, partial ? entry.row : null);
+      const rowChanges = deriveChanges(write, entry.row, next, versionIndex);
+      if (rowChanges.length > 0) {
+        changes.push(...rowChanges);
+        entry.row = next;
+        entry.changed = true;
+      }
+      current.set(id, entry);
+    });
   }
-  for (const { key, row } of pending.values()) {
-    if (row === null) queries.deleteKvRow(sql, key);
-    else queries.putKvRow(sql, key, JSON.stringify(row));
-  }
+  const changed = [...current.values()].filter((e) => e.changed);
+  queries.deleteKvRows(sql, changed.filter((e) => e.row === null).map((e) => e.key));
+  queries.putKvRows(sql, changed.filter((e) => e.row !== null).map((e) => ({ key: e.key, row: JSON.stringify(e.row) })));
   return changelogFrames(columns, changes);
 }
 
@@ -106,6 +113,13 @@ function mergedRow(columns: readonly Column[], present: { index: number; data: a
     row[index] = value === null ? null : scalarToJson(type, value);
   }
   return row;
+}
+
+/** A key as a Map key: one UTF-16 unit per byte. */
+export function keyId(key: Uint8Array): string {
+  let id = "";
+  for (const byte of key) id += String.fromCharCode(byte);
+  return id;
 }
 
 function parseStored(text: string | undefined): StoredRow | null {

@@ -134,16 +134,42 @@ export function pruneWriterBatches(sql: SqlStorage, writerId: string, keep: numb
   sql.exec("DELETE FROM writer_batch WHERE commit_ms < ?", idleBeforeMs);
 }
 
-export function getKvRow(sql: SqlStorage, key: Uint8Array): string | undefined {
-  return sql.exec<{ row: string }>("SELECT row FROM kv WHERE key = ?", key).toArray()[0]?.row;
+/** Durable Object SQLite binds at most 100 parameters per statement. */
+const boundParametersMax = 100;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
-export function putKvRow(sql: SqlStorage, key: Uint8Array, row: string): void {
-  sql.exec("INSERT INTO kv (key, row) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET row = excluded.row", key, row);
+/** The stored rows of the given keys (absent keys are missing from the map), keyed by `keyId`. */
+export function getKvRows(sql: SqlStorage, keys: readonly Uint8Array[], keyId: (key: Uint8Array) => string): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const chunk of chunks(keys, boundParametersMax)) {
+    const cursor = sql.exec<{ key: ArrayBuffer; row: string }>(
+      `SELECT key, row FROM kv WHERE key IN (${chunk.map(() => "?").join(",")})`,
+      ...chunk,
+    );
+    for (const { key, row } of cursor) found.set(keyId(new Uint8Array(key)), row);
+  }
+  return found;
 }
 
-export function deleteKvRow(sql: SqlStorage, key: Uint8Array): void {
-  sql.exec("DELETE FROM kv WHERE key = ?", key);
+export function putKvRows(sql: SqlStorage, rows: readonly { key: Uint8Array; row: string }[]): void {
+  for (const chunk of chunks(rows, boundParametersMax / 2)) {
+    sql.exec(
+      `INSERT INTO kv (key, row) VALUES ${chunk.map(() => "(?, ?)").join(",")}
+       ON CONFLICT (key) DO UPDATE SET row = excluded.row`,
+      ...chunk.flatMap(({ key, row }) => [key, row]),
+    );
+  }
+}
+
+export function deleteKvRows(sql: SqlStorage, keys: readonly Uint8Array[]): void {
+  for (const chunk of chunks(keys, boundParametersMax)) {
+    sql.exec(`DELETE FROM kv WHERE key IN (${chunk.map(() => "?").join(",")})`, ...chunk);
+  }
 }
 
 /** Rows with keys in `[from, to)` (either bound optional), in key order, at most `limit`. */

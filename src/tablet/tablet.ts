@@ -15,7 +15,7 @@ import type { LogFrames } from "./frames.ts";
 import type { AppendResult, ReadRequest, ReadResult, WriterSeq } from "./log.ts";
 import { appendFrames, previousAnswer, readLog } from "./log.ts";
 import type { PrimaryKeyWrite } from "./kv.ts";
-import { applyPrimaryKeyWrite } from "./kv.ts";
+import { applyPrimaryKeyWrite, keyId } from "./kv.ts";
 import { prefixEnd } from "../table/keys.ts";
 
 export interface AppendRequest extends LogFrames {
@@ -71,8 +71,8 @@ export class Tablet extends DurableObject<Env> {
 
   /** The current rows of the given encoded keys, or null where a key has none, in order. */
   lookup(keys: Uint8Array[]): (string | null)[] {
-    const sql = this.ctx.storage.sql;
-    return keys.map((key) => queries.getKvRow(sql, key) ?? null);
+    const stored = queries.getKvRows(this.ctx.storage.sql, keys, keyId);
+    return keys.map((key) => stored.get(keyId(key)) ?? null);
   }
 
   /** Current rows whose encoded key starts with `prefix` (every row when empty), at most `limit`. */

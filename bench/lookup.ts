@@ -1,0 +1,120 @@
+/**
+ * Primary-key lookups: latency and throughput of point lookups (1 key per
+ * call, one client) and batched lookups (100 keys per call, 8 concurrent
+ * clients) over a table of `FLOE_BENCH_KEYS` keys (default 1M) in 8 buckets,
+ * plus the upsert rate of loading it. References in the same run: the round
+ * trip of `GET /v1/health` on the same server (the platform floor), and
+ * Redis GET / MGET of the same keys.
+ */
+import * as arrow from "apache-arrow";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startServer } from "../test/smoke/server.ts";
+import { formatRate, median, percentile, printTable, seconds } from "./measure.ts";
+import { RedisClient, startRedis } from "./redis.ts";
+
+const keyCount = Number(process.env.FLOE_BENCH_KEYS ?? 1_000_000);
+const loadBatchRows = 10_000;
+const loadConcurrency = 4;
+const pointLookups = 2_000;
+const batchedClients = 8;
+const batchedCallsPerClient = 150;
+const batchKeys = 100;
+
+function loadBody(from: number, count: number): Uint8Array {
+  const ids = Array.from({ length: count }, (_, i) => from + i);
+  const table = new arrow.Table({
+    id: arrow.vectorFromArray(ids.map(BigInt), new arrow.Int64()),
+    name: arrow.vectorFromArray(ids.map((id) => `name-${id}`), new arrow.Utf8()),
+    city: arrow.vectorFromArray(ids.map((id) => ["Oslo", "Rome", "Lima", "Pune"][id % 4]!), new arrow.Utf8()),
+    score: arrow.vectorFromArray(ids.map((id) => id % 1000), new arrow.Int32()),
+  });
+  return arrow.tableToIPC(table, "stream");
+}
+
+const randomKey = () => Math.floor(Math.random() * keyCount);
+
+/** Runs `clients` loops of `calls` timed calls each; answers per-call latencies (ms) and the wall time (s). */
+async function concurrently(clients: number, calls: number, call: () => Promise<unknown>): Promise<{ latencies: number[]; wall: number }> {
+  const latencies: number[] = [];
+  const wall = await seconds(() =>
+    Promise.all(Array.from({ length: clients }, async () => {
+      for (let i = 0; i < calls; i++) latencies.push((await seconds(call)) * 1000);
+    })),
+  );
+  return { latencies, wall };
+}
+
+export async function run(): Promise<void> {
+  const state = mkdtempSync(join(tmpdir(), "floe-bench-"));
+  const server = await startServer(state);
+  const redis = await startRedis();
+  const v1 = `${server.url}/v1`;
+  const call = async (method: string, path: string, body?: string | Uint8Array, type = "application/json") => {
+    const response = await fetch(`${v1}${path}`, { method, body, headers: body ? { "content-type": type } : {} });
+    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+    return response.json();
+  };
+  const results: Record<string, string>[] = [];
+  try {
+    await call("PUT", "/databases/bench");
+    await call("PUT", "/databases/bench/tables/users", JSON.stringify({
+      columns: [{ name: "id", type: "BIGINT" }, { name: "name", type: "STRING" }, { name: "city", type: "STRING" }, { name: "score", type: "INT" }],
+      primaryKey: ["id"],
+      bucket: { num: 8 },
+    }));
+    let nextBatch = 0;
+    const loadTime = await seconds(() =>
+      Promise.all(Array.from({ length: loadConcurrency }, async () => {
+        for (let from = nextBatch; from < keyCount; from = nextBatch) {
+          nextBatch += loadBatchRows;
+          await call("POST", "/databases/bench/tables/users/rows", loadBody(from, Math.min(loadBatchRows, keyCount - from)),
+            "application/vnd.apache.arrow.stream");
+        }
+      })),
+    );
+    console.error(`  loaded ${keyCount} keys`);
+    results.push({ what: `upsert (Arrow, ${loadBatchRows} rows/call, ${loadConcurrency} clients)`, "p50 ms": "-", "p99 ms": "-", rate: `${formatRate(keyCount / loadTime)} rows/s`, ratio: "-" });
+
+    const health = await concurrently(1, pointLookups, () => call("GET", "/health"));
+    const floor = median(health.latencies);
+    results.push({ what: "GET /v1/health (floor)", "p50 ms": floor.toFixed(2), "p99 ms": percentile(health.latencies, 99).toFixed(2), rate: `${formatRate(pointLookups / health.wall)} req/s`, ratio: "1.00" });
+
+    const lookupPath = "/databases/bench/tables/users/lookup";
+    const single = await concurrently(1, pointLookups, () => call("POST", lookupPath, JSON.stringify({ keys: [{ id: randomKey() }] })));
+    const singleP50 = median(single.latencies);
+    results.push({ what: "lookup 1 key, 1 client", "p50 ms": singleP50.toFixed(2), "p99 ms": percentile(single.latencies, 99).toFixed(2), rate: `${formatRate(pointLookups / single.wall)} keys/s`, ratio: `${(singleP50 / floor).toFixed(2)}x floor` });
+
+    const batched = await concurrently(batchedClients, batchedCallsPerClient, () =>
+      call("POST", lookupPath, JSON.stringify({ keys: Array.from({ length: batchKeys }, () => ({ id: randomKey() })) })));
+    const batchedRate = (batchedClients * batchedCallsPerClient * batchKeys) / batched.wall;
+    results.push({ what: `lookup ${batchKeys} keys, ${batchedClients} clients`, "p50 ms": median(batched.latencies).toFixed(2), "p99 ms": percentile(batched.latencies, 99).toFixed(2), rate: `${formatRate(batchedRate)} keys/s`, ratio: "-" });
+
+    if (redis) {
+      const client = await RedisClient.connect(redis.port);
+      for (let from = 0; from < keyCount; from += 1000) {
+        const pairs: (string | number)[] = [];
+        for (let id = from; id < Math.min(keyCount, from + 1000); id++) pairs.push(`u:${id}`, `{"id":${id},"name":"name-${id}","city":"Oslo","score":${id % 1000}}`);
+        await client.command("MSET", ...pairs);
+      }
+      const get = await concurrently(1, pointLookups, () => client.command("GET", `u:${randomKey()}`));
+      results.push({ what: "redis GET, 1 client", "p50 ms": median(get.latencies).toFixed(3), "p99 ms": percentile(get.latencies, 99).toFixed(3), rate: `${formatRate(pointLookups / get.wall)} keys/s`, ratio: `${(singleP50 / median(get.latencies)).toFixed(1)}x floe/redis p50` });
+      const clients = await Promise.all(Array.from({ length: batchedClients }, () => RedisClient.connect(redis.port)));
+      let turn = 0;
+      const mget = await concurrently(batchedClients, batchedCallsPerClient, () =>
+        clients[turn++ % batchedClients]!.command("MGET", ...Array.from({ length: batchKeys }, () => `u:${randomKey()}`)));
+      const mgetRate = (batchedClients * batchedCallsPerClient * batchKeys) / mget.wall;
+      results.push({ what: `redis MGET ${batchKeys}, ${batchedClients} clients`, "p50 ms": median(mget.latencies).toFixed(3), "p99 ms": percentile(mget.latencies, 99).toFixed(3), rate: `${formatRate(mgetRate)} keys/s`, ratio: `${(batchedRate / mgetRate).toFixed(2)}x floe/redis rate` });
+      for (const c of [client, ...clients]) c.close();
+    } else {
+      console.error("  redis-server not installed: skipping the Redis reference (apt-get install redis-server)");
+    }
+  } finally {
+    redis?.stop();
+    await server.stop();
+    rmSync(state, { recursive: true, force: true });
+  }
+  console.log(`lookup: ${keyCount} keys in 8 buckets; latency measured per call by the client`);
+  printTable(results);
+}
