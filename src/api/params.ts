@@ -1,7 +1,7 @@
 /** Path and query parameters, parsed with clear errors. */
 import type { Context } from "hono";
-import * as catalog from "../catalog/catalog.ts";
 import type { TableEntry } from "../catalog/catalog.ts";
+import { withTable } from "../catalog/cache.ts";
 import { FloeError } from "../errors.ts";
 import { assertName } from "../table/schema.ts";
 import type { WriterSeq } from "../tablet/log.ts";
@@ -12,9 +12,9 @@ export function nameParam(what: "database" | "table", value: string | undefined)
   return value;
 }
 
-/** The table the `{db}` and `{table}` path parameters name, or a 404. */
-export function tableParam(c: Context<{ Bindings: Env }>): Promise<TableEntry> {
-  return catalog.getTable(c.env.CATALOG, nameParam("database", c.req.param("db")), nameParam("table", c.req.param("table")));
+/** Runs `use` with the table the `{db}` and `{table}` path parameters name (a 404 when there is none). */
+export function withTableParam<T>(c: Context<{ Bindings: Env }>, use: (table: TableEntry) => Promise<T>): Promise<T> {
+  return withTable(c.env.CATALOG, nameParam("database", c.req.param("db")), nameParam("table", c.req.param("table")), use);
 }
 
 /** A non-negative integer query parameter, or `fallback` when absent. */

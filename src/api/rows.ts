@@ -15,37 +15,39 @@ import { rowsToArrow, scanHot } from "../read/hot-scan.ts";
 import { contentTypes, headers, requestLimits } from "../vocabulary.ts";
 import type { FloeEnv } from "./env.ts";
 import { bodyFormat, bodyText, readBody, readJsonBody } from "./body.ts";
-import { columnsParam, enumParam, integerParam, tableParam, writerParam } from "./params.ts";
+import { columnsParam, enumParam, integerParam, withTableParam, writerParam } from "./params.ts";
 
 const formats = ["json", "ndjson", "arrow"] as const;
 
 export const rowRoutes = new Hono<FloeEnv>()
   .post("/:table/rows", async (c) => {
-    const table = await tableParam(c);
-    const plan = planWrite(table.definition, c.req.query("op"), columnsParam(c.req.query("columns")));
     const format = bodyFormat(c.req.raw);
     const writer = writerParam(c.req.raw);
     const body = await readBody(c.req.raw);
-    const { definition } = table;
-    const batch =
-      format === "arrow"
-        ? rowsFromArrow(definition, plan.columns, body)
-        : rowsFromJson(definition, plan.columns, format === "json" ? parseJsonRows(bodyText(body)) : parseNdjsonRows(bodyText(body)));
-    return c.json({ buckets: await writeRows(c.env, table, plan, batch, writer) });
+    const buckets = await withTableParam(c, async (table) => {
+      const { definition } = table;
+      const plan = planWrite(definition, c.req.query("op"), columnsParam(c.req.query("columns")));
+      const batch =
+        format === "arrow"
+          ? rowsFromArrow(definition, plan.columns, body)
+          : rowsFromJson(definition, plan.columns, format === "json" ? parseJsonRows(bodyText(body)) : parseNdjsonRows(bodyText(body)));
+      return writeRows(c.env, table, plan, batch, writer);
+    });
+    return c.json({ buckets });
   })
   .get("/:table/log", async (c) => {
-    const table = await tableParam(c);
     const offsetText = c.req.query("offset");
     const limit = integerParam("limit", c.req.query("limit"), requestLimits.logReadRowsDefault);
     if (limit < 1 || limit > requestLimits.logReadRowsMax) {
       throw FloeError.badRequest(`limit must be 1..${requestLimits.logReadRowsMax}, got ${limit}`);
     }
-    const page = await readLogPage(c.env, table, {
+    const request = {
       bucket: integerParam("bucket", c.req.query("bucket")),
-      offset: offsetText === undefined || offsetText === "earliest" ? "earliest" : integerParam("offset", offsetText),
+      offset: offsetText === undefined || offsetText === "earliest" ? ("earliest" as const) : integerParam("offset", offsetText),
       limit,
       columns: columnsParam(c.req.query("columns")),
-    });
+    };
+    const page = await withTableParam(c, (table) => readLogPage(c.env, table, request));
     const format = enumParam("format", c.req.query("format"), formats, "json");
     c.header(headers.nextOffset, String(page.nextOffset));
     c.header(headers.highWatermark, String(page.highWatermark));
@@ -61,7 +63,6 @@ export const rowRoutes = new Hono<FloeEnv>()
     return c.json({ bucket, logStartOffset, highWatermark, nextOffset, rows });
   })
   .post("/:table/lookup", async (c) => {
-    const table = await tableParam(c);
     const body = await readJsonBody(c.req.raw);
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
       throw FloeError.badRequest("a lookup body is { keys: [...] } or { prefix: {...}, limit? }");
@@ -69,21 +70,22 @@ export const rowRoutes = new Hono<FloeEnv>()
     const { keys, prefix, limit, ...rest } = body as Record<string, unknown>;
     if (Object.keys(rest).length > 0) throw FloeError.badRequest(`unknown lookup field '${Object.keys(rest)[0]}'`);
     if ((keys === undefined) === (prefix === undefined)) throw FloeError.badRequest("send either keys or prefix");
-    if (keys !== undefined) return c.json({ rows: await lookupKeys(c.env, table, keys) });
+    if (keys !== undefined) return c.json({ rows: await withTableParam(c, (table) => lookupKeys(c.env, table, keys)) });
     const rowsMax = limit ?? requestLimits.prefixRowsDefault;
     if (typeof rowsMax !== "number" || !Number.isInteger(rowsMax) || rowsMax < 1 || rowsMax > requestLimits.prefixRowsMax) {
       throw FloeError.badRequest(`limit must be an integer 1..${requestLimits.prefixRowsMax}`);
     }
-    return c.json(await lookupPrefix(c.env, table, prefix, rowsMax));
+    return c.json(await withTableParam(c, (table) => lookupPrefix(c.env, table, prefix, rowsMax)));
   })
   .get("/:table/scan", async (c) => {
-    const table = await tableParam(c);
     const source = enumParam("source", c.req.query("source"), ["union", "lake", "hot"], "union");
     const format = enumParam("format", c.req.query("format"), formats, "json");
-    const columns = projectColumns(table.definition.columns, columnsParam(c.req.query("columns")));
     if (source === "lake") throw new FloeError("not_implemented", "lake reads arrive with tiering; the lake holds no snapshot yet");
     // Until tiering lands the lake is empty, so a union read is exactly the hot state.
-    const scan = await scanHot(c.env, table);
+    const { columns, scan } = await withTableParam(c, async (table) => ({
+      columns: projectColumns(table.definition.columns, columnsParam(c.req.query("columns"))),
+      scan: await scanHot(c.env, table),
+    }));
     const rows = scan.rows.map((row) => Object.fromEntries(columns.map((col) => [col.name, row[col.name] ?? null])));
     c.header(headers.scanOffsets, JSON.stringify(scan.offsets));
     if (format === "arrow") {

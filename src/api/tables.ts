@@ -6,7 +6,8 @@ import { definitionToJson, parseTableDefinition } from "../table/schema.ts";
 import { bucketsOf, tabletStub } from "../tablet/stub.ts";
 import type { FloeEnv } from "./env.ts";
 import { readJsonBody } from "./body.ts";
-import { nameParam, tableParam } from "./params.ts";
+import { nameParam, withTableParam } from "./params.ts";
+import { forgetTable } from "../catalog/cache.ts";
 
 export const tableRoutes = new Hono<FloeEnv>()
   .get("/", async (c) => {
@@ -22,17 +23,23 @@ export const tableRoutes = new Hono<FloeEnv>()
     return c.json({ ...tableSummary(table), created }, created ? 201 : 200);
   })
   .get("/:table", async (c) => {
-    const table = await tableParam(c);
-    const buckets = await Promise.all(
-      bucketsOf(table.definition.bucket.num).map(async (bucket) => {
-        const status = await tabletStub(c.env, table.tableId, bucket).status();
-        return { bucket, logStartOffset: status.logStartOffset, tieredOffset: 0, highWatermark: status.highWatermark };
-      }),
-    );
-    return c.json({ ...tableSummary(table), buckets, lakeSnapshot: null });
+    const described = await withTableParam(c, async (table) => ({
+      ...tableSummary(table),
+      buckets: await Promise.all(
+        bucketsOf(table.definition.bucket.num).map(async (bucket) => {
+          const status = await tabletStub(c.env, table.tableId, bucket).status();
+          return { bucket, logStartOffset: status.logStartOffset, tieredOffset: 0, highWatermark: status.highWatermark };
+        }),
+      ),
+      lakeSnapshot: null,
+    }));
+    return c.json(described);
   })
   .delete("/:table", async (c) => {
-    const table = await catalog.dropTable(c.env.CATALOG, nameParam("database", c.req.param("db")), nameParam("table", c.req.param("table")));
+    const database = nameParam("database", c.req.param("db"));
+    const name = nameParam("table", c.req.param("table"));
+    const table = await catalog.dropTable(c.env.CATALOG, database, name);
+    forgetTable(database, name);
     // The table id is gone from the catalog, so a Tablet that fails to drop is unreachable, never resurrected.
     const dropped = await Promise.allSettled(
       bucketsOf(table.definition.bucket.num).map((bucket) => tabletStub(c.env, table.tableId, bucket).drop()),

@@ -31,6 +31,14 @@ export function readOffsets(sql: SqlStorage): TabletOffsets {
     .one();
 }
 
+export function isDropped(sql: SqlStorage): boolean {
+  return sql.exec("SELECT 1 FROM tablet_tombstone").toArray().length > 0;
+}
+
+export function insertTombstone(sql: SqlStorage, nowMs: number): void {
+  sql.exec("INSERT OR IGNORE INTO tablet_tombstone (singleton, dropped_at_ms) VALUES (1, ?)", nowMs);
+}
+
 export function writeOffsets(sql: SqlStorage, offsets: TabletOffsets): void {
   sql.exec(
     "UPDATE tablet_offsets SET log_start_offset = ?, high_watermark = ?, last_commit_ms = ?",

@@ -39,6 +39,12 @@ const migrations: readonly string[] = [
      key BLOB PRIMARY KEY,
      row TEXT NOT NULL
    ) WITHOUT ROWID;`,
+  // 3: a dropped Tablet's tombstone, so a Worker holding a cached catalog
+  // entry learns the table is gone instead of writing into it.
+  `CREATE TABLE tablet_tombstone (
+     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+     dropped_at_ms INTEGER NOT NULL
+   );`,
 ];
 
 /** Brings the Tablet's database up to the newest migration. */

@@ -36,19 +36,28 @@ export interface KvSnapshot {
   truncated: boolean;
 }
 
+/** The message a dropped Tablet answers every call with; see `catalog/cache.ts`. */
+export const tableDroppedMessage = "floe: this table was dropped";
+
 export class Tablet extends DurableObject<Env> {
   private offsets: queries.TabletOffsets;
+  private dropped: boolean;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const sql = ctx.storage.sql;
-    this.offsets = ctx.storage.transactionSync(() => {
+    [this.offsets, this.dropped] = ctx.storage.transactionSync(() => {
       migrate(sql);
-      return queries.readOffsets(sql);
+      return [queries.readOffsets(sql), queries.isDropped(sql)] as const;
     });
   }
 
+  private assertLive(): void {
+    if (this.dropped) throw new Error(tableDroppedMessage);
+  }
+
   append(request: AppendRequest): AppendResult {
+    this.assertLive();
     const sql = this.ctx.storage.sql;
     return this.ctx.storage.transactionSync(() => {
       const previous = previousAnswer(sql, request.writer);
@@ -61,29 +70,39 @@ export class Tablet extends DurableObject<Env> {
   }
 
   read(request: ReadRequest): ReadResult {
+    this.assertLive();
     return readLog(this.ctx.storage.sql, this.offsets, request);
   }
 
   status(): TabletStatus {
+    this.assertLive();
     const { logStartOffset, highWatermark } = this.offsets;
     return { logStartOffset, highWatermark };
   }
 
   /** The current rows of the given encoded keys, or null where a key has none, in order. */
   lookup(keys: Uint8Array[]): (string | null)[] {
+    this.assertLive();
     const stored = queries.getKvRows(this.ctx.storage.sql, keys, keyId);
     return keys.map((key) => stored.get(keyId(key)) ?? null);
   }
 
   /** Current rows whose encoded key starts with `prefix` (every row when empty), at most `limit`. */
   scanKv(prefix: Uint8Array, limit: number): KvSnapshot {
+    this.assertLive();
     const rows = queries.scanKvRows(this.ctx.storage.sql, prefix.length > 0 ? prefix : undefined, prefixEnd(prefix), limit + 1);
     return { highWatermark: this.offsets.highWatermark, rows: rows.slice(0, limit), truncated: rows.length > limit };
   }
 
-  /** Deletes everything this Tablet stores; used when its table is dropped. */
+  /** Deletes everything this Tablet stores and leaves a tombstone; used when its table is dropped. */
   async drop(): Promise<void> {
+    this.dropped = true;
     await this.ctx.storage.deleteAll();
-    this.offsets = { logStartOffset: 0, highWatermark: 0, lastCommitMs: 0 };
+    const sql = this.ctx.storage.sql;
+    this.offsets = this.ctx.storage.transactionSync(() => {
+      migrate(sql);
+      queries.insertTombstone(sql, Date.now());
+      return queries.readOffsets(sql);
+    });
   }
 }

@@ -1,4 +1,7 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import * as catalog from "../../src/catalog/catalog.ts";
+import { tabletName } from "../../src/vocabulary.ts";
 import { api, eventsDefinition, expectError, ok } from "./helpers.ts";
 
 describe("databases", () => {
@@ -71,6 +74,23 @@ describe("tables", () => {
     await ok("PUT", "/databases/ddl_e/tables/t", eventsDefinition);
     const described = await ok("GET", "/databases/ddl_e/tables/t");
     expect(described.buckets.every((b: { highWatermark: number }) => b.highWatermark === 0)).toBe(true);
+  });
+
+  it("finds a re-created table even when this isolate cached the dropped one", async () => {
+    await ok("PUT", "/databases/ddl_h");
+    await ok("PUT", "/databases/ddl_h/tables/t", eventsDefinition);
+    await ok("POST", "/databases/ddl_h/tables/t/rows", [{ id: 1, user: "a", amount: "1", ts: 0 }]);
+    // Drop behind this isolate's back, as another isolate would: its cache still holds the old table.
+    const old = await catalog.dropTable(env.CATALOG, "ddl_h", "t");
+    for (let bucket = 0; bucket < 4; bucket++) {
+      await env.TABLET.get(env.TABLET.idFromName(tabletName(old.tableId, bucket))).drop();
+    }
+    expectError(await api("GET", "/databases/ddl_h/tables/t/log?bucket=0"), 404, "not_found");
+    await ok("PUT", "/databases/ddl_h/tables/t", eventsDefinition);
+    await ok("POST", "/databases/ddl_h/tables/t/rows", [{ id: 2, user: "b", amount: "2", ts: 0 }]);
+    const described = await ok("GET", "/databases/ddl_h/tables/t");
+    expect(described.tableId).not.toBe(old.tableId);
+    expect(described.buckets.reduce((n: number, b: { highWatermark: number }) => n + b.highWatermark, 0)).toBe(1);
   });
 
   it("404s for a table in a missing database", async () => {
