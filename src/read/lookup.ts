@@ -49,7 +49,11 @@ export async function lookupKeys(env: Env, table: TableEntry, keys: unknown): Pr
   const spec = primaryKeySpec(definition);
   const encoded = encodeKeys(definition, spec.keyOrder, "key", keys);
   const byBucket = new Map<number, number[]>();
-  encoded.forEach(({ bucket }, i) => byBucket.set(bucket, [...(byBucket.get(bucket) ?? []), i]));
+  encoded.forEach(({ bucket }, i) => {
+    const indexes = byBucket.get(bucket);
+    if (indexes) indexes.push(i);
+    else byBucket.set(bucket, [i]);
+  });
   const rows: (Row | null)[] = new Array(keys.length).fill(null);
   await Promise.all(
     [...byBucket].map(async ([bucket, indexes]) => {

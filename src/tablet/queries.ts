@@ -151,17 +151,32 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** The stored rows of the given keys (absent keys are missing from the map), keyed by `keyId`. */
+const kvLookupArities = [1, 8, 32, boundParametersMax];
+
+/**
+ * The stored rows of the given keys (absent keys are missing from the map),
+ * keyed by `keyId`. Statements use a few fixed IN-list sizes, padded by
+ * repeating a key, so SQLite's statement cache serves them all.
+ */
 export function getKvRows(sql: SqlStorage, keys: readonly Uint8Array[], keyId: (key: Uint8Array) => string): Map<string, string> {
   const found = new Map<string, string>();
   for (const chunk of chunks(keys, boundParametersMax)) {
-    const cursor = sql.exec<{ key: ArrayBuffer; row: string }>(
-      `SELECT key, row FROM kv WHERE key IN (${chunk.map(() => "?").join(",")})`,
-      ...chunk,
-    );
+    const arity = kvLookupArities.find((n) => n >= chunk.length)!;
+    const padded = [...chunk, ...new Array<Uint8Array>(arity - chunk.length).fill(chunk[0]!)];
+    const cursor = sql.exec<{ key: ArrayBuffer; row: string }>(`SELECT key, row FROM kv WHERE key IN (${inList(arity)})`, ...padded);
     for (const { key, row } of cursor) found.set(keyId(new Uint8Array(key)), row);
   }
   return found;
+}
+
+const inLists = new Map<number, string>();
+function inList(arity: number): string {
+  let list = inLists.get(arity);
+  if (list === undefined) {
+    list = new Array(arity).fill("?").join(",");
+    inLists.set(arity, list);
+  }
+  return list;
 }
 
 export function putKvRows(sql: SqlStorage, rows: readonly { key: Uint8Array; row: string }[]): void {
