@@ -156,7 +156,8 @@ function concatenate(parts: readonly Uint8Array[]): { valueOffsets: Int32Array; 
   return { valueOffsets, data };
 }
 
-/** The Arrow schema of a table's log batches. */
-export function arrowSchemaOf(columns: readonly Column[]): arrow.Schema {
-  return new arrow.Schema(columns.map((c) => new arrow.Field(c.name, arrowType(c.type), c.nullable)));
+/** The Arrow schema of a table's log batches, with optional custom metadata. */
+export function arrowSchemaOf(columns: readonly Column[], metadata?: Record<string, string>): arrow.Schema {
+  const fields = columns.map((c) => new arrow.Field(c.name, arrowType(c.type), c.nullable));
+  return new arrow.Schema(fields, metadata ? new Map(Object.entries(metadata)) : undefined);
 }
