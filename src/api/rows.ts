@@ -13,6 +13,7 @@ import { readLogPage } from "../read/log.ts";
 import { pageToArrow, pageToJsonRows, projectColumns } from "../read/log-page.ts";
 import { lookupKeys, lookupPrefix } from "../read/lookup.ts";
 import { rowsToArrow, scanHot } from "../read/hot-scan.ts";
+import { relaySubscription } from "../subscribe/relay.ts";
 import { contentTypes, headers, requestLimits } from "../vocabulary.ts";
 import type { FloeEnv } from "./env.ts";
 import { bodyFormat, bodyText, readBody, readJsonBody } from "./body.ts";
@@ -77,6 +78,12 @@ export const rowRoutes = new Hono<FloeEnv>()
       throw FloeError.badRequest(`limit must be an integer 1..${requestLimits.prefixRowsMax}`);
     }
     return c.json(await withTableParam(c, (table) => lookupPrefix(c.env, table, prefix, rowsMax)));
+  })
+  .get("/:table/subscribe", async (c) => {
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+      throw FloeError.badRequest("subscribe is a WebSocket endpoint: send Upgrade: websocket");
+    }
+    return withTableParam(c, async (table) => relaySubscription(c.env, table));
   })
   .get("/:table/scan", async (c) => {
     const source = enumParam("source", c.req.query("source"), ["union", "lake", "hot"], "union");

@@ -103,6 +103,16 @@ export function readBatches(sql: SqlStorage, from: number, rowsMax: number, byte
   return batches;
 }
 
+/** The first offset of the first batch committed at or after `timestampMs`, if any. */
+export function firstOffsetCommittedAtOrAfter(sql: SqlStorage, timestampMs: number): number | undefined {
+  return sql
+    .exec<{ offset: number }>(
+      "SELECT base_offset AS offset FROM log_batch WHERE commit_ms >= ? ORDER BY commit_ms, base_offset LIMIT 1",
+      timestampMs,
+    )
+    .toArray()[0]?.offset;
+}
+
 export function findWriterBatch(sql: SqlStorage, writerId: string, seq: number): WriterBatch | undefined {
   return sql
     .exec<{ seq: number; baseOffset: number; recordCount: number }>(

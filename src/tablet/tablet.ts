@@ -17,6 +17,11 @@ import { appendFrames, previousAnswer, readLog } from "./log.ts";
 import type { PrimaryKeyWrite } from "./kv.ts";
 import { applyPrimaryKeyWrite, keyId } from "./kv.ts";
 import { prefixEnd } from "../table/keys.ts";
+import type { TabletSubscription } from "../subscribe/protocol.ts";
+import { subscriptionHeader } from "../subscribe/protocol.ts";
+import type { EncodedPages } from "./subscribers.ts";
+import { acceptSubscriber, acknowledge, pump, startOffset } from "./subscribers.ts";
+import { errorBody } from "../errors.ts";
 
 export interface AppendRequest extends LogFrames {
   writer?: WriterSeq;
@@ -59,14 +64,49 @@ export class Tablet extends DurableObject<Env> {
   append(request: AppendRequest): AppendResult {
     this.assertLive();
     const sql = this.ctx.storage.sql;
-    return this.ctx.storage.transactionSync(() => {
+    const previousHighWatermark = this.offsets.highWatermark;
+    const result = this.ctx.storage.transactionSync(() => {
       const previous = previousAnswer(sql, request.writer);
       if (previous) return previous;
       const frames = request.primaryKey ? applyPrimaryKeyWrite(sql, request.primaryKey, request) : request;
-      const { result, offsets } = appendFrames(sql, this.offsets, frames, request.writer, Date.now());
-      this.offsets = offsets;
-      return result;
+      const appended = appendFrames(sql, this.offsets, frames, request.writer, Date.now());
+      this.offsets = appended.offsets;
+      return appended.result;
     });
+    // Pushed now, released with the answer: the output gate holds both until the write is durable.
+    if (this.offsets.highWatermark !== previousHighWatermark) this.pushToSubscribers();
+    return result;
+  }
+
+  /** WebSocket upgrades from the subscription relay; the spec is in the `Floe-Subscription` header. */
+  override async fetch(request: Request): Promise<Response> {
+    if (this.dropped) return Response.json(errorBody("not_found", tableDroppedMessage), { status: 404 });
+    const spec = request.headers.get(subscriptionHeader);
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || spec === null) {
+      return Response.json(errorBody("bad_request", "a Tablet only accepts subscription upgrades"), { status: 400 });
+    }
+    const subscription = JSON.parse(spec) as TabletSubscription;
+    const start = startOffset(this.ctx.storage.sql, this.offsets, subscription.start);
+    if (typeof start !== "number") {
+      return Response.json(errorBody("bad_request", `bucket ${subscription.bucket}: ${start.error}`), { status: 400 });
+    }
+    const { client, server } = acceptSubscriber(this.ctx, subscription, start, this.offsets.highWatermark);
+    pump(server, this.ctx.storage.sql, this.offsets, new Map());
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
+    if (acknowledge(ws, message)) pump(ws, this.ctx.storage.sql, this.offsets, new Map());
+  }
+
+  override webSocketClose(): void {
+    // The runtime completes the close handshake itself (web_socket_auto_reply_to_close); nothing is kept per socket.
+  }
+
+  /** Sends every subscriber what it is due; subscribers at one position share each encoded message. */
+  private pushToSubscribers(): void {
+    const pages: EncodedPages = new Map();
+    for (const ws of this.ctx.getWebSockets()) pump(ws, this.ctx.storage.sql, this.offsets, pages);
   }
 
   read(request: ReadRequest): ReadResult {

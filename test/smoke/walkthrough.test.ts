@@ -10,6 +10,15 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { eventsDefinition } from "../fixtures.ts";
 import { startServer, type RunningServer } from "./server.ts";
+import { subscribe } from "../../src/client/subscribe.ts";
+
+async function until(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 const state = mkdtempSync(join(tmpdir(), "floe-smoke-"));
 let server: RunningServer | undefined;
@@ -78,7 +87,7 @@ describe("the README walk-through on wrangler dev", () => {
     const counted = [json, ndjson, byArrow].flatMap((w) => w.body.buckets).reduce((n, b) => n + b.count, 0);
     expect(counted).toBe(7);
 
-    const rows = await everyRow();
+    let rows = await everyRow();
     expect(rows).toHaveLength(7);
     const projected = await call("GET", "/databases/shop/tables/events/log?bucket=2&offset=0&limit=100&columns=id,amount");
     for (const row of projected.body.rows) expect(Object.keys(row)).toEqual(["id", "amount", "_offset", "_timestamp", "_change"]);
@@ -93,6 +102,25 @@ describe("the README walk-through on wrangler dev", () => {
     const bad = await call("POST", "/databases/shop/tables/events/rows", JSON.stringify([{ id: "x" }]));
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe("bad_request");
+
+    // A subscription through the real server: the backlog, then a live row, Arrow and JSON.
+    const received: { bucket: number; rows: number }[] = [];
+    const subscription = subscribe({
+      url: `${server.url.replace("http", "ws")}/v1/databases/shop/tables/events/subscribe`,
+      from: "earliest",
+      format: "arrow",
+      onBatch: (batch) => {
+        received.push({ bucket: batch.bucket, rows: batch.table!.numRows });
+      },
+    });
+    const total = () => received.reduce((n, r) => n + r.rows, 0);
+    await until(() => total() === 7);
+    await call("POST", "/databases/shop/tables/events/rows", JSON.stringify([{ id: 8, user: "fay", amount: "1", ts: 0 }]));
+    await until(() => total() === 8);
+    subscription.close();
+    rows = await everyRow();
+    expect(rows).toHaveLength(8);
+    described.body.buckets = (await call("GET", "/databases/shop/tables/events")).body.buckets;
 
     await server.stop();
     server = await startServer(state);

@@ -1,0 +1,133 @@
+/**
+ * A typed client for Floe subscriptions with automatic resume: it tracks
+ * the next offset of every bucket, acknowledges each batch once handled, and
+ * after a dropped connection resubscribes from exactly those offsets, so
+ * the handler sees every row once and in order per bucket.
+ *
+ * Works wherever a standard WebSocket exists (Node 22+, browsers, Workers);
+ * `connect` lets a caller supply the socket another way.
+ */
+import * as arrow from "apache-arrow";
+import type { BatchMessage, ErrorMessage, From, SubscribedMessage } from "../subscribe/protocol.ts";
+import { arrowMetadataKeys } from "../subscribe/protocol.ts";
+
+export interface ReceivedBatch {
+  bucket: number;
+  firstOffset: number;
+  lastOffset: number;
+  highWatermark: number;
+  /** JSON rows (format "json"). */
+  rows?: BatchMessage["rows"];
+  /** The decoded Arrow table (format "arrow"). */
+  table?: arrow.Table;
+}
+
+export interface SubscribeOptions {
+  /** The subscribe URL, e.g. ws://localhost:8787/v1/databases/shop/tables/events/subscribe. */
+  url: string;
+  from: From;
+  buckets?: number[];
+  columns?: string[];
+  format?: "json" | "arrow";
+  onBatch(batch: ReceivedBatch): void | Promise<void>;
+  /** Server-side refusals (bad subscribe message); the subscription then stops. */
+  onError?(error: ErrorMessage["error"]): void;
+  connect?(url: string): Promise<WebSocket>;
+  reconnectDelayMs?: number;
+}
+
+export interface Subscription {
+  /** The next offset per bucket: where a resumed subscription starts. */
+  positions(): Record<number, number>;
+  close(): void;
+  /** Resolves when the subscription stops for good (closed, or refused). */
+  closed: Promise<void>;
+}
+
+export function subscribe(options: SubscribeOptions): Subscription {
+  const positions: Record<number, number> = {};
+  let socket: WebSocket | undefined;
+  let stopped = false;
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  const connect = options.connect ?? defaultConnect;
+  const stop = () => {
+    stopped = true;
+    socket?.close(1000, "client closed");
+    resolveClosed();
+  };
+
+  const run = async (): Promise<void> => {
+    const ws = await connect(options.url);
+    socket = ws;
+    const resuming = Object.keys(positions).length > 0;
+    ws.send(JSON.stringify({
+      from: resuming ? { offsets: positions } : options.from,
+      buckets: resuming ? undefined : options.buckets,
+      columns: options.columns,
+      format: options.format,
+    }));
+    let handling = Promise.resolve();
+    ws.addEventListener("message", (event) => {
+      const data = event.data as string | ArrayBuffer | Blob;
+      handling = handling.then(async () => handle(ws, data instanceof Blob ? await data.arrayBuffer() : data));
+    });
+    ws.addEventListener("close", () => {
+      if (!stopped) reconnect();
+    });
+  };
+  const reconnect = () => setTimeout(() => run().catch(reconnect), options.reconnectDelayMs ?? 200);
+
+  const handle = async (ws: WebSocket, data: unknown): Promise<void> => {
+    const batch = typeof data === "string" ? JSON.parse(data) as BatchMessage | SubscribedMessage | ErrorMessage : decodeArrow(data);
+    if (batch.type === "error") {
+      options.onError?.(batch.error);
+      stop();
+      return;
+    }
+    if (batch.type === "subscribed") {
+      positions[batch.bucket] ??= batch.offset;
+      return;
+    }
+    // After a resume, skip what was already handled: whole batches, or the first rows of one.
+    const skip = Math.max(0, (positions[batch.bucket] ?? batch.firstOffset) - batch.firstOffset);
+    if (batch.firstOffset + skip > batch.lastOffset) return;
+    const { type: _, ...rest } = batch;
+    const received: ReceivedBatch = rest;
+    if (skip > 0) {
+      received.firstOffset += skip;
+      if (received.rows) received.rows = received.rows.slice(skip);
+      if (received.table) received.table = received.table.slice(skip);
+    }
+    await options.onBatch(received);
+    positions[batch.bucket] = batch.lastOffset + 1;
+    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ ack: { [batch.bucket]: batch.lastOffset + 1 } }));
+  };
+
+  run().catch(reconnect);
+  return { positions: () => ({ ...positions }), close: stop, closed };
+}
+
+function decodeArrow(data: unknown): ReceivedBatch & { type: "batch" } {
+  const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data as ArrayBufferLike);
+  const table = arrow.tableFromIPC(bytes);
+  const meta = (key: string) => Number(table.schema.metadata.get(key));
+  return {
+    type: "batch",
+    bucket: meta(arrowMetadataKeys.bucket),
+    firstOffset: meta(arrowMetadataKeys.firstOffset),
+    lastOffset: meta(arrowMetadataKeys.lastOffset),
+    highWatermark: meta(arrowMetadataKeys.highWatermark),
+    table,
+  };
+}
+
+async function defaultConnect(url: string): Promise<WebSocket> {
+  const ws = new WebSocket(url);
+  ws.binaryType = "arraybuffer";
+  await new Promise<void>((resolve, reject) => {
+    ws.addEventListener("open", () => resolve(), { once: true });
+    ws.addEventListener("error", () => reject(new Error(`could not connect to ${url}`)), { once: true });
+  });
+  return ws;
+}

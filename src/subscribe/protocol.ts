@@ -1,0 +1,76 @@
+/**
+ * The subscription protocol, written down once for the relay, the Tablet and
+ * the client helper.
+ *
+ * Client → server, first message (JSON):
+ *   { from: "earliest" | "latest" | { offsets: { "<bucket>": offset } } | { timestamp },
+ *     buckets?: [..], columns?: [..], format?: "json" | "arrow" }
+ * then `{ ack: { "<bucket>": offset } }` (every row below `offset` is processed)
+ * and `"ping"` (answered `"pong"`).
+ *
+ * Server → client, first per bucket `{ type: "subscribed", bucket, offset, highWatermark }`
+ * (the offset it starts at, so a client can resume exactly even before any
+ * row arrives), then per committed batch and bucket, in offset order:
+ *   JSON: { type: "batch", bucket, firstOffset, lastOffset, highWatermark, rows }
+ *   Arrow: one binary IPC stream whose schema metadata has `floe.bucket`,
+ *   `floe.first-offset`, `floe.last-offset` and `floe.high-watermark`.
+ * and on a bad request `{ type: "error", error: { code, message } }`, then close.
+ *
+ * Flow control: a bucket sends at most `windowRows` rows beyond the last
+ * acknowledged offset; then it waits for an ack and resumes from its log.
+ */
+export type From = "earliest" | "latest" | { offsets: Record<string, number> } | { timestamp: string | number };
+
+export interface SubscribeMessage {
+  from: From;
+  buckets?: number[];
+  columns?: string[];
+  format?: "json" | "arrow";
+}
+
+/** Where one bucket starts. */
+export type BucketStart = { offset: number } | { position: "earliest" | "latest" } | { timestampMs: number };
+
+/** What the relay asks of one Tablet (sent in the `Floe-Subscription` header). */
+export interface TabletSubscription {
+  bucket: number;
+  start: BucketStart;
+  /** The projected columns, as in the table definition. */
+  columns: { name: string; type: string; nullable: boolean }[];
+  format: "json" | "arrow";
+}
+
+export interface BatchMessage {
+  type: "batch";
+  bucket: number;
+  firstOffset: number;
+  lastOffset: number;
+  highWatermark: number;
+  rows: Record<string, unknown>[];
+}
+
+export interface SubscribedMessage {
+  type: "subscribed";
+  bucket: number;
+  offset: number;
+  highWatermark: number;
+}
+
+export interface ErrorMessage {
+  type: "error";
+  error: { code: string; message: string };
+}
+
+export const subscriptionHeader = "Floe-Subscription";
+/** Rows a bucket may have in flight (sent, not yet acknowledged) per subscriber. */
+export const windowRows = 20_000;
+/** Rows per message while catching up from the log. */
+export const catchUpRows = 2_000;
+/** A client silent for this long (no ping, no ack) is considered gone. */
+export const idleTimeoutMs = 120_000;
+export const arrowMetadataKeys = {
+  bucket: "floe.bucket",
+  firstOffset: "floe.first-offset",
+  lastOffset: "floe.last-offset",
+  highWatermark: "floe.high-watermark",
+} as const;

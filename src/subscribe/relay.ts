@@ -1,0 +1,130 @@
+/**
+ * The Worker end of a subscription: one client socket, fanned in from one
+ * Tablet socket per subscribed bucket.
+ *
+ * Why fan in here: clients get one socket and one message stream for any
+ * set of buckets, while each Tablet keeps its subscribers as hibernatable
+ * sockets (an idle subscription costs the Tablets nothing). Order holds per
+ * bucket because each bucket's rows travel over one socket in offset order;
+ * messages of different buckets interleave.
+ */
+import type { ErrorKind } from "../errors.ts";
+import { FloeError, errorBody, errorStatus } from "../errors.ts";
+import type { TableEntry } from "../catalog/catalog.ts";
+import { tabletStub } from "../tablet/stub.ts";
+import type { ErrorMessage, TabletSubscription } from "./protocol.ts";
+import { idleTimeoutMs, subscriptionHeader } from "./protocol.ts";
+import { parseSubscribeMessage } from "./request.ts";
+
+export function relaySubscription(env: Env, table: TableEntry): Response {
+  const { 0: client, 1: server } = new WebSocketPair();
+  server.accept();
+  const tablets = new Map<number, WebSocket>();
+  let started = false;
+  let idle: ReturnType<typeof setTimeout> | undefined;
+
+  const closeAll = (code: number, reason: string) => {
+    clearTimeout(idle);
+    for (const ws of tablets.values()) safeClose(ws, 1000, "subscriber left");
+    tablets.clear();
+    safeClose(server, code, reason);
+  };
+  const fail = (kind: ErrorKind, message: string) => {
+    const error: ErrorMessage = { type: "error", ...errorBody(kind, message) };
+    if (server.readyState === WebSocket.OPEN) server.send(JSON.stringify(error));
+    closeAll(1008, message.slice(0, 120));
+  };
+  const keepAlive = () => {
+    clearTimeout(idle);
+    idle = setTimeout(() => closeAll(1001, "idle: no ping or ack"), idleTimeoutMs);
+  };
+
+  server.addEventListener("message", (event) => {
+    keepAlive();
+    const data = event.data;
+    if (data === "ping") {
+      server.send("pong");
+      return;
+    }
+    if (!started) {
+      started = true;
+      let subscriptions: TabletSubscription[];
+      try {
+        subscriptions = parseSubscribeMessage(table.definition, typeof data === "string" ? data : "");
+      } catch (error) {
+        if (error instanceof FloeError) return fail(error.kind, error.message);
+        throw error;
+      }
+      connectTablets(env, table, subscriptions, server, tablets).catch((error: unknown) => {
+        if (error instanceof FloeError) fail(error.kind, error.message);
+        else fail("internal", `could not subscribe: ${String(error)}`);
+      });
+      return;
+    }
+    forwardAcks(typeof data === "string" ? data : "", tablets, fail);
+  });
+  server.addEventListener("close", () => closeAll(1000, "closed"));
+  server.addEventListener("error", () => closeAll(1011, "client error"));
+  keepAlive();
+  return new Response(null, { status: 101, webSocket: client });
+}
+
+async function connectTablets(
+  env: Env,
+  table: TableEntry,
+  subscriptions: TabletSubscription[],
+  server: WebSocket,
+  tablets: Map<number, WebSocket>,
+): Promise<void> {
+  const sockets = await Promise.all(
+    subscriptions.map(async (subscription) => {
+      const response = await tabletStub(env, table.tableId, subscription.bucket).fetch("https://tablet/subscribe", {
+        headers: { upgrade: "websocket", [subscriptionHeader]: JSON.stringify(subscription) },
+      });
+      if (!response.webSocket) {
+        const { error } = (await response.json()) as { error: { code: string; message: string } };
+        throw new FloeError(error.code in errorStatus ? (error.code as ErrorKind) : "internal", error.message);
+      }
+      return { bucket: subscription.bucket, ws: response.webSocket };
+    }),
+  );
+  for (const { bucket, ws } of sockets) {
+    ws.accept();
+    tablets.set(bucket, ws);
+    // Binary frames may arrive as Blobs; a per-bucket chain keeps them in order while they are read.
+    let forwarding = Promise.resolve();
+    ws.addEventListener("message", (event) => {
+      const data = event.data as string | ArrayBuffer | Blob;
+      forwarding = forwarding.then(async () => {
+        const payload = data instanceof Blob ? await data.arrayBuffer() : data;
+        if (server.readyState === WebSocket.OPEN) server.send(payload);
+      });
+    });
+    ws.addEventListener("close", () => {
+      if (tablets.get(bucket) === ws) safeClose(server, 1011, `bucket ${bucket} closed its stream; resubscribe from your offsets`);
+    });
+  }
+}
+
+/** `{ ack: { "<bucket>": offset } }` → `{ ack: offset }` to each bucket's Tablet. */
+function forwardAcks(text: string, tablets: Map<number, WebSocket>, fail: (kind: "bad_request", message: string) => void): void {
+  let ack: unknown;
+  try {
+    ack = (JSON.parse(text) as { ack?: unknown }).ack;
+  } catch {
+    return fail("bad_request", "after the subscribe message, send only \"ping\" or { ack: { bucket: offset } }");
+  }
+  if (typeof ack !== "object" || ack === null) return fail("bad_request", "ack must be an object of bucket → offset");
+  for (const [bucket, offset] of Object.entries(ack)) {
+    const ws = tablets.get(Number(bucket));
+    if (ws && typeof offset === "number") ws.send(JSON.stringify({ ack: offset }));
+  }
+}
+
+function safeClose(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code, reason);
+  } catch {
+    // already closed
+  }
+}

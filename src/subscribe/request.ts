@@ -1,0 +1,92 @@
+/**
+ * Validates a client's subscribe message against the table and turns it
+ * into one `TabletSubscription` per bucket. Offsets are checked against each
+ * bucket's log by its Tablet, which alone knows them.
+ */
+import { FloeError } from "../errors.ts";
+import type { TableDefinition } from "../table/schema.ts";
+import { formatType } from "../table/types.ts";
+import { projectColumns } from "../read/log-page.ts";
+import type { BucketStart, TabletSubscription } from "./protocol.ts";
+
+const knownFields = new Set(["from", "buckets", "columns", "format"]);
+
+export function parseSubscribeMessage(definition: TableDefinition, text: string): TabletSubscription[] {
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    throw FloeError.badRequest("the first message must be JSON: { from, buckets?, columns?, format? }");
+  }
+  if (typeof message !== "object" || message === null || Array.isArray(message)) {
+    throw FloeError.badRequest("the first message must be a JSON object: { from, buckets?, columns?, format? }");
+  }
+  const body = message as Record<string, unknown>;
+  const unknown = Object.keys(body).find((k) => !knownFields.has(k));
+  if (unknown) throw FloeError.badRequest(`unknown subscribe field '${unknown}'`);
+  const format = body.format ?? "json";
+  if (format !== "json" && format !== "arrow") throw FloeError.badRequest(`format must be json or arrow, got ${JSON.stringify(format)}`);
+  if (body.columns !== undefined && (!Array.isArray(body.columns) || body.columns.some((c) => typeof c !== "string"))) {
+    throw FloeError.badRequest("columns must be an array of column names");
+  }
+  const columns = projectColumns(definition.columns, body.columns as string[] | undefined).map((c) => ({
+    name: c.name,
+    type: formatType(c.type),
+    nullable: c.nullable,
+  }));
+  const starts = parseFrom(body.from, definition.bucket.num);
+  const buckets = parseBuckets(body.buckets, definition.bucket.num, starts);
+  return buckets.map((bucket) => ({ bucket, start: starts(bucket), columns, format }));
+}
+
+function checkBucket(bucket: unknown, bucketCount: number): number {
+  if (typeof bucket !== "number" || !Number.isInteger(bucket) || bucket < 0 || bucket >= bucketCount) {
+    throw FloeError.badRequest(`bucket ${JSON.stringify(bucket)} does not exist; the table has buckets 0..${bucketCount - 1}`);
+  }
+  return bucket;
+}
+
+type Starts = ((bucket: number) => BucketStart) & { named?: number[] };
+
+function parseFrom(from: unknown, bucketCount: number): Starts {
+  if (from === "earliest" || from === "latest") return () => ({ position: from });
+  if (typeof from === "object" && from !== null && !Array.isArray(from)) {
+    const { offsets, timestamp, ...rest } = from as Record<string, unknown>;
+    if (Object.keys(rest).length > 0 || (offsets === undefined) === (timestamp === undefined)) {
+      throw FloeError.badRequest("from must be \"earliest\", \"latest\", { offsets: {bucket: offset} } or { timestamp }");
+    }
+    if (timestamp !== undefined) {
+      const timestampMs = typeof timestamp === "number" ? timestamp : typeof timestamp === "string" ? Date.parse(timestamp) : NaN;
+      if (!Number.isFinite(timestampMs)) throw FloeError.badRequest(`from.timestamp ${JSON.stringify(timestamp)} is not ISO-8601 or epoch milliseconds`);
+      return () => ({ timestampMs });
+    }
+    if (typeof offsets !== "object" || offsets === null || Array.isArray(offsets) || Object.keys(offsets).length === 0) {
+      throw FloeError.badRequest("from.offsets must be an object of bucket → offset");
+    }
+    const byBucket = new Map<number, number>();
+    for (const [key, offset] of Object.entries(offsets)) {
+      const bucket = checkBucket(/^\d+$/.test(key) ? Number(key) : key, bucketCount);
+      if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0) {
+        throw FloeError.badRequest(`from.offsets["${key}"] must be a non-negative integer`);
+      }
+      byBucket.set(bucket, offset);
+    }
+    const starts: Starts = (bucket) => {
+      const offset = byBucket.get(bucket);
+      if (offset === undefined) throw FloeError.badRequest(`bucket ${bucket} has no offset in from.offsets`);
+      return { offset };
+    };
+    starts.named = [...byBucket.keys()].sort((a, b) => a - b);
+    return starts;
+  }
+  throw FloeError.badRequest("from must be \"earliest\", \"latest\", { offsets: {bucket: offset} } or { timestamp }");
+}
+
+function parseBuckets(buckets: unknown, bucketCount: number, starts: Starts): number[] {
+  if (buckets === undefined) return starts.named ?? Array.from({ length: bucketCount }, (_, b) => b);
+  if (!Array.isArray(buckets) || buckets.length === 0) throw FloeError.badRequest("buckets must be a non-empty array");
+  const chosen = buckets.map((b) => checkBucket(b, bucketCount));
+  if (new Set(chosen).size !== chosen.length) throw FloeError.badRequest("buckets names a bucket twice");
+  chosen.forEach((bucket) => starts(bucket));
+  return chosen;
+}
