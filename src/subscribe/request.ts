@@ -10,6 +10,8 @@ import { projectColumns } from "../read/log-page.ts";
 import type { BucketStart, TabletSubscription } from "./protocol.ts";
 
 const knownFields = new Set(["from", "buckets", "columns", "format"]);
+/** A Tablet keeps a subscriber's options in its socket attachment, which holds at most 16 KiB. */
+const columnsBytesMax = 12 * 1024;
 
 export function parseSubscribeMessage(definition: TableDefinition, text: string): TabletSubscription[] {
   let message: unknown;
@@ -34,6 +36,12 @@ export function parseSubscribeMessage(definition: TableDefinition, text: string)
     type: formatType(c.type),
     nullable: c.nullable,
   }));
+  const optionsBytes = JSON.stringify(columns).length;
+  if (optionsBytes > columnsBytesMax) {
+    throw FloeError.badRequest(
+      `too many columns for one subscription (${optionsBytes} bytes of column options; a socket keeps at most ${columnsBytesMax}): name fewer in columns`,
+    );
+  }
   const starts = parseFrom(body.from, definition.bucket.num);
   const buckets = parseBuckets(body.buckets, definition.bucket.num, starts);
   return buckets.map((bucket) => ({ bucket, start: starts(bucket), columns, format }));

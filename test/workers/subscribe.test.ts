@@ -29,6 +29,7 @@ async function rawSubscribe(table: string, message: unknown): Promise<{ ws: WebS
   let closed = false;
   ws.addEventListener("message", async (e) => {
     const data = e.data as string | ArrayBuffer | Blob;
+    if (data === "pong") return;
     if (typeof data === "string") messages.push(JSON.parse(data));
     else messages.push(arrow.tableFromIPC(new Uint8Array(data instanceof Blob ? await data.arrayBuffer() : data)));
   });
@@ -207,6 +208,31 @@ describe("subscriptions", () => {
     await waitFor(() => closed, "the close");
     expect(messages.at(-1).type).toBe("error");
     expect(messages.at(-1).error.message).toMatch(pattern);
+  });
+
+  it("answers ping with pong and relays acks only as acks", async () => {
+    await createTable("sub", "ping", { columns: [{ name: "n", type: "INT" }], bucket: { num: 1 } });
+    const sub = await rawSubscribe("ping", { from: "earliest" });
+    await waitFor(() => sub.messages.length === 1, "subscribed");
+    const pong = new Promise<string>((resolve) => sub.ws.addEventListener("message", (e) => {
+      if (e.data === "pong") resolve(e.data);
+    }));
+    sub.ws.send("ping");
+    expect(await pong).toBe("pong");
+    sub.ws.send("not json");
+    await waitFor(() => sub.closed(), "a close after a malformed message");
+  });
+
+  it("refuses a subscription whose options do not fit a socket attachment", async () => {
+    const columns = Array.from({ length: 200 }, (_, i) => ({ name: `c${i}_${"x".repeat(100)}`, type: "STRING" }));
+    await createTable("sub", "wide", { columns, bucket: { num: 1 } });
+    const sub = await rawSubscribe("wide", { from: "earliest" });
+    await waitFor(() => sub.closed(), "the close");
+    expect(sub.messages.at(-1).error.message).toMatch(/too many columns for one subscription/);
+    const narrow = await rawSubscribe("wide", { from: "earliest", columns: ["c0_" + "x".repeat(100)] });
+    await waitFor(() => narrow.messages.length === 1, "subscribed");
+    expect(narrow.messages[0].type).toBe("subscribed");
+    narrow.ws.close();
   });
 
   it("answers a plain GET on subscribe with a JSON error", async () => {
