@@ -9,7 +9,9 @@
  */
 import * as arrow from "apache-arrow";
 import type { BatchMessage, ErrorMessage, From, SubscribedMessage } from "../subscribe/protocol.ts";
-import { arrowMetadataKeys } from "../subscribe/protocol.ts";
+import { arrowMetadataKeys, windowRows } from "../subscribe/protocol.ts";
+
+const ackDelayMs = 50;
 
 export interface ReceivedBatch {
   bucket: number;
@@ -53,6 +55,7 @@ export function subscribe(options: SubscribeOptions): Subscription {
   const connect = options.connect ?? defaultConnect;
   const stop = () => {
     stopped = true;
+    clearTimeout(ackTimer);
     socket?.close(1000, "client closed");
     resolveClosed();
   };
@@ -101,7 +104,24 @@ export function subscribe(options: SubscribeOptions): Subscription {
     }
     await options.onBatch(received);
     positions[batch.bucket] = batch.lastOffset + 1;
-    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ ack: { [batch.bucket]: batch.lastOffset + 1 } }));
+    acknowledge(ws, batch.bucket);
+  };
+
+  // Acks are lazy: at once when a quarter of the server's window is unacknowledged, else shortly after
+  // the last batch, so a busy stream does not send one ack frame per batch.
+  const acked: Record<number, number> = {};
+  let ackTimer: ReturnType<typeof setTimeout> | undefined;
+  const flushAcks = (ws: WebSocket) => {
+    clearTimeout(ackTimer);
+    ackTimer = undefined;
+    const due = Object.fromEntries(Object.entries(positions).filter(([bucket, next]) => acked[Number(bucket)] !== next));
+    if (Object.keys(due).length === 0 || ws.readyState !== WebSocket.OPEN) return;
+    ws.send(JSON.stringify({ ack: due }));
+    Object.assign(acked, due);
+  };
+  const acknowledge = (ws: WebSocket, bucket: number) => {
+    if (positions[bucket]! - (acked[bucket] ?? 0) >= windowRows / 4) flushAcks(ws);
+    else ackTimer ??= setTimeout(() => flushAcks(ws), ackDelayMs);
   };
 
   run().catch(reconnect);
