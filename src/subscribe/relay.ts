@@ -21,10 +21,14 @@ export function relaySubscription(env: Env, table: TableEntry): Response {
   server.accept();
   const tablets = new Map<number, WebSocket>();
   let started = false;
-  let idle: ReturnType<typeof setTimeout> | undefined;
+  let lastHeardMs = Date.now();
+  // One timer per connection checks for silence; resetting a timer on every message costs too much under load.
+  const idleCheck = setInterval(() => {
+    if (Date.now() - lastHeardMs > idleTimeoutMs) closeAll(1001, "idle: no ping or ack");
+  }, idleTimeoutMs / 4);
 
   const closeAll = (code: number, reason: string) => {
-    clearTimeout(idle);
+    clearInterval(idleCheck);
     for (const ws of tablets.values()) safeClose(ws, 1000, "subscriber left");
     tablets.clear();
     safeClose(server, code, reason);
@@ -34,13 +38,8 @@ export function relaySubscription(env: Env, table: TableEntry): Response {
     if (server.readyState === WebSocket.OPEN) server.send(JSON.stringify(error));
     closeAll(1008, message.slice(0, 120));
   };
-  const keepAlive = () => {
-    clearTimeout(idle);
-    idle = setTimeout(() => closeAll(1001, "idle: no ping or ack"), idleTimeoutMs);
-  };
-
   server.addEventListener("message", (event) => {
-    keepAlive();
+    lastHeardMs = Date.now();
     const data = event.data;
     if (data === "ping") {
       server.send("pong");
@@ -65,7 +64,6 @@ export function relaySubscription(env: Env, table: TableEntry): Response {
   });
   server.addEventListener("close", () => closeAll(1000, "closed"));
   server.addEventListener("error", () => closeAll(1011, "client error"));
-  keepAlive();
   return new Response(null, { status: 101, webSocket: client });
 }
 
