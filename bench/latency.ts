@@ -1,7 +1,8 @@
 /**
  * Subscription latency: from a write request being sent to a subscriber
  * receiving the row, p50/p90/p99 over 1,000 single-row writes, with 1 and
- * with 100 subscribers on the bucket, plus fan-out rows/s (rows delivered
+ * with 100 subscribers on the bucket (and how long the writer waited for its
+ * answer, to see whether subscribers slow writers down), plus fan-out rows/s (rows delivered
  * to all subscribers per second while a writer sends 100-row batches).
  * References in the same run: the round trip of `GET /v1/health` (the
  * platform floor), and Redis Streams (XADD, read by a client blocked in
@@ -103,11 +104,14 @@ export async function run(): Promise<void> {
         }));
       }
       await until(() => subscriptions.every((s) => s.positions()[0] !== undefined));
+      const answered: number[] = [];
       for (let id = 0; id < writes; id++) {
         sentAt.set(id, now());
         await call("POST", `/databases/bench/tables/${table}/rows`, JSON.stringify([{ id }]));
+        answered.push(now() - sentAt.get(id)!);
         await until(() => delivered === (id + 1) * count);
       }
+      results.push(row(`write answered, ${count} subscriber(s)`, answered, "-", floor));
       results.push(row(`e2e write → ${count} subscriber(s)`, latencies, `${latencies.length} deliveries`, floor));
 
       // Fan-out: a writer sends 100-row batches back to back; count rows delivered to every subscriber.
