@@ -1,3 +1,4 @@
+import * as arrow from "apache-arrow";
 import { env } from "cloudflare:workers";
 import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
@@ -157,6 +158,14 @@ describe("primary-key tables", () => {
     expect(Object.values(scan.offsets)).toEqual(await highWatermarks("pk", "scan"));
     const union = await ok("GET", "/databases/pk/tables/scan/scan");
     expect(union.rows).toHaveLength(18);
+    const ndjson = await api("GET", "/databases/pk/tables/scan/scan?format=ndjson&columns=id");
+    const lines = new TextDecoder().decode(ndjson.body as Uint8Array).trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines.map((r: { id: number }) => r.id).sort((a: number, b: number) => a - b)).toEqual(Array.from({ length: 18 }, (_, i) => i + 2));
+    expect(JSON.parse(ndjson.headers.get("floe-scan-offsets")!)).toEqual(scan.offsets);
+    const asArrow = await api("GET", "/databases/pk/tables/scan/scan?format=arrow&columns=id,name");
+    const table = arrow.tableFromIPC(asArrow.body as Uint8Array);
+    expect(table.numRows).toBe(18);
+    expect(table.schema.fields.map((f) => `${f.name}:${f.type}`)).toEqual(["id:Int64", "name:Utf8"]);
     const logScan = await api("GET", "/databases/pk/tables/scan/scan?source=lake");
     expect(logScan.status).toBe(501);
   });
