@@ -24,6 +24,10 @@ export function createApp(): Hono<FloeEnv> {
     if (error instanceof FloeError) {
       return c.json(errorBody(error.kind, error.message), error.status as ContentfulStatusCode);
     }
+    if (String(error).includes("D1_ERROR: no such table")) {
+      const message = "the catalog database has no schema yet: run `npx wrangler d1 migrations apply CATALOG` (npm start does it)";
+      return c.json(errorBody("unavailable", message), 503);
+    }
     const requestId = crypto.randomUUID();
     console.error(JSON.stringify({ event: "internal_error", requestId, message: String(error), stack: (error as Error).stack }));
     return c.json(errorBody("internal", `internal error (request ${requestId})`), 500);
