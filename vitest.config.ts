@@ -22,6 +22,13 @@ export default defineConfig(async () => {
         },
         {
           test: {
+            name: "node",
+            include: ["test/node/**/*.test.ts"],
+            environment: "node",
+          },
+        },
+        {
+          test: {
             name: "smoke",
             include: ["test/smoke/**/*.test.ts"],
             environment: "node",

@@ -4,6 +4,7 @@
  */
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import { describe, expect, it } from "vitest";
+import { writeContainer } from "../../src/iceberg/avro.ts";
 import { icebergSchema, lakeColumns } from "../../src/iceberg/schema.ts";
 import { decimalBytes, writeDataFile } from "../../src/lake/parquet.ts";
 import { buildColumn } from "../../src/table/columns.ts";
@@ -78,5 +79,12 @@ describe("lake data files", () => {
 
   it("sizes fixed-length decimals as Iceberg's table does", () => {
     expect([1, 2, 9, 10, 18, 19, 38].map(decimalBytes)).toEqual([1, 1, 4, 5, 8, 9, 16]);
+  });
+});
+
+describe("lake metadata files in the Workers runtime", () => {
+  it("writes an Avro container without code generation", () => {
+    const file = writeContainer({ type: "record", name: "r", fields: [{ name: "n", type: "long" }] }, [{ n: 2n ** 62n }], { content: "data" });
+    expect([...file.subarray(0, 4)]).toEqual([0x4f, 0x62, 0x6a, 0x01]);
   });
 });
