@@ -74,7 +74,7 @@ async function connectTablets(
   server: WebSocket,
   tablets: Map<number, WebSocket>,
 ): Promise<void> {
-  const sockets = await Promise.all(
+  const attempts = await Promise.allSettled(
     subscriptions.map(async (subscription) => {
       const response = await tabletStub(env, table.tableId, subscription.bucket).fetch("https://tablet/subscribe", {
         headers: { upgrade: "websocket", [subscriptionHeader]: JSON.stringify(subscription) },
@@ -86,7 +86,19 @@ async function connectTablets(
       return { bucket: subscription.bucket, ws: response.webSocket };
     }),
   );
+  const sockets = attempts.flatMap((a) => (a.status === "fulfilled" ? [a.value] : []));
+  const failed = attempts.find((a) => a.status === "rejected");
+  // Every bucket or none: a refused bucket, or a client already gone, closes the sockets that did open.
+  if (failed || server.readyState !== WebSocket.OPEN) {
+    for (const { ws } of sockets) {
+      ws.accept();
+      safeClose(ws, 1000, "subscription abandoned");
+    }
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    return;
+  }
   for (const { bucket, ws } of sockets) {
+    // Accepted only now, with its listeners attached next, so no early message is dropped.
     ws.accept();
     tablets.set(bucket, ws);
     // Binary frames may arrive as Blobs; a per-bucket chain keeps them in order while they are read.

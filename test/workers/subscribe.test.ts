@@ -191,6 +191,7 @@ describe("subscriptions", () => {
     ["unknown column", { from: "earliest", columns: ["nope"] }, /unknown column 'nope'/],
     ["bucket out of range", { from: "earliest", buckets: [9] }, /bucket 9 does not exist/],
     ["offset beyond the high watermark", { from: { offsets: { "0": 999 } } }, /offset 999 is outside the log/],
+    ["one bucket's offset beyond its log", { from: { offsets: { "0": 0, "1": 999 } } }, /bucket 1: offset 999 is outside the log/],
     ["bad from", { from: "yesterday" }, /from must be/],
     ["not JSON", "hello", /must be JSON/],
   ])("refuses a subscribe message with %s", async (_, message, pattern) => {
