@@ -43,3 +43,16 @@ export const requestLimits = {
 export function tabletName(tableId: string, bucket: number): string {
   return `${tableId}/bucket-${bucket}`;
 }
+
+/** The lake's layout: a table lives under `<database>/<table>-<tableId>` in the R2 bucket. */
+export const lakeLayout = {
+  tableKey: (database: string, table: string, tableId: string) => `${database}/${table}-${tableId}`,
+  dataKey: (tableKey: string, partition: string, name: string) => `${tableKey}/data/${partition}/${name}.parquet`,
+  manifestKey: (tableKey: string, name: string) => `${tableKey}/metadata/${name}-m0.avro`,
+  manifestListKey: (tableKey: string, snapshotId: number, name: string) => `${tableKey}/metadata/snap-${snapshotId}-1-${name}.avro`,
+  metadataKey: (tableKey: string, version: number, name: string) =>
+    `${tableKey}/metadata/${String(version).padStart(5, "0")}-${name}.metadata.json`,
+  /** Path-based (Hadoop-style) readers open `v<N>.metadata.json` named by `version-hint.text`. */
+  hadoopMetadataKey: (tableKey: string, version: number) => `${tableKey}/metadata/v${version}.metadata.json`,
+  versionHintKey: (tableKey: string) => `${tableKey}/metadata/version-hint.text`,
+} as const;

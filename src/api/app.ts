@@ -10,6 +10,7 @@ import type { FloeEnv } from "./env.ts";
 import { databaseRoutes } from "./databases.ts";
 import { tableRoutes } from "./tables.ts";
 import { rowRoutes } from "./rows.ts";
+import { snapshotRoutes, tieringRoutes } from "./lake.ts";
 
 export const floeVersion = "0.1.0";
 
@@ -19,6 +20,8 @@ export function createApp(): Hono<FloeEnv> {
   app.route("/v1/databases", databaseRoutes);
   app.route("/v1/databases/:db/tables", tableRoutes);
   app.route("/v1/databases/:db/tables", rowRoutes);
+  app.route("/v1/databases/:db/tables", snapshotRoutes);
+  app.route("/v1/tiering", tieringRoutes);
   app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
   app.onError((error, c) => {
     if (error instanceof FloeError) {

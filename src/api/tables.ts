@@ -8,6 +8,7 @@ import type { FloeEnv } from "./env.ts";
 import { readJsonBody } from "./body.ts";
 import { nameParam, withTableParam } from "./params.ts";
 import { forgetTable } from "../catalog/cache.ts";
+import { getLakeState } from "../catalog/lake.ts";
 
 export const tableRoutes = new Hono<FloeEnv>()
   .get("/", async (c) => {
@@ -23,16 +24,20 @@ export const tableRoutes = new Hono<FloeEnv>()
     return c.json({ ...tableSummary(table), created }, created ? 201 : 200);
   })
   .get("/:table", async (c) => {
-    const described = await withTableParam(c, async (table) => ({
-      ...tableSummary(table),
-      buckets: await Promise.all(
-        bucketsOf(table.definition.bucket.num).map(async (bucket) => {
-          const status = await tabletStub(c.env, table.tableId, bucket).status();
-          return { bucket, logStartOffset: status.logStartOffset, tieredOffset: 0, highWatermark: status.highWatermark };
-        }),
-      ),
-      lakeSnapshot: null,
-    }));
+    const described = await withTableParam(c, async (table) => {
+      const lake = await getLakeState(c.env.CATALOG, table.tableId);
+      return {
+        ...tableSummary(table),
+        buckets: await Promise.all(
+          bucketsOf(table.definition.bucket.num).map(async (bucket) => {
+            const status = await tabletStub(c.env, table.tableId, bucket).status();
+            const tieredOffset = lake?.bucketOffsets[String(bucket)] ?? 0;
+            return { bucket, logStartOffset: status.logStartOffset, tieredOffset, highWatermark: status.highWatermark };
+          }),
+        ),
+        lakeSnapshot: lake ? { version: lake.version, metadataLocation: lake.metadataLocation } : null,
+      };
+    });
     return c.json(described);
   })
   .delete("/:table", async (c) => {

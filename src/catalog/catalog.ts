@@ -88,7 +88,7 @@ export async function dropTable(db: D1Database, database: string, name: string):
   return table;
 }
 
-function entryFromRow(row: queries.TableRow): TableEntry {
+export function entryFromRow(row: queries.TableRow): TableEntry {
   return {
     database: row.databaseName,
     name: row.tableName,

@@ -78,3 +78,48 @@ export async function deleteTable(db: D1Database, databaseName: string, tableNam
     .run();
   return result.meta.changes === 1;
 }
+
+export interface LakeRow {
+  tableId: string;
+  metadataLocation: string;
+  version: number;
+  manifests: string;
+  bucketOffsets: string;
+  updatedAtMs: number;
+}
+
+export async function selectLake(db: D1Database, tableId: string): Promise<LakeRow | null> {
+  return db
+    .prepare(
+      `SELECT table_id AS tableId, metadata_location AS metadataLocation, version, manifests,
+              bucket_offsets AS bucketOffsets, updated_at_ms AS updatedAtMs
+       FROM lake_tables WHERE table_id = ?`,
+    )
+    .bind(tableId)
+    .first<LakeRow>();
+}
+
+/** Compare-and-swap of a table's lake state: applies only if the stored version is `expectedVersion` (0: none yet). */
+export async function swapLake(db: D1Database, row: LakeRow, expectedVersion: number): Promise<boolean> {
+  const statement =
+    expectedVersion === 0
+      ? db
+          .prepare(
+            `INSERT INTO lake_tables (table_id, metadata_location, version, manifests, bucket_offsets, updated_at_ms)
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (table_id) DO NOTHING`,
+          )
+          .bind(row.tableId, row.metadataLocation, row.version, row.manifests, row.bucketOffsets, row.updatedAtMs)
+      : db
+          .prepare(
+            `UPDATE lake_tables SET metadata_location = ?, version = ?, manifests = ?, bucket_offsets = ?, updated_at_ms = ?
+             WHERE table_id = ? AND version = ?`,
+          )
+          .bind(row.metadataLocation, row.version, row.manifests, row.bucketOffsets, row.updatedAtMs, row.tableId, expectedVersion);
+  return (await statement.run()).meta.changes === 1;
+}
+
+/** Every table of every database (for the tiering pass). */
+export async function selectAllTables(db: D1Database): Promise<TableRow[]> {
+  const result = await db.prepare(`SELECT ${tableColumns} FROM tables ORDER BY database_name, table_name`).all<TableRow>();
+  return result.results;
+}

@@ -122,6 +122,13 @@ describe("the README walk-through on wrangler dev", () => {
     expect(rows).toHaveLength(8);
     described.body.buckets = (await call("GET", "/databases/shop/tables/events")).body.buckets;
 
+    // Tiering through the real runtime: Parquet, Avro and metadata written to local R2.
+    const lake = { ...eventsDefinition, properties: { "table.datalake.enabled": "true" } };
+    expect((await call("PUT", "/databases/shop/tables/lake", JSON.stringify(lake))).status).toBe(201);
+    await call("POST", "/databases/shop/tables/lake/rows", JSON.stringify([{ id: 1, user: "a", amount: "1", ts: 0 }]));
+    const tiered = await call("POST", "/tiering/run");
+    expect(tiered.body.tables).toEqual([expect.objectContaining({ table: "shop.lake", kind: "committed", records: 1 })]);
+
     await server.stop();
     server = await startServer(state);
     expect(await everyRow()).toEqual(rows);

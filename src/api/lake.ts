@@ -1,0 +1,32 @@
+/** Routes for the lake: run a tiering pass now, and list a table's lake snapshots. */
+import { Hono } from "hono";
+import { getLakeState } from "../catalog/lake.ts";
+import type { TableMetadata } from "../iceberg/metadata.ts";
+import { runTieringPass } from "../lake/pass.ts";
+import type { FloeEnv } from "./env.ts";
+import { withTableParam } from "./params.ts";
+
+export const tieringRoutes = new Hono<FloeEnv>().post("/run", async (c) =>
+  c.json({ tables: await runTieringPass(c.env, { force: true, nowMs: Date.now() }) }),
+);
+
+export const snapshotRoutes = new Hono<FloeEnv>().get("/:table/snapshots", async (c) => {
+  const snapshots = await withTableParam(c, async (table) => {
+    const state = await getLakeState(c.env.CATALOG, table.tableId);
+    if (!state) return [];
+    const object = await c.env.LAKE.get(state.metadataLocation.slice(c.env.LAKE_URI_PREFIX.length + 1));
+    const metadata = (await object!.json()) as TableMetadata;
+    return metadata.snapshots.map((s) => ({
+      snapshotId: s["snapshot-id"],
+      sequenceNumber: s["sequence-number"],
+      timestamp: new Date(s["timestamp-ms"]).toISOString(),
+      operation: s.summary.operation,
+      bucketOffsets: JSON.parse(s.summary["floe.bucket-offsets"] ?? "{}"),
+      addedDataFiles: Number(s.summary["added-data-files"] ?? 0),
+      addedRecords: Number(s.summary["added-records"] ?? 0),
+      totalDataFiles: Number(s.summary["total-data-files"] ?? 0),
+      totalRecords: Number(s.summary["total-records"] ?? 0),
+    }));
+  });
+  return c.json({ snapshots });
+});

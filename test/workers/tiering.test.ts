@@ -1,0 +1,97 @@
+/**
+ * Tiering log tables into Iceberg on R2: snapshots carry each bucket's end
+ * offset, data files hold every row once with its stream position, a run
+ * with nothing new commits nothing, and racing runs commit each range once.
+ */
+import { env } from "cloudflare:workers";
+import { parquetReadObjects } from "hyparquet";
+import { describe, expect, it } from "vitest";
+import { getTable } from "../../src/catalog/catalog.ts";
+import { tierTable } from "../../src/lake/tiering.ts";
+import { runTieringPass } from "../../src/lake/pass.ts";
+import { createTable, highWatermarks, ok } from "./helpers.ts";
+
+const lakeTable = {
+  columns: [
+    { name: "id", type: "BIGINT", nullable: false },
+    { name: "user", type: "STRING" },
+    { name: "amount", type: "DECIMAL(10,2)" },
+  ],
+  bucket: { num: 4, key: ["user"] },
+  properties: { "table.datalake.enabled": "true", "table.datalake.freshness": "30s" },
+};
+
+const rows = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ id: from + i, user: `u${(from + i) % 7}`, amount: `${from + i}.25` }));
+
+/** Every row of every Parquet data file under a table's lake folder. */
+async function lakeRows(prefix: string): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  const listed = await env.LAKE.list({ prefix });
+  for (const object of listed.objects.filter((o) => o.key.endsWith(".parquet"))) {
+    const file = await (await env.LAKE.get(object.key))!.arrayBuffer();
+    out.push(...((await parquetReadObjects({ file, utf8: false })) as Record<string, unknown>[]));
+  }
+  return out;
+}
+
+describe("tiering log tables", () => {
+  it("commits snapshots whose offsets reach the high watermarks, and nothing when there is nothing new", async () => {
+    await createTable("lake", "events", lakeTable);
+    await ok("POST", "/databases/lake/tables/events/rows", rows(0, 50));
+    const first = await ok("POST", "/tiering/run");
+    expect(first.tables).toEqual([expect.objectContaining({ table: "lake.events", kind: "committed", records: 50 })]);
+    const hw = await highWatermarks("lake", "events");
+    const described = await ok("GET", "/databases/lake/tables/events");
+    expect(described.buckets.map((b: { tieredOffset: number }) => b.tieredOffset)).toEqual(hw);
+    expect(described.lakeSnapshot.version).toBe(1);
+
+    await ok("POST", "/databases/lake/tables/events/rows", rows(50, 20));
+    const second = await ok("POST", "/tiering/run");
+    expect(second.tables[0]).toMatchObject({ kind: "committed", records: 20 });
+    expect((await ok("POST", "/tiering/run")).tables[0]).toMatchObject({ kind: "up_to_date" });
+
+    const { snapshots } = await ok("GET", "/databases/lake/tables/events/snapshots");
+    expect(snapshots.map((s: { addedRecords: number; totalRecords: number }) => [s.addedRecords, s.totalRecords])).toEqual([[50, 50], [20, 70]]);
+    expect(snapshots[1].bucketOffsets).toEqual(Object.fromEntries((await highWatermarks("lake", "events")).map((h, b) => [String(b), h]).filter(([, h]) => (h as number) > 0)));
+
+    const { tableId } = described;
+    const stored = await lakeRows(`lake/events-${tableId}/`);
+    expect(stored.map((r) => Number(r.id)).sort((a, b) => a - b)).toEqual(Array.from({ length: 70 }, (_, i) => i));
+    const log = await ok("GET", "/databases/lake/tables/events/log?bucket=0&limit=1000");
+    const inBucket0 = stored.filter((r) => r.__bucket === 0).sort((a, b) => Number(a.__offset) - Number(b.__offset));
+    expect(inBucket0.map((r) => [Number(r.__offset), Number(r.id)])).toEqual(log.rows.map((r: { _offset: number; id: number }) => [r._offset, r.id]));
+
+    const hint = await (await env.LAKE.get(`lake/events-${tableId}/metadata/version-hint.text`))!.text();
+    expect(hint).toBe("2");
+    const metadata = (await (await env.LAKE.get(`lake/events-${tableId}/metadata/v2.metadata.json`))!.json()) as any;
+    expect(metadata["format-version"]).toBe(2);
+    expect(metadata["partition-specs"][0].fields).toEqual([{ name: "user_bucket", transform: "bucket[4]", "source-id": 2, "field-id": 1000 }]);
+    expect(metadata.snapshots[1]["parent-snapshot-id"]).toBe(metadata.snapshots[0]["snapshot-id"]);
+    expect(metadata.snapshots[1].summary["commit-user"]).toBe("floe");
+  });
+
+  it("commits each offset range once when two runs race", async () => {
+    await createTable("lake", "raced", lakeTable);
+    await ok("POST", "/databases/lake/tables/raced/rows", rows(0, 30));
+    const table = await getTable(env.CATALOG, "lake", "raced");
+    const results = await Promise.all([tierTable(env, table, Date.now()), tierTable(env, table, Date.now())]);
+    expect(results.filter((r) => r.kind === "committed")).toHaveLength(1);
+    expect(results.filter((r) => r.kind === "lost_race")).toHaveLength(1);
+    expect((await ok("POST", "/tiering/run")).tables.find((t: { table: string }) => t.table === "lake.raced").kind).toBe("up_to_date");
+    const { snapshots } = await ok("GET", "/databases/lake/tables/raced/snapshots");
+    expect(snapshots.map((s: { totalRecords: number }) => s.totalRecords)).toEqual([30]);
+  });
+
+  it("tiers on schedule only once a table's freshness has elapsed", async () => {
+    await createTable("lake", "fresh", lakeTable);
+    await ok("POST", "/databases/lake/tables/fresh/rows", rows(0, 5));
+    const now = Date.now();
+    const due = await runTieringPass(env, { force: false, nowMs: now });
+    expect(due.find((t) => t.table === "lake.fresh")?.kind).toBe("committed");
+    await ok("POST", "/databases/lake/tables/fresh/rows", rows(5, 5));
+    const early = await runTieringPass(env, { force: false, nowMs: Date.now() + 1_000 });
+    expect(early.find((t) => t.table === "lake.fresh")?.kind).toBe("not_due");
+    const late = await runTieringPass(env, { force: false, nowMs: Date.now() + 31_000 });
+    expect(late.find((t) => t.table === "lake.fresh")).toMatchObject({ kind: "committed", records: 5 });
+  });
+});
