@@ -4,10 +4,7 @@
  * header metadata, the schema with Iceberg's field ids, and every value,
  * including longs beyond 2^53 decoded as BigInt.
  */
-import avro from "avsc";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readAvro } from "./avro-reader.ts";
 import { describe, expect, it } from "vitest";
 import { writeContainer, type AvroSchema } from "../../src/iceberg/avro.ts";
 
@@ -80,42 +77,6 @@ const records = [
   },
 ];
 
-/** avsc's long as BigInt, exact over 64 bits. */
-const bigintLong = avro.types.LongType.__with({
-  fromBuffer: (buffer: Buffer) => buffer.readBigInt64LE(),
-  toBuffer: (value: bigint) => {
-    const buffer = Buffer.alloc(8);
-    buffer.writeBigInt64LE(value);
-    return buffer;
-  },
-  fromJSON: BigInt,
-  toJSON: Number,
-  isValid: (value: unknown) => typeof value === "bigint",
-  compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
-});
-
-async function decode(bytes: Uint8Array): Promise<{ metadata: Record<string, string>; records: any[] }> {
-  const folder = mkdtempSync(join(tmpdir(), "floe-avro-"));
-  const path = join(folder, "file.avro");
-  writeFileSync(path, bytes);
-  try {
-    return await new Promise((resolve, reject) => {
-      const out: any[] = [];
-      let metadata: Record<string, string> = {};
-      avro
-        .createFileDecoder(path, { parseHook: (s: unknown) => avro.Type.forSchema(s as never, { registry: { long: bigintLong } }) })
-        .on("metadata", (_type: unknown, _codec: string, header: { meta: Record<string, Buffer> }) => {
-          metadata = Object.fromEntries(Object.entries(header.meta).map(([k, v]) => [k, v.toString("utf8")]));
-        })
-        .on("data", (record: unknown) => out.push(record))
-        .on("error", reject)
-        .on("end", () => resolve({ metadata, records: out }));
-    });
-  } finally {
-    rmSync(folder, { recursive: true, force: true });
-  }
-}
-
 /** Values made comparable: BigInt as text, byte buffers (Buffer or Uint8Array) as plain arrays. */
 const plain = (value: unknown): unknown =>
   JSON.parse(
@@ -130,7 +91,7 @@ const plain = (value: unknown): unknown =>
 describe("Avro object container files", () => {
   it("read back in avsc with header metadata, field ids and exact values", async () => {
     const file = writeContainer(schema, records, { "format-version": "2", content: "data" });
-    const { metadata, records: decoded } = await decode(file);
+    const { metadata, records: decoded } = await readAvro(file, { bigintLongs: true });
     expect(metadata["format-version"]).toBe("2");
     expect(metadata.content).toBe("data");
     expect(metadata["avro.codec"]).toBe("null");
@@ -139,7 +100,7 @@ describe("Avro object container files", () => {
   });
 
   it("writes a valid container with no records", async () => {
-    const { records: decoded } = await decode(writeContainer(schema, [], {}));
+    const { records: decoded } = await readAvro(writeContainer(schema, [], {}), { bigintLongs: true });
     expect(decoded).toEqual([]);
   });
 });

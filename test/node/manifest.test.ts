@@ -3,35 +3,10 @@
  * requires, the field ids, and entries that inherit their snapshot and
  * sequence numbers.
  */
-import avro from "avsc";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readAvro } from "./avro-reader.ts";
 import { describe, expect, it } from "vitest";
 import { writeManifest, writeManifestList, type PartitionField } from "../../src/iceberg/manifest.ts";
 import type { IcebergSchema } from "../../src/iceberg/schema.ts";
-
-async function decode(bytes: Uint8Array): Promise<{ metadata: Record<string, string>; schema: any; records: any[] }> {
-  const folder = mkdtempSync(join(tmpdir(), "floe-manifest-"));
-  const path = join(folder, "file.avro");
-  writeFileSync(path, bytes);
-  try {
-    return await new Promise((resolve, reject) => {
-      const records: any[] = [];
-      let metadata: Record<string, string> = {};
-      avro
-        .createFileDecoder(path)
-        .on("metadata", (_type: unknown, _codec: string, header: { meta: Record<string, Buffer> }) => {
-          metadata = Object.fromEntries(Object.entries(header.meta).map(([k, v]) => [k, v.toString("utf8")]));
-        })
-        .on("data", (record: unknown) => records.push(record))
-        .on("error", reject)
-        .on("end", () => resolve({ metadata, schema: JSON.parse(metadata["avro.schema"]!), records }));
-    });
-  } finally {
-    rmSync(folder, { recursive: true, force: true });
-  }
-}
 
 const schema: IcebergSchema = {
   type: "struct",
@@ -59,7 +34,7 @@ describe("manifests", () => {
         splitOffsets: [4],
       }],
     });
-    const { metadata, schema: avroSchema, records } = await decode(file);
+    const { metadata, schema: avroSchema, records } = await readAvro(file);
     expect(metadata).toMatchObject({ "format-version": "2", content: "deletes", "partition-spec-id": "0", "schema-id": "0" });
     expect(JSON.parse(metadata.schema!)).toEqual(schema);
     expect(JSON.parse(metadata["partition-spec"]!)).toEqual([{ name: "user_bucket", transform: "bucket[4]", "source-id": 1, "field-id": 1000 }]);
@@ -97,7 +72,7 @@ describe("manifests", () => {
         partitions: [{ containsNull: false, lowerBound: new Uint8Array([3, 0, 0, 0]), upperBound: new Uint8Array([3, 0, 0, 0]) }],
       }],
     });
-    const { metadata, records } = await decode(file);
+    const { metadata, records } = await readAvro(file);
     expect(metadata).toMatchObject({ "snapshot-id": "8368180061799521", "parent-snapshot-id": "null", "sequence-number": "3", "format-version": "2" });
     expect(records[0]).toMatchObject({
       manifest_path: "s3://lake/t/metadata/m0.avro", manifest_length: 4321, content: 1, sequence_number: 3,
