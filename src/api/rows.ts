@@ -88,8 +88,10 @@ export const rowRoutes = new Hono<FloeEnv>()
   .get("/:table/scan", async (c) => {
     const source = enumParam("source", c.req.query("source"), ["union", "lake", "hot"], "union");
     const format = enumParam("format", c.req.query("format"), formats, "json");
-    if (source === "lake") throw new FloeError("not_implemented", "lake reads arrive with tiering; the lake holds no snapshot yet");
-    // Until tiering lands the lake is empty, so a union read is exactly the hot state.
+    if (source === "lake") {
+      throw new FloeError("not_implemented", "reading the lake through Floe arrives with union reads; open the Iceberg table with an engine");
+    }
+    // Primary-key tables are not tiered yet, so their lake is empty and a union read is exactly the hot state.
     const { columns, scan } = await withTableParam(c, async (table) => ({
       columns: projectColumns(table.definition.columns, columnsParam(c.req.query("columns"))),
       scan: await scanHot(c.env, table),
