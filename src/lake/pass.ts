@@ -1,6 +1,7 @@
 /**
  * A tiering pass: every lake-enabled table whose freshness has elapsed (or
- * every one, when forced) gets one tiering round. Tables are tiered
+ * every one, when forced) gets one tiering round, then its Tablets drop log
+ * data that is tiered and older than `table.log.ttl`. Tables are tiered
  * concurrently, and one table's failure never stops the others.
  */
 import { entryFromRow, type TableEntry } from "../catalog/catalog.ts";
@@ -8,6 +9,7 @@ import { getLakeState } from "../catalog/lake.ts";
 import * as queries from "../catalog/queries.ts";
 import { parseDurationMs, propertyDefaults } from "../table/properties.ts";
 import { isPrimaryKeyTable } from "../table/schema.ts";
+import { bucketsOf, tabletStub } from "../tablet/stub.ts";
 import type { TieringResult } from "./tiering.ts";
 import { tierTable } from "./tiering.ts";
 
@@ -21,8 +23,11 @@ export async function runTieringPass(env: Env, options: { force: boolean; nowMs:
       return { table: name, kind: "skipped", reason: "primary-key tables tier with equality deletes, which are not built yet" };
     }
     try {
-      if (!options.force && !(await isDue(env, table, options.nowMs))) return { table: name, kind: "not_due" };
-      return { table: name, ...(await tierTable(env, table, options.nowMs)) };
+      const result = !options.force && !(await isDue(env, table, options.nowMs))
+        ? { kind: "not_due" as const }
+        : await tierTable(env, table, options.nowMs);
+      await applyRetention(env, table);
+      return { table: name, ...result };
     } catch (error) {
       console.error(JSON.stringify({ event: "tiering_failed", table: name, error: String(error) }));
       return { table: name, kind: "failed", error: String(error) };
@@ -32,6 +37,18 @@ export async function runTieringPass(env: Env, options: { force: boolean; nowMs:
 
 function isLakeEnabled(table: TableEntry): boolean {
   return table.definition.properties["table.datalake.enabled"] === "true";
+}
+
+/** Tells every Tablet how far the lake holds it, so it can drop log data past `table.log.ttl`. */
+async function applyRetention(env: Env, table: TableEntry): Promise<void> {
+  const state = await getLakeState(env.CATALOG, table.tableId);
+  if (!state) return;
+  const ttlMs = parseDurationMs(table.definition.properties["table.log.ttl"] ?? propertyDefaults["table.log.ttl"]!);
+  await Promise.all(
+    bucketsOf(table.definition.bucket.num).map((bucket) =>
+      tabletStub(env, table.tableId, bucket).markTiered(state.bucketOffsets[String(bucket)] ?? 0, ttlMs),
+    ),
+  );
 }
 
 async function isDue(env: Env, table: TableEntry, nowMs: number): Promise<boolean> {

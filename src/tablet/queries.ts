@@ -6,6 +6,8 @@ export interface TabletOffsets {
   logStartOffset: number;
   highWatermark: number;
   lastCommitMs: number;
+  /** The exclusive end of what the lake holds; never above the high watermark. */
+  tieredOffset: number;
 }
 
 export interface StoredBatch {
@@ -24,8 +26,9 @@ export interface WriterBatch {
 
 export function readOffsets(sql: SqlStorage): TabletOffsets {
   return sql
-    .exec<{ logStartOffset: number; highWatermark: number; lastCommitMs: number }>(
-      `SELECT log_start_offset AS logStartOffset, high_watermark AS highWatermark, last_commit_ms AS lastCommitMs
+    .exec<{ logStartOffset: number; highWatermark: number; lastCommitMs: number; tieredOffset: number }>(
+      `SELECT log_start_offset AS logStartOffset, high_watermark AS highWatermark, last_commit_ms AS lastCommitMs,
+              tiered_offset AS tieredOffset
        FROM tablet_offsets`,
     )
     .one();
@@ -41,10 +44,11 @@ export function insertTombstone(sql: SqlStorage, nowMs: number): void {
 
 export function writeOffsets(sql: SqlStorage, offsets: TabletOffsets): void {
   sql.exec(
-    "UPDATE tablet_offsets SET log_start_offset = ?, high_watermark = ?, last_commit_ms = ?",
+    "UPDATE tablet_offsets SET log_start_offset = ?, high_watermark = ?, last_commit_ms = ?, tiered_offset = ?",
     offsets.logStartOffset,
     offsets.highWatermark,
     offsets.lastCommitMs,
+    offsets.tieredOffset,
   );
 }
 
@@ -101,6 +105,16 @@ export function readBatches(sql: SqlStorage, from: number, rowsMax: number, byte
     if (rows >= rowsMax || bytes >= bytesMax) break;
   }
   return batches;
+}
+
+/**
+ * Drops the batches that end at or below `tieredOffset` and were committed
+ * at or before `committedAtOrBeforeMs` (a prefix of the log, since commit
+ * times grow with offsets); answers the first offset still stored, if any.
+ */
+export function dropTieredBatches(sql: SqlStorage, tieredOffset: number, committedAtOrBeforeMs: number): number | undefined {
+  sql.exec("DELETE FROM log_batch WHERE base_offset + record_count <= ? AND commit_ms <= ?", tieredOffset, committedAtOrBeforeMs);
+  return sql.exec<{ start: number | null }>("SELECT min(base_offset) AS start FROM log_batch").one().start ?? undefined;
 }
 
 /** The first offset of the first batch committed at or after `timestampMs`, if any. */

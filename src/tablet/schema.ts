@@ -45,6 +45,8 @@ const migrations: readonly string[] = [
      singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
      dropped_at_ms INTEGER NOT NULL
    );`,
+  // 4: how far the lake holds this bucket; log data is dropped only below it.
+  `ALTER TABLE tablet_offsets ADD COLUMN tiered_offset INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 /** Brings the Tablet's database up to the newest migration. */

@@ -12,7 +12,7 @@
 import { pageFromRange, pageToArrow, pageToJsonRows } from "../read/log-page.ts";
 import type { Column } from "../table/schema.ts";
 import { parseType } from "../table/types.ts";
-import type { BatchMessage, BucketStart, SubscribedMessage, TabletSubscription } from "../subscribe/protocol.ts";
+import type { BatchMessage, BucketStart, ErrorMessage, SubscribedMessage, TabletSubscription } from "../subscribe/protocol.ts";
 import { arrowMetadataKeys, catchUpRows, windowRows } from "../subscribe/protocol.ts";
 import { readLog } from "./log.ts";
 import * as queries from "./queries.ts";
@@ -98,7 +98,16 @@ export function pump(ws: WebSocket, sql: SqlStorage, offsets: queries.TabletOffs
     let encoded = pages.get(key);
     if (encoded === undefined) {
       const range = readLog(sql, offsets, { offset: state.position, rowsMax: limit, bytesMax: catchUpBytesMax });
-      if (range.kind !== "batches") return;
+      if (range.kind !== "batches") {
+        // The subscriber's position was dropped after tiering; it must resume from the lake's offsets.
+        const error: ErrorMessage = {
+          type: "error",
+          error: { code: "not_found", message: `bucket ${state.bucket}: offset ${state.position} was dropped from the log after tiering; it starts at ${range.logStartOffset}` },
+        };
+        ws.send(JSON.stringify(error));
+        ws.close(1008, "position dropped after tiering");
+        return;
+      }
       const page = pageFromRange(state.bucket, range, columnsOf(state), limit);
       if (page.rowCount === 0) break;
       encoded = { message: encode(state, page), rowCount: page.rowCount };

@@ -120,6 +120,23 @@ export class Tablet extends DurableObject<Env> {
     return { logStartOffset, highWatermark };
   }
 
+  /**
+   * Records how far the lake holds this bucket, then drops log data that is
+   * both tiered and older than `ttlMs`. Untiered data is never dropped.
+   */
+  markTiered(tieredOffset: number, ttlMs: number): TabletStatus {
+    this.assertLive();
+    const sql = this.ctx.storage.sql;
+    this.offsets = this.ctx.storage.transactionSync(() => {
+      const tiered = Math.min(this.offsets.highWatermark, Math.max(this.offsets.tieredOffset, tieredOffset));
+      const firstKept = queries.dropTieredBatches(sql, tiered, Date.now() - ttlMs);
+      const updated = { ...this.offsets, tieredOffset: tiered, logStartOffset: firstKept ?? this.offsets.highWatermark };
+      queries.writeOffsets(sql, updated);
+      return updated;
+    });
+    return this.status();
+  }
+
   /** The current rows of the given encoded keys, or null where a key has none, in order. */
   lookup(keys: Uint8Array[]): (string | null)[] {
     this.assertLive();

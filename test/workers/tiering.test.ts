@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { getTable } from "../../src/catalog/catalog.ts";
 import { tierTable } from "../../src/lake/tiering.ts";
 import { runTieringPass } from "../../src/lake/pass.ts";
-import { createTable, highWatermarks, ok } from "./helpers.ts";
+import { api, createTable, highWatermarks, ok } from "./helpers.ts";
 
 const lakeTable = {
   columns: [
@@ -93,5 +93,32 @@ describe("tiering log tables", () => {
     expect(early.find((t) => t.table === "lake.fresh")?.kind).toBe("not_due");
     const late = await runTieringPass(env, { force: false, nowMs: Date.now() + 31_000 });
     expect(late.find((t) => t.table === "lake.fresh")).toMatchObject({ kind: "committed", records: 5 });
+  });
+});
+
+describe("log retention after tiering", () => {
+  it("drops only log data that is tiered and older than table.log.ttl", async () => {
+    await createTable("lake", "retained", { ...lakeTable, bucket: { num: 1 }, properties: { ...lakeTable.properties, "table.log.ttl": "0ms" } });
+    await ok("POST", "/databases/lake/tables/retained/rows", rows(0, 10));
+    await ok("POST", "/tiering/run");
+    await ok("POST", "/databases/lake/tables/retained/rows", rows(10, 5));
+    const described = await ok("GET", "/databases/lake/tables/retained");
+    expect(described.buckets[0]).toMatchObject({ logStartOffset: 10, tieredOffset: 10, highWatermark: 15 });
+    const { tableId } = described;
+    // A Tablet told more than the lake holds still keeps its untiered rows.
+    const status = await env.TABLET.get(env.TABLET.idFromName(`${tableId}/bucket-0`)).markTiered(10, 0);
+    expect(status).toEqual({ logStartOffset: 10, highWatermark: 15 });
+    const log = await ok("GET", "/databases/lake/tables/retained/log?bucket=0");
+    expect(log.rows.map((r: { id: number }) => r.id)).toEqual([10, 11, 12, 13, 14]);
+    const old = await api("GET", "/databases/lake/tables/retained/log?bucket=0&offset=0");
+    expect(old.status).toBe(400);
+    expect((await lakeRows(`lake/retained-${tableId}/`)).length).toBe(10);
+  });
+
+  it("keeps log data younger than the ttl even when tiered", async () => {
+    await createTable("lake", "young", { ...lakeTable, bucket: { num: 1 } });
+    await ok("POST", "/databases/lake/tables/young/rows", rows(0, 10));
+    await ok("POST", "/tiering/run");
+    expect((await ok("GET", "/databases/lake/tables/young")).buckets[0]).toMatchObject({ logStartOffset: 0, tieredOffset: 10 });
   });
 });
