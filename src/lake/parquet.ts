@@ -20,13 +20,18 @@ export interface DataFileColumn extends Column {
 type SchemaElement = NonNullable<Parameters<typeof parquetWrite>[0]["schema"]>[number];
 
 /** One Parquet file holding `rowCount` rows of the given columns. */
-export function writeDataFile(columns: readonly DataFileColumn[], rowCount: number, schema: IcebergSchema): Uint8Array {
+export function writeDataFile(
+  columns: readonly DataFileColumn[],
+  rowCount: number,
+  schema: IcebergSchema,
+  metadata: Record<string, string> = {},
+): Uint8Array {
   const writer = new ByteWriter();
   parquetWrite({
     writer,
     schema: [{ name: "table", num_children: columns.length }, ...columns.map(schemaElement)],
     columnData: columns.map((column) => ({ name: column.name, data: values(column, rowCount), nullable: column.nullable })),
-    kvMetadata: [{ key: "iceberg.schema", value: JSON.stringify(schema) }],
+    kvMetadata: [{ key: "iceberg.schema", value: JSON.stringify(schema) }, ...Object.entries(metadata).map(([key, value]) => ({ key, value }))],
     createdBy: "floe",
   });
   return new Uint8Array(writer.getBuffer());

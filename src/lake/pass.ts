@@ -8,20 +8,16 @@ import { entryFromRow, type TableEntry } from "../catalog/catalog.ts";
 import { getLakeState } from "../catalog/lake.ts";
 import * as queries from "../catalog/queries.ts";
 import { parseDurationMs, propertyDefaults } from "../table/properties.ts";
-import { isPrimaryKeyTable } from "../table/schema.ts";
 import { bucketsOf, tabletStub } from "../tablet/stub.ts";
 import type { TieringResult } from "./tiering.ts";
 import { tierTable } from "./tiering.ts";
 
-export type TableTiering = { table: string } & (TieringResult | { kind: "not_due" } | { kind: "skipped"; reason: string } | { kind: "failed"; error: string });
+export type TableTiering = { table: string } & (TieringResult | { kind: "not_due" } | { kind: "failed"; error: string });
 
 export async function runTieringPass(env: Env, options: { force: boolean; nowMs: number }): Promise<TableTiering[]> {
   const tables = (await queries.selectAllTables(env.CATALOG)).map(entryFromRow).filter(isLakeEnabled);
   return Promise.all(tables.map(async (table): Promise<TableTiering> => {
     const name = `${table.database}.${table.name}`;
-    if (isPrimaryKeyTable(table.definition)) {
-      return { table: name, kind: "skipped", reason: "primary-key tables tier with equality deletes, which are not built yet" };
-    }
     try {
       const result = !options.force && !(await isDue(env, table, options.nowMs))
         ? { kind: "not_due" as const }

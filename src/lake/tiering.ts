@@ -1,8 +1,10 @@
 /**
- * One tiering round of a log table: every bucket's rows from its tiered
- * offset to its high watermark (up to a bound per round) become one Parquet
- * file per bucket, committed as one Iceberg snapshot whose summary records
- * the exclusive end offset reached in every bucket.
+ * One tiering round of a table: every bucket's rows from its tiered offset
+ * to its high watermark (up to a bound per round) become one Parquet file
+ * per bucket, committed as one Iceberg snapshot whose summary records the
+ * exclusive end offset reached in every bucket. A primary-key table's round
+ * writes the final image of each key it touched, plus an equality-delete
+ * file of those keys, in one `overwrite` snapshot.
  *
  * Invariants: the commit is a compare-and-swap on the catalog's lake state,
  * so a row range is committed at most once; files written by a round that
@@ -13,15 +15,20 @@ import type * as arrow from "apache-arrow";
 import type { TableEntry } from "../catalog/catalog.ts";
 import type { LakeState } from "../catalog/lake.ts";
 import { commitLakeState, getLakeState } from "../catalog/lake.ts";
-import { gatherRange } from "../arrow/gather.ts";
-import { buildColumn } from "../table/columns.ts";
+import { gather, gatherRange } from "../arrow/gather.ts";
+import { buildColumn, readScalar } from "../table/columns.ts";
+import { encodeKey } from "../table/keys.ts";
 import type { TableDefinition } from "../table/schema.ts";
+import { isPrimaryKeyTable } from "../table/schema.ts";
+import { keyId } from "../tablet/kv.ts";
+import type { IcebergSchema } from "../iceberg/schema.ts";
 import { icebergSchema, lakeColumns, systemColumns } from "../iceberg/schema.ts";
 import type { DataFile, ManifestFile, PartitionField } from "../iceberg/manifest.ts";
 import { writeManifest, writeManifestList } from "../iceberg/manifest.ts";
 import type { TableMetadata } from "../iceberg/metadata.ts";
 import { newSnapshotId, newTableMetadata, withSnapshot } from "../iceberg/metadata.ts";
 import { columnMetrics } from "../iceberg/metrics.ts";
+import type { DataFileColumn } from "./parquet.ts";
 import { writeDataFile } from "./parquet.ts";
 import { readLogPage } from "../read/log.ts";
 import type { LogPage } from "../read/log-page.ts";
@@ -48,29 +55,6 @@ export async function tierTable(env: Env, table: TableEntry, nowMs: number): Pro
   const uri = (key: string) => `${env.LAKE_URI_PREFIX}/${key}`;
   const schema = icebergSchema(definition);
   const partitionFields = partitionSpec(definition);
-  const files: (DataFile & { bucket: number })[] = [];
-  const bucketOffsets = { ...(state?.bucketOffsets ?? {}) };
-  for (const { bucket, from: start, to } of pending) {
-    const pages = await readRange(env, table, bucket, start, Math.min(to, start + roundRowsPerBucketMax));
-    const rowCount = pages.reduce((n, p) => n + p.rowCount, 0);
-    if (rowCount === 0) continue;
-    const columns = dataFileColumns(definition, pages, bucket, rowCount);
-    const bytes = writeDataFile(columns, rowCount, schema);
-    const key = lakeLayout.dataKey(tableKey, `${partitionFields[0]!.name}=${bucket}`, crypto.randomUUID());
-    await env.LAKE.put(key, bytes);
-    files.push({
-      bucket,
-      content: 0,
-      path: uri(key),
-      recordCount: rowCount,
-      fileSizeInBytes: bytes.byteLength,
-      partition: { [partitionFields[0]!.name]: bucket },
-      metrics: new Map(columns.map((c) => [c.id, columnMetrics(c, c.data)])),
-      splitOffsets: [4],
-    });
-    bucketOffsets[String(bucket)] = start + rowCount;
-  }
-  const snapshotId = newSnapshotId();
   const previous = state ? await readMetadata(env, state.metadataLocation) : null;
   const metadata = previous ?? newTableMetadata({
     tableUuid: table.tableId,
@@ -81,23 +65,64 @@ export async function tierTable(env: Env, table: TableEntry, nowMs: number): Pro
     nowMs,
   });
   const sequenceNumber = metadata["last-sequence-number"] + 1;
-  const manifestKey = lakeLayout.manifestKey(tableKey, crypto.randomUUID());
-  const manifestBytes = writeManifest({ schema, specId: 0, partitionFields, content: "data", files });
-  await env.LAKE.put(manifestKey, manifestBytes);
-  const records = files.reduce((n, f) => n + f.recordCount, 0);
-  const addedManifest: ManifestFile = {
-    path: uri(manifestKey), length: manifestBytes.byteLength, specId: 0, content: 0,
-    sequenceNumber, minSequenceNumber: sequenceNumber, addedSnapshotId: snapshotId,
-    addedFiles: files.length, existingFiles: 0, deletedFiles: 0, addedRows: records, existingRows: 0, deletedRows: 0,
-    partitions: [bucketRange(files.map((f) => f.bucket))],
-  };
-  const manifests = [addedManifest, ...(state?.manifests ?? [])];
+  const dataFiles: BucketFile[] = [];
+  const deleteFiles: BucketFile[] = [];
+  const bucketOffsets = { ...(state?.bucketOffsets ?? {}) };
+  for (const { bucket, from: start, to } of pending) {
+    const pages = await readRange(env, table, bucket, start, Math.min(to, start + roundRowsPerBucketMax));
+    const rowCount = pages.reduce((n, p) => n + p.rowCount, 0);
+    if (rowCount === 0) continue;
+    const partition = { [partitionFields[0]!.name]: bucket };
+    const put = async (columns: DataFileColumn[], rows: number, fileSchema: IcebergSchema, content: 0 | 2, extra?: Record<string, string>) => {
+      const bytes = writeDataFile(columns, rows, fileSchema, extra);
+      const suffix = content === 2 ? "-eq-deletes" : "";
+      const key = lakeLayout.dataKey(tableKey, `${partitionFields[0]!.name}=${bucket}`, `${sequenceNumber}-${crypto.randomUUID()}${suffix}`);
+      await env.LAKE.put(key, bytes);
+      const file: BucketFile = {
+        bucket, content, path: uri(key), recordCount: rows, fileSizeInBytes: bytes.byteLength, partition,
+        metrics: new Map(columns.map((c) => [c.id, columnMetrics(c, c.data)])), splitOffsets: [4],
+      };
+      if (content === 2) file.equalityIds = definition.primaryKey.map((name) => definition.columns.find((c) => c.name === name)!.id);
+      return file;
+    };
+    const rowsOf = dataFileColumns(definition, pages, bucket, rowCount);
+    if (!isPrimaryKeyTable(definition)) {
+      dataFiles.push(await put(rowsOf(all(rowCount)), rowCount, schema, 0));
+    } else {
+      // A round applies its changes per key, last wins: the final images become data, and every touched key gets an
+      // equality delete, which removes the key's older versions (lower sequence numbers) but not this round's rows.
+      const { finalRows, touchedRows } = lastChangePerKey(definition, pages, rowCount);
+      if (finalRows.length > 0) dataFiles.push(await put(rowsOf(finalRows), finalRows.length, schema, 0));
+      const keyIds = new Set(definition.primaryKey);
+      const deleteColumns = rowsOf(touchedRows).filter((c) => keyIds.has(c.name));
+      const deleteSchema = { ...schema, fields: schema.fields.filter((f) => keyIds.has(f.name)) };
+      const equalityIds = deleteSchema.fields.map((f) => f.id).join(",");
+      deleteFiles.push(await put(deleteColumns, touchedRows.length, deleteSchema, 2, { "delete-type": "equality", "delete-field-ids": equalityIds }));
+    }
+    bucketOffsets[String(bucket)] = start + rowCount;
+  }
+  const snapshotId = newSnapshotId();
+  const added: ManifestFile[] = [];
+  for (const [files, content] of [[dataFiles, 0], [deleteFiles, 1]] as const) {
+    if (files.length === 0) continue;
+    const manifestKey = lakeLayout.manifestKey(tableKey, crypto.randomUUID());
+    const bytes = writeManifest({ schema, specId: 0, partitionFields, content: content === 0 ? "data" : "deletes", files });
+    await env.LAKE.put(manifestKey, bytes);
+    const rows = files.reduce((n, f) => n + f.recordCount, 0);
+    added.push({
+      path: uri(manifestKey), length: bytes.byteLength, specId: 0, content,
+      sequenceNumber, minSequenceNumber: sequenceNumber, addedSnapshotId: snapshotId,
+      addedFiles: files.length, existingFiles: 0, deletedFiles: 0, addedRows: rows, existingRows: 0, deletedRows: 0,
+      partitions: [bucketRange(files.map((f) => f.bucket))],
+    });
+  }
+  const manifests = [...added, ...(state?.manifests ?? [])];
   const listKey = lakeLayout.manifestListKey(tableKey, snapshotId, crypto.randomUUID());
   await env.LAKE.put(listKey, writeManifestList({ snapshotId, parentSnapshotId: metadata["current-snapshot-id"] ?? null, sequenceNumber, manifests }));
   const next = withSnapshot(metadata, state ? state.metadataLocation : null, {
     "snapshot-id": snapshotId,
     "manifest-list": uri(listKey),
-    summary: appendSummary(metadata, files, bucketOffsets),
+    summary: commitSummary(metadata, dataFiles, deleteFiles, bucketOffsets),
   }, nowMs);
   const version = (state?.version ?? 0) + 1;
   const metadataKey = lakeLayout.metadataKey(tableKey, version, crypto.randomUUID());
@@ -108,7 +133,27 @@ export async function tierTable(env: Env, table: TableEntry, nowMs: number): Pro
   // For path-based readers; written after the commit so they never see an uncommitted version.
   await env.LAKE.put(lakeLayout.hadoopMetadataKey(tableKey, version), metadataJson);
   await env.LAKE.put(lakeLayout.versionHintKey(tableKey), String(version));
+  const records = dataFiles.reduce((n, f) => n + f.recordCount, 0);
   return { kind: "committed", snapshotId, records, bucketOffsets };
+}
+
+type BucketFile = DataFile & { bucket: number };
+
+const all = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/** Per key touched in the round: the row of its last change; and the rows whose last change leaves a row. */
+function lastChangePerKey(definition: TableDefinition, pages: LogPage[], rowCount: number): { finalRows: number[]; touchedRows: number[] } {
+  const columnData = (index: number) => gatherRange(pages.map((p) => p.data[index]!), 0, rowCount);
+  const key = definition.primaryKey.map((name) => {
+    const index = definition.columns.findIndex((c) => c.name === name);
+    return { type: definition.columns[index]!.type, data: columnData(index) };
+  });
+  const changes = columnData(definition.columns.length + 2);
+  const last = new Map<string, number>();
+  for (let row = 0; row < rowCount; row++) last.set(keyId(encodeKey(key, row)), row);
+  const touchedRows = [...last.values()].sort((a, b) => a - b);
+  const finalRows = touchedRows.filter((row) => readScalar({ kind: "STRING" }, changes, row) !== "-D");
+  return { finalRows, touchedRows };
 }
 
 /** The lake partition of a bucket: `bucket[N]` of a one-column bucket key (Floe's own bucket function), else the bucket itself. */
@@ -133,16 +178,21 @@ async function readRange(env: Env, table: TableEntry, bucket: number, from: numb
   return pages;
 }
 
-/** The table's columns, then `__bucket`, `__offset` and `__timestamp`, from the log pages. */
+/**
+ * The data file columns (the table's, then `__bucket`, `__offset`,
+ * `__timestamp`) of the chosen rows of the log pages.
+ */
 function dataFileColumns(definition: TableDefinition, pages: LogPage[], bucket: number, rowCount: number) {
-  const column = (index: number): arrow.Data => gatherRange(pages.map((p) => p.data[index]!), 0, rowCount);
   const userCount = definition.columns.length;
-  const systemData: Record<string, arrow.Data> = {
-    __bucket: buildColumn({ kind: "INT" }, new Array(rowCount).fill(bucket)),
-    __offset: column(userCount),
-    __timestamp: column(userCount + 1),
+  const pageColumn = (index: number) => pages.map((p) => p.data[index]!);
+  return (rows: number[]): DataFileColumn[] => {
+    const systemData: Record<string, arrow.Data> = {
+      __bucket: buildColumn({ kind: "INT" }, new Array(rows.length).fill(bucket)),
+      __offset: gather(pageColumn(userCount), rows),
+      __timestamp: gather(pageColumn(userCount + 1), rows),
+    };
+    return lakeColumns(definition).map((c, i) => ({ ...c, data: i < userCount ? gather(pageColumn(i), rows) : systemData[c.name]! }));
   };
-  return lakeColumns(definition).map((c, i) => ({ ...c, data: i < userCount ? column(i) : systemData[c.name]! }));
 }
 
 function bucketRange(buckets: number[]): ManifestFile["partitions"][number] {
@@ -154,23 +204,28 @@ function bucketRange(buckets: number[]): ManifestFile["partitions"][number] {
   return { containsNull: false, lowerBound: int(Math.min(...buckets)), upperBound: int(Math.max(...buckets)) };
 }
 
-function appendSummary(metadata: TableMetadata, files: DataFile[], bucketOffsets: Record<string, number>) {
+function commitSummary(metadata: TableMetadata, dataFiles: DataFile[], deleteFiles: DataFile[], bucketOffsets: Record<string, number>) {
   const previous: Record<string, string> = metadata.snapshots.at(-1)?.summary ?? {};
   const total = (key: string, added: number) => String(Number(previous[key] ?? 0) + added);
-  const records = files.reduce((n, f) => n + f.recordCount, 0);
-  const bytes = files.reduce((n, f) => n + f.fileSizeInBytes, 0);
+  const sum = (files: DataFile[], pick: (f: DataFile) => number) => files.reduce((n, f) => n + pick(f), 0);
+  const records = sum(dataFiles, (f) => f.recordCount);
+  const deletes = sum(deleteFiles, (f) => f.recordCount);
+  const bytes = sum([...dataFiles, ...deleteFiles], (f) => f.fileSizeInBytes);
   return {
-    operation: "append" as const,
-    "added-data-files": String(files.length),
+    operation: deleteFiles.length > 0 ? ("overwrite" as const) : ("append" as const),
+    "added-data-files": String(dataFiles.length),
     "added-records": String(records),
+    "added-delete-files": String(deleteFiles.length),
+    "added-equality-delete-files": String(deleteFiles.length),
+    "added-equality-deletes": String(deletes),
     "added-files-size": String(bytes),
-    "changed-partition-count": String(files.length),
-    "total-data-files": total("total-data-files", files.length),
+    "changed-partition-count": String(new Set([...dataFiles, ...deleteFiles].map((f) => f.path.split("/data/")[1]?.split("/")[0])).size),
+    "total-data-files": total("total-data-files", dataFiles.length),
     "total-records": total("total-records", records),
     "total-files-size": total("total-files-size", bytes),
-    "total-delete-files": "0",
+    "total-delete-files": total("total-delete-files", deleteFiles.length),
     "total-position-deletes": "0",
-    "total-equality-deletes": "0",
+    "total-equality-deletes": total("total-equality-deletes", deletes),
     "engine-name": "floe",
     "commit-user": "floe",
     "floe.bucket-offsets": JSON.stringify(bucketOffsets),

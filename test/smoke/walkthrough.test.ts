@@ -126,8 +126,14 @@ describe("the README walk-through on wrangler dev", () => {
     const lake = { ...eventsDefinition, properties: { "table.datalake.enabled": "true" } };
     expect((await call("PUT", "/databases/shop/tables/lake", JSON.stringify(lake))).status).toBe(201);
     await call("POST", "/databases/shop/tables/lake/rows", JSON.stringify([{ id: 1, user: "a", amount: "1", ts: 0 }]));
+    const keyed = { columns: [{ name: "k", type: "INT" }, { name: "v", type: "STRING" }], primaryKey: ["k"], bucket: { num: 2 }, properties: { "table.datalake.enabled": "true" } };
+    expect((await call("PUT", "/databases/shop/tables/keyed", JSON.stringify(keyed))).status).toBe(201);
+    await call("POST", "/databases/shop/tables/keyed/rows", JSON.stringify([{ k: 1, v: "a" }, { k: 1, v: "b" }, { k: 2, v: "c" }]));
     const tiered = await call("POST", "/tiering/run");
-    expect(tiered.body.tables).toEqual([expect.objectContaining({ table: "shop.lake", kind: "committed", records: 1 })]);
+    expect(tiered.body.tables).toEqual(expect.arrayContaining([
+      expect.objectContaining({ table: "shop.lake", kind: "committed", records: 1 }),
+      expect.objectContaining({ table: "shop.keyed", kind: "committed", records: 2 }),
+    ]));
 
     await server.stop();
     server = await startServer(state);
