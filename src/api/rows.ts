@@ -91,7 +91,7 @@ export const rowRoutes = new Hono<FloeEnv>()
     if (source === "lake") {
       throw new FloeError("not_implemented", "reading the lake through Floe arrives with union reads; open the Iceberg table with an engine");
     }
-    // Primary-key tables are not tiered yet, so their lake is empty and a union read is exactly the hot state.
+    // A primary-key table's kv always holds every current row (retention drops changelog only), so it is the union.
     const { columns, scan } = await withTableParam(c, async (table) => ({
       columns: projectColumns(table.definition.columns, columnsParam(c.req.query("columns"))),
       scan: await scanHot(c.env, table),
