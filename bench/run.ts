@@ -7,6 +7,7 @@ const benchmarks: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   append: () => import("./append.ts"),
   lookup: () => import("./lookup.ts"),
   latency: () => import("./latency.ts"),
+  tiering: () => import("./tiering.ts"),
 };
 
 const name = process.argv[2];

@@ -1,0 +1,99 @@
+/**
+ * Tiering throughput: rows/s from the hot log to a committed Iceberg
+ * snapshot for `FLOE_BENCH_ROWS` rows (default 1M) of a 6-column table in 8
+ * buckets, through `POST /v1/tiering/run` on `wrangler dev`. Reference in
+ * the same run: the Arrow → Parquet encoding alone (Floe's own writer, under
+ * Node) for the same rows, which bounds what a round can reach.
+ */
+import * as arrow from "apache-arrow";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startServer } from "../test/smoke/server.ts";
+import { writeDataFile } from "../src/lake/parquet.ts";
+import { icebergSchema, lakeColumns } from "../src/iceberg/schema.ts";
+import { buildColumn } from "../src/table/columns.ts";
+import { parseTableDefinition } from "../src/table/schema.ts";
+import { formatRate, printTable, seconds } from "./measure.ts";
+
+const rowCount = Number(process.env.FLOE_BENCH_ROWS ?? 1_000_000);
+const batchRows = 10_000;
+const definitionJson = {
+  columns: [
+    { name: "id", type: "BIGINT" }, { name: "user", type: "STRING" }, { name: "amount", type: "DECIMAL(10,2)" },
+    { name: "ts", type: "TIMESTAMP_LTZ(3)" }, { name: "tags", type: "STRING" }, { name: "n", type: "INT" },
+  ],
+  bucket: { num: 8, key: ["user"] },
+  properties: { "table.datalake.enabled": "true" },
+};
+
+function batch(from: number, count: number): Uint8Array {
+  const ids = Array.from({ length: count }, (_, i) => from + i);
+  return arrow.tableToIPC(new arrow.Table({
+    id: arrow.vectorFromArray(ids.map(BigInt), new arrow.Int64()),
+    user: arrow.vectorFromArray(ids.map((i) => `user-${i % 997}`), new arrow.Utf8()),
+    amount: arrow.vectorFromArray(ids.map((i) => new Uint32Array([i % 100000, 0, 0, 0])), new arrow.Decimal(2, 10, 128)),
+    ts: arrow.vectorFromArray(ids.map((i) => 1_764_000_000_000 + i), new arrow.TimestampMicrosecond("UTC")),
+    tags: arrow.vectorFromArray(ids.map((i) => (i % 3 === 0 ? null : `tag-${i % 10}`)), new arrow.Utf8()),
+    n: arrow.vectorFromArray(ids.map((i) => i % 1000), new arrow.Int32()),
+  }), "stream");
+}
+
+/** Floe's Parquet writer alone over the same rows, in 8 files as a round writes them. */
+async function encodeAlone(): Promise<number> {
+  const definition = parseTableDefinition(definitionJson);
+  const schema = icebergSchema(definition);
+  const perFile = Math.ceil(rowCount / 8);
+  return seconds(() => {
+    for (let file = 0; file < 8; file++) {
+      const n = Math.min(perFile, rowCount - file * perFile);
+      const ids = Array.from({ length: n }, (_, i) => file * perFile + i);
+      const values: Record<string, unknown[]> = {
+        id: ids.map(BigInt), user: ids.map((i) => `user-${i % 997}`), amount: ids.map((i) => BigInt(i % 100000)),
+        ts: ids.map((i) => BigInt(1_764_000_000_000 + i) * 1000n), tags: ids.map((i) => (i % 3 === 0 ? null : `tag-${i % 10}`)),
+        n: ids.map((i) => i % 1000), __bucket: ids.map(() => file), __offset: ids.map(BigInt), __timestamp: ids.map(() => 1_764_000_000_000_000n),
+      };
+      const columns = lakeColumns(definition).map((c) => ({ ...c, data: buildColumn(c.type, values[c.name] as never) }));
+      writeDataFile(columns, n, schema);
+    }
+  });
+}
+
+export async function run(): Promise<void> {
+  const encodeTime = await encodeAlone();
+  const state = mkdtempSync(join(tmpdir(), "floe-bench-"));
+  const server = await startServer(state);
+  const v1 = `${server.url}/v1`;
+  const call = async (method: string, path: string, body?: string | Uint8Array, type = "application/json") => {
+    const response = await fetch(`${v1}${path}`, { method, body, headers: body ? { "content-type": type } : {} });
+    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+    return response.json() as Promise<any>;
+  };
+  try {
+    await call("PUT", "/databases/bench");
+    await call("PUT", "/databases/bench/tables/events", JSON.stringify(definitionJson));
+    for (let from = 0; from < rowCount; from += batchRows) {
+      await call("POST", "/databases/bench/tables/events/rows", batch(from, Math.min(batchRows, rowCount - from)), "application/vnd.apache.arrow.stream");
+    }
+    console.error(`  loaded ${rowCount} rows`);
+    let tiered = 0;
+    let rounds = 0;
+    const tierTime = await seconds(async () => {
+      while (tiered < rowCount) {
+        const { tables } = await call("POST", "/tiering/run");
+        const result = tables.find((t: { table: string }) => t.table === "bench.events");
+        if (result.kind !== "committed") throw new Error(`tiering: ${JSON.stringify(result)}`);
+        tiered += result.records;
+        rounds++;
+      }
+    });
+    console.log(`tiering: ${rowCount} rows, 6 columns, 8 buckets; ${rounds} round(s)`);
+    printTable([
+      { what: "Parquet encoding alone (Node, same rows)", seconds: encodeTime.toFixed(2), "rows/s": formatRate(rowCount / encodeTime), ratio: "1.00" },
+      { what: "hot log → committed snapshot (wrangler dev)", seconds: tierTime.toFixed(2), "rows/s": formatRate(rowCount / tierTime), ratio: ((rowCount / tierTime) / (rowCount / encodeTime)).toFixed(2) },
+    ]);
+  } finally {
+    await server.stop();
+    rmSync(state, { recursive: true, force: true });
+  }
+}
