@@ -3,6 +3,7 @@ import { createApp } from "./api/app.ts";
 import { runTieringPass } from "./lake/pass.ts";
 
 export { Tablet } from "./tablet/tablet.ts";
+export { LakeScheduler } from "./lake/scheduler.ts";
 
 const app = createApp();
 

@@ -123,3 +123,7 @@ export async function selectAllTables(db: D1Database): Promise<TableRow[]> {
   const result = await db.prepare(`SELECT ${tableColumns} FROM tables ORDER BY database_name, table_name`).all<TableRow>();
   return result.results;
 }
+
+export async function selectTableById(db: D1Database, tableId: string): Promise<TableRow | null> {
+  return db.prepare(`SELECT ${tableColumns} FROM tables WHERE table_id = ?`).bind(tableId).first<TableRow>();
+}

@@ -11,6 +11,7 @@ import { parseDurationMs, propertyDefaults } from "../table/properties.ts";
 import { bucketsOf, tabletStub } from "../tablet/stub.ts";
 import type { TieringResult } from "./tiering.ts";
 import { tierTable } from "./tiering.ts";
+import { lakeSchedulerStub, needsScheduler } from "./scheduler.ts";
 
 export type TableTiering = { table: string } & (TieringResult | { kind: "not_due" } | { kind: "failed"; error: string });
 
@@ -19,6 +20,8 @@ export async function runTieringPass(env: Env, options: { force: boolean; nowMs:
   return Promise.all(tables.map(async (table): Promise<TableTiering> => {
     const name = `${table.database}.${table.name}`;
     try {
+      // A lost alarm is restarted here; start() is idempotent.
+      if (needsScheduler(table.definition)) await lakeSchedulerStub(env, table.tableId).start(table.tableId);
       const result = !options.force && !(await isDue(env, table, options.nowMs))
         ? { kind: "not_due" as const }
         : await tierTable(env, table, options.nowMs);

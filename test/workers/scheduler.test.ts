@@ -1,0 +1,33 @@
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { lakeSchedulerStub } from "../../src/lake/scheduler.ts";
+import { createTable, ok } from "./helpers.ts";
+
+const fresh = {
+  columns: [{ name: "id", type: "BIGINT" }],
+  bucket: { num: 2 },
+  properties: { "table.datalake.enabled": "true", "table.datalake.freshness": "10s" },
+};
+
+describe("sub-minute freshness", () => {
+  it("tiers a table with its own alarm every freshness interval, and stops once the table is dropped", async () => {
+    await createTable("sched", "fast", fresh);
+    const { tableId } = await ok("GET", "/databases/sched/tables/fast");
+    const scheduler = lakeSchedulerStub(env, tableId);
+    await ok("POST", "/databases/sched/tables/fast/rows", Array.from({ length: 12 }, (_, id) => ({ id })));
+    expect(await runDurableObjectAlarm(scheduler)).toBe(true);
+    const described = await ok("GET", "/databases/sched/tables/fast");
+    expect(described.buckets.reduce((n: number, b: { tieredOffset: number }) => n + b.tieredOffset, 0)).toBe(12);
+    // The round set the next alarm; after the drop, that alarm runs once and sets no other.
+    await ok("DELETE", "/databases/sched/tables/fast");
+    expect(await runDurableObjectAlarm(scheduler)).toBe(true);
+    expect(await runDurableObjectAlarm(scheduler)).toBe(false);
+  });
+
+  it("leaves tables with a freshness of a minute or more to the cron", async () => {
+    await createTable("sched", "slow", { ...fresh, properties: { ...fresh.properties, "table.datalake.freshness": "3min" } });
+    const { tableId } = await ok("GET", "/databases/sched/tables/slow");
+    expect(await runDurableObjectAlarm(lakeSchedulerStub(env, tableId))).toBe(false);
+  });
+});
