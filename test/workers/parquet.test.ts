@@ -77,6 +77,23 @@ describe("lake data files", () => {
     expect(Object.entries(second!).filter(([k]) => !k.startsWith("__") && k !== "id").every(([, v]) => v === null)).toBe(true);
   });
 
+  it("writes columns without nulls straight from their Arrow buffers", async () => {
+    const full = [rows[0]!, { ...rows[0]!, id: 3, small: 7, n: -1, ratio: -0.25, day: "1970-01-02", local: "1970-01-01T00:00:00.000001" }];
+    const columns = lakeColumns(definition).map((column) => {
+      const values = column.name.startsWith("__") ? full.map((_, i) => scalarFromJson(column.type, column.name === "__bucket" ? 1 : i))
+        : full.map((r) => scalarFromJson(column.type, (r as Record<string, unknown>)[column.name]));
+      return { ...column, data: buildColumn(column.type, values) };
+    });
+    const file = writeDataFile(columns, full.length, icebergSchema(definition));
+    const buffer = file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength) as ArrayBuffer;
+    const read = (await parquetReadObjects({ file: buffer, utf8: false })) as Record<string, unknown>[];
+    expect(read.map((r) => [r.id, r.small, r.n, r.ratio, (r.day as Date).toISOString().slice(0, 10), r.name])).toEqual([
+      [1n, -5, 42, 0.5, "2026-11-24", "ann"],
+      [3n, 7, -1, -0.25, "1970-01-02", "ann"],
+    ]);
+    expect((read[1]!.local as Date).getTime()).toBe(0);
+  });
+
   it("sizes fixed-length decimals as Iceberg's table does", () => {
     expect([1, 2, 9, 10, 18, 19, 38].map(decimalBytes)).toEqual([1, 1, 4, 5, 8, 9, 16]);
   });
