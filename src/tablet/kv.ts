@@ -49,7 +49,8 @@ interface Change {
 export function applyPrimaryKeyWrite(sql: SqlStorage, write: PrimaryKeyWrite, input: LogFrames): LogFrames {
   const columns: Column[] = write.columns.map((c, i) => ({ id: i + 1, name: c.name, type: parseType(c.type), nullable: c.nullable }));
   const columnIndex = new Map(columns.map((c, i) => [c.name, i]));
-  const versionIndex = write.versionColumn === undefined ? -1 : columnIndex.get(write.versionColumn)!;
+  const versionIndex = write.versionColumn === undefined ? undefined : columnIndex.get(write.versionColumn)!;
+  const version = versionIndex === undefined ? undefined : { index: versionIndex, type: columns[versionIndex]!.type };
   const batches = input.batches.map(({ ipcBatch }) => {
     const batch = decodeStream(joinStream(input.schema, [ipcBatch]));
     const key = write.keyOrder.map((name) => ({ type: columns[columnIndex.get(name)!]!.type, data: batch.getChild(name)!.data[0]! }));
@@ -67,7 +68,7 @@ export function applyPrimaryKeyWrite(sql: SqlStorage, write: PrimaryKeyWrite, in
       const id = keyId(key);
       const entry = current.get(id) ?? { key, row: parseStored(stored.get(id)), changed: false };
       const next = write.op === "delete" ? null : mergedRow(columns, present, r, partial ? entry.row : null);
-      const rowChanges = deriveChanges(write, entry.row, next, versionIndex);
+      const rowChanges = deriveChanges(write, entry.row, next, version);
       if (rowChanges.length > 0) {
         changes.push(...rowChanges);
         entry.row = next;
@@ -83,7 +84,7 @@ export function applyPrimaryKeyWrite(sql: SqlStorage, write: PrimaryKeyWrite, in
 }
 
 /** The changes one input row makes, under the table's merge engine. */
-function deriveChanges(write: PrimaryKeyWrite, old: StoredRow | null, next: StoredRow | null, versionIndex: number): Change[] {
+function deriveChanges(write: PrimaryKeyWrite, old: StoredRow | null, next: StoredRow | null, version?: VersionColumn): Change[] {
   if (next === null) {
     // Deletes: only the default engine applies them (Fluss forces IGNORE for first_row and versioned).
     if (old === null || write.mergeEngine !== "last_row") return [];
@@ -91,16 +92,21 @@ function deriveChanges(write: PrimaryKeyWrite, old: StoredRow | null, next: Stor
   }
   if (old === null) return [{ type: "+I", row: next }];
   if (write.mergeEngine === "first_row") return [];
-  if (write.mergeEngine === "versioned" && !isNewerVersion(write, next[versionIndex]!, old[versionIndex]!, versionIndex)) return [];
+  if (version && !isNewerVersion(version.type, next[version.index]!, old[version.index]!)) return [];
   if (JSON.stringify(next) === JSON.stringify(old)) return [];
   return write.changelogImage === "wal" ? [{ type: "+U", row: next }] : [{ type: "-U", row: old }, { type: "+U", row: next }];
 }
 
+/** The versioned engine's version column, resolved once per write. */
+interface VersionColumn {
+  index: number;
+  type: FloeType;
+}
+
 /** Versioned engine: the new row wins when its version is not null and at least the stored one. */
-function isNewerVersion(write: PrimaryKeyWrite, next: JsonValue, old: JsonValue, versionIndex: number): boolean {
+function isNewerVersion(type: FloeType, next: JsonValue, old: JsonValue): boolean {
   if (next === null) return false;
   if (old === null) return true;
-  const type = parseType(write.columns[versionIndex]!.type);
   return BigInt(scalarFromJson(type, next) as number | bigint) >= BigInt(scalarFromJson(type, old) as number | bigint);
 }
 
