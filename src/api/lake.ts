@@ -1,8 +1,8 @@
 /** Routes for the lake: run a tiering pass now, and list a table's lake snapshots. */
 import { Hono } from "hono";
 import { getLakeState } from "../catalog/lake.ts";
-import type { TableMetadata } from "../iceberg/metadata.ts";
 import { runTieringPass } from "../lake/pass.ts";
+import { readMetadata } from "../lake/tiering.ts";
 import type { FloeEnv } from "./env.ts";
 import { withTableParam } from "./params.ts";
 
@@ -14,8 +14,7 @@ export const snapshotRoutes = new Hono<FloeEnv>().get("/:table/snapshots", async
   const snapshots = await withTableParam(c, async (table) => {
     const state = await getLakeState(c.env.CATALOG, table.tableId);
     if (!state) return [];
-    const object = await c.env.LAKE.get(state.metadataLocation.slice(c.env.LAKE_URI_PREFIX.length + 1));
-    const metadata = (await object!.json()) as TableMetadata;
+    const metadata = await readMetadata(c.env, state.metadataLocation);
     return metadata.snapshots.map((s) => ({
       snapshotId: s["snapshot-id"],
       sequenceNumber: s["sequence-number"],

@@ -28,7 +28,7 @@ export interface DataFile {
   fileSizeInBytes: number;
   partition: Record<string, number | bigint | string | null>;
   /** Per field id. */
-  metrics: Map<number, ColumnMetrics & { columnSize?: number }>;
+  metrics: Map<number, FileMetrics>;
   equalityIds?: number[];
   splitOffsets?: number[];
 }
@@ -153,12 +153,7 @@ export function writeManifest(options: {
       partition: file.partition,
       record_count: file.recordCount,
       file_size_in_bytes: file.fileSizeInBytes,
-      column_sizes: metricMap(file, (m) => m.columnSize),
-      value_counts: metricMap(file, (m) => m.valueCount),
-      null_value_counts: metricMap(file, (m) => m.nullCount),
-      nan_value_counts: metricMap(file, (m) => m.nanCount),
-      lower_bounds: metricMap(file, (m) => m.lowerBound),
-      upper_bounds: metricMap(file, (m) => m.upperBound),
+      ...Object.fromEntries(Object.entries(metricFields).map(([field, pick]) => [field, metricMap(file, pick)])),
       key_metadata: null,
       split_offsets: file.splitOffsets ?? null,
       equality_ids: file.equalityIds ?? null,
@@ -177,7 +172,19 @@ export function writeManifest(options: {
   });
 }
 
-function metricMap<T>(file: DataFile, pick: (m: ColumnMetrics & { columnSize?: number }) => T | undefined): { key: number; value: T }[] {
+/** The manifest's per-field-id metric maps, and which metric each holds. */
+const metricFields: Record<string, (m: FileMetrics) => number | Uint8Array | undefined> = {
+  column_sizes: (m) => m.columnSize,
+  value_counts: (m) => m.valueCount,
+  null_value_counts: (m) => m.nullCount,
+  nan_value_counts: (m) => m.nanCount,
+  lower_bounds: (m) => m.lowerBound,
+  upper_bounds: (m) => m.upperBound,
+};
+
+type FileMetrics = ColumnMetrics & { columnSize?: number };
+
+function metricMap<T>(file: DataFile, pick: (m: FileMetrics) => T | undefined): { key: number; value: T }[] {
   const out: { key: number; value: T }[] = [];
   for (const [key, metrics] of file.metrics) {
     const value = pick(metrics);

@@ -66,6 +66,11 @@ function compare(a: NonNullable<ReturnType<typeof comparable>>, b: typeof a): nu
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** One value in Iceberg's single-value binary form, as bounds and partition summaries store it. */
+export function boundValue(type: FloeType, value: number | bigint | boolean): Uint8Array {
+  return boundBytes(type, value, "lower")!;
+}
+
 /** Iceberg's single-value binary form (spec appendix D), truncated for strings and binary. */
 function boundBytes(type: FloeType, value: NonNullable<ReturnType<typeof comparable>>, side: "lower" | "upper"): Uint8Array | undefined {
   const view = (bytes: number, write: (v: DataView) => void) => {

@@ -5,13 +5,13 @@
  * concurrently, and one table's failure never stops the others.
  */
 import { entryFromRow, type TableEntry } from "../catalog/catalog.ts";
-import { getLakeState } from "../catalog/lake.ts";
+import { getLakeState, type LakeState } from "../catalog/lake.ts";
 import * as queries from "../catalog/queries.ts";
 import { parseDurationMs, propertyDefaults } from "../table/properties.ts";
 import { bucketsOf, tabletStub } from "../tablet/stub.ts";
 import type { TieringResult } from "./tiering.ts";
 import { tierTable } from "./tiering.ts";
-import { lakeSchedulerStub, needsScheduler } from "./scheduler.ts";
+import { freshnessMs, lakeSchedulerStub, needsScheduler } from "./scheduler.ts";
 
 export type TableTiering = { table: string } & (TieringResult | { kind: "not_due" } | { kind: "failed"; error: string });
 
@@ -22,10 +22,13 @@ export async function runTieringPass(env: Env, options: { force: boolean; nowMs:
     try {
       // A lost alarm is restarted here; start() is idempotent.
       if (needsScheduler(table.definition)) await lakeSchedulerStub(env, table.tableId).start(table.tableId);
-      const result = !options.force && !(await isDue(env, table, options.nowMs))
+      const state = await getLakeState(env.CATALOG, table.tableId);
+      const result = !options.force && !isDue(table, state, options.nowMs)
         ? { kind: "not_due" as const }
         : await tierTable(env, table, options.nowMs);
-      await applyRetention(env, table);
+      // Offsets only move forward and Tablets keep the highest they are told, so a stale state is merely late.
+      const tiered = result.kind === "committed" ? result.bucketOffsets : state?.bucketOffsets;
+      if (tiered) await applyRetention(env, table, tiered);
       return { table: name, ...result };
     } catch (error) {
       console.error(JSON.stringify({ event: "tiering_failed", table: name, error: String(error) }));
@@ -39,19 +42,15 @@ function isLakeEnabled(table: TableEntry): boolean {
 }
 
 /** Tells every Tablet how far the lake holds it, so it can drop log data past `table.log.ttl`. */
-async function applyRetention(env: Env, table: TableEntry): Promise<void> {
-  const state = await getLakeState(env.CATALOG, table.tableId);
-  if (!state) return;
+async function applyRetention(env: Env, table: TableEntry, tieredOffsets: LakeState["bucketOffsets"]): Promise<void> {
   const ttlMs = parseDurationMs(table.definition.properties["table.log.ttl"] ?? propertyDefaults["table.log.ttl"]!);
   await Promise.all(
     bucketsOf(table.definition.bucket.num).map((bucket) =>
-      tabletStub(env, table.tableId, bucket).markTiered(state.bucketOffsets[String(bucket)] ?? 0, ttlMs),
+      tabletStub(env, table.tableId, bucket).markTiered(tieredOffsets[String(bucket)] ?? 0, ttlMs),
     ),
   );
 }
 
-async function isDue(env: Env, table: TableEntry, nowMs: number): Promise<boolean> {
-  const freshness = table.definition.properties["table.datalake.freshness"] ?? propertyDefaults["table.datalake.freshness"]!;
-  const state = await getLakeState(env.CATALOG, table.tableId);
-  return !state || (state.updatedAtMs ?? 0) + parseDurationMs(freshness) <= nowMs;
+function isDue(table: TableEntry, state: LakeState | null, nowMs: number): boolean {
+  return !state || (state.updatedAtMs ?? 0) + freshnessMs(table.definition) <= nowMs;
 }

@@ -27,7 +27,7 @@ import type { DataFile, ManifestFile, PartitionField } from "../iceberg/manifest
 import { writeManifest, writeManifestList } from "../iceberg/manifest.ts";
 import type { TableMetadata } from "../iceberg/metadata.ts";
 import { newSnapshotId, newTableMetadata, withSnapshot } from "../iceberg/metadata.ts";
-import { columnMetrics } from "../iceberg/metrics.ts";
+import { boundValue, columnMetrics } from "../iceberg/metrics.ts";
 import type { DataFileColumn } from "./parquet.ts";
 import { writeDataFile } from "./parquet.ts";
 import { readLogPage } from "../read/log.ts";
@@ -196,15 +196,11 @@ function dataFileColumns(definition: TableDefinition, pages: LogPage[], bucket: 
 }
 
 function bucketRange(buckets: number[]): ManifestFile["partitions"][number] {
-  const int = (n: number) => {
-    const view = new DataView(new ArrayBuffer(4));
-    view.setInt32(0, n, true);
-    return new Uint8Array(view.buffer);
-  };
+  const int = (n: number) => boundValue({ kind: "INT" }, n);
   return { containsNull: false, lowerBound: int(Math.min(...buckets)), upperBound: int(Math.max(...buckets)) };
 }
 
-function commitSummary(metadata: TableMetadata, dataFiles: DataFile[], deleteFiles: DataFile[], bucketOffsets: Record<string, number>) {
+function commitSummary(metadata: TableMetadata, dataFiles: BucketFile[], deleteFiles: BucketFile[], bucketOffsets: Record<string, number>) {
   const previous: Record<string, string> = metadata.snapshots.at(-1)?.summary ?? {};
   const total = (key: string, added: number) => String(Number(previous[key] ?? 0) + added);
   const sum = (files: DataFile[], pick: (f: DataFile) => number) => files.reduce((n, f) => n + pick(f), 0);
@@ -219,7 +215,7 @@ function commitSummary(metadata: TableMetadata, dataFiles: DataFile[], deleteFil
     "added-equality-delete-files": String(deleteFiles.length),
     "added-equality-deletes": String(deletes),
     "added-files-size": String(bytes),
-    "changed-partition-count": String(new Set([...dataFiles, ...deleteFiles].map((f) => f.path.split("/data/")[1]?.split("/")[0])).size),
+    "changed-partition-count": String(new Set([...dataFiles, ...deleteFiles].map((f) => f.bucket)).size),
     "total-data-files": total("total-data-files", dataFiles.length),
     "total-records": total("total-records", records),
     "total-files-size": total("total-files-size", bytes),
@@ -232,7 +228,8 @@ function commitSummary(metadata: TableMetadata, dataFiles: DataFile[], deleteFil
   };
 }
 
-async function readMetadata(env: Env, location: string): Promise<TableMetadata> {
+/** The table metadata JSON stored at `location` (an URI under `LAKE_URI_PREFIX`). */
+export async function readMetadata(env: Env, location: string): Promise<TableMetadata> {
   const key = location.slice(env.LAKE_URI_PREFIX.length + 1);
   const object = await env.LAKE.get(key);
   if (!object) throw new Error(`lake metadata ${location} is missing from R2`);
