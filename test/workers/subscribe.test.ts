@@ -211,7 +211,7 @@ describe("subscriptions", () => {
     expect(messages.at(-1).error.message).toMatch(pattern);
   });
 
-  it("answers ping with pong and relays acks only as acks", async () => {
+  it("answers ping with pong, and closes on a message that is neither ping nor ack", async () => {
     await createTable("sub", "ping", { columns: [{ name: "n", type: "INT" }], bucket: { num: 1 } });
     const sub = await rawSubscribe("ping", { from: "earliest" });
     await waitFor(() => sub.messages.length === 1, "subscribed");

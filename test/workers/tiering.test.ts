@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { getTable } from "../../src/catalog/catalog.ts";
 import { tierTable } from "../../src/lake/tiering.ts";
 import { runTieringPass } from "../../src/lake/pass.ts";
+import { tabletName } from "../../src/vocabulary.ts";
 import { api, createTable, highWatermarks, ok } from "./helpers.ts";
 
 const lakeTable = {
@@ -106,7 +107,7 @@ describe("log retention after tiering", () => {
     expect(described.buckets[0]).toMatchObject({ logStartOffset: 10, tieredOffset: 10, highWatermark: 15 });
     const { tableId } = described;
     // A Tablet told more than the lake holds still keeps its untiered rows.
-    const status = await env.TABLET.get(env.TABLET.idFromName(`${tableId}/bucket-0`)).markTiered(10, 0);
+    const status = await env.TABLET.get(env.TABLET.idFromName(tabletName(tableId, 0))).markTiered(10, 0);
     expect(status).toEqual({ logStartOffset: 10, highWatermark: 15 });
     const log = await ok("GET", "/databases/lake/tables/retained/log?bucket=0");
     expect(log.rows.map((r: { id: number }) => r.id)).toEqual([10, 11, 12, 13, 14]);
