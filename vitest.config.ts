@@ -10,7 +10,8 @@ export default defineConfig(async () => {
           plugins: [
             cloudflareTest({
               wrangler: { configPath: "./wrangler.toml" },
-              miniflare: { bindings: { TEST_MIGRATIONS: migrations } },
+              // Open access, as under `npm start`; test/workers/auth*.test.ts pass their own env to test tokens.
+              miniflare: { bindings: { TEST_MIGRATIONS: migrations, FLOE_ENV: "development" } },
             }),
           ],
           test: {
@@ -18,6 +19,8 @@ export default defineConfig(async () => {
             include: ["test/workers/**/*.test.ts"],
             setupFiles: ["./test/workers/setup.ts"],
             testTimeout: 60_000,
+            // Every error answer logs a line; keep them for failing tests only.
+            silent: "passed-only",
           },
         },
         {

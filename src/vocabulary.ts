@@ -10,6 +10,8 @@ export const headers = {
   logStartOffset: "Floe-Log-Start-Offset",
   /** JSON of bucket → offset: where a scan's rows are current, so a subscription can continue there. */
   scanOffsets: "Floe-Scan-Offsets",
+  /** On every answer: the id the Worker's log lines for this request carry. */
+  requestId: "Floe-Request-Id",
 } as const;
 
 export const contentTypes = {
@@ -37,7 +39,13 @@ export const requestLimits = {
   hotScanRowsPerBucketMax: 100_000,
   /** Writer ids are short opaque strings. */
   writerIdLengthMax: 128,
+  /** A token's name is a label for people (`POST /v1/tokens`). */
+  tokenNameLengthMax: 128,
+  scopesPerTokenMax: 100,
 } as const;
+
+/** `{table}$lake` names the lake side of `{table}` (a scan with `source=lake`). */
+export const lakeTableSuffix = "$lake";
 
 /** The Durable Object name of a table's Tablet for one bucket. */
 export function tabletName(tableId: string, bucket: number): string {

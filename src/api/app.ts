@@ -1,39 +1,71 @@
 /**
- * The HTTP API (Hono): the `/v1` routes of DESIGN.md's contract, and the one
- * error handler that turns a `FloeError` into `{ error: { code, message } }`
- * with its status. Anything else thrown is logged and answered 500.
+ * The HTTP API (Hono): the `/v1` routes of DESIGN.md's contract behind CORS
+ * and access control, and the one error handler that turns a `FloeError`
+ * into `{ error: { code, message } }` with its status. Anything else thrown
+ * is a bug and answers 500.
+ *
+ * Every answer carries `Floe-Request-Id`, and every error answer is logged as
+ * one JSON line with that id, so a client's report finds its log line.
  */
 import { Hono } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { FloeError, errorBody } from "../errors.ts";
+import { requireAccess } from "../auth/access.ts";
+import { corsAccess } from "../auth/cors.ts";
+import { accessMode } from "../auth/mode.ts";
+import { redactSecrets } from "../auth/secrets.ts";
+import { headers } from "../vocabulary.ts";
 import type { FloeEnv } from "./env.ts";
 import { databaseRoutes } from "./databases.ts";
 import { tableRoutes } from "./tables.ts";
 import { rowRoutes } from "./rows.ts";
 import { snapshotRoutes, tieringRoutes } from "./lake.ts";
+import { tokenRoutes } from "./tokens.ts";
 
 export const floeVersion = "0.1.0";
 
 export function createApp(): Hono<FloeEnv> {
   const app = new Hono<FloeEnv>();
-  app.get("/v1/health", (c) => c.json({ status: "ok", version: floeVersion }));
+  app.use(tagRequest, corsAccess, requireAccess);
+  app.get("/v1/health", (c) => c.json({ status: "ok", version: floeVersion, access: accessMode(c.env).kind }));
   app.route("/v1/databases", databaseRoutes);
   app.route("/v1/databases/:db/tables", tableRoutes);
   app.route("/v1/databases/:db/tables", rowRoutes);
   app.route("/v1/databases/:db/tables", snapshotRoutes);
   app.route("/v1/tiering", tieringRoutes);
-  app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
-  app.onError((error, c) => {
-    if (error instanceof FloeError) {
-      return c.json(errorBody(error.kind, error.message), error.status as ContentfulStatusCode);
-    }
-    if (String(error).includes("D1_ERROR: no such table")) {
-      const message = "the catalog database has no schema yet: run `npx wrangler d1 migrations apply CATALOG` (npm start does it)";
-      return c.json(errorBody("unavailable", message), 503);
-    }
-    const requestId = crypto.randomUUID();
-    console.error(JSON.stringify({ event: "internal_error", requestId, message: String(error), stack: (error as Error).stack }));
-    return c.json(errorBody("internal", `internal error (request ${requestId})`), 500);
-  });
+  app.route("/v1/tokens", tokenRoutes);
+  app.notFound((c) => errorAnswer(c, FloeError.notFound(`no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
+  app.onError((error, c) => errorAnswer(c, error));
   return app;
+}
+
+const tagRequest: MiddlewareHandler<FloeEnv> = async (c, next) => {
+  const requestId = crypto.randomUUID();
+  c.set("requestId", requestId);
+  await next();
+  c.header(headers.requestId, requestId);
+};
+
+function errorAnswer(c: Context<FloeEnv>, error: unknown): Response {
+  const requestId = c.get("requestId");
+  let failure: FloeError;
+  if (error instanceof FloeError) failure = error;
+  else if (String(error).includes("D1_ERROR: no such table")) {
+    failure = new FloeError("unavailable", "the catalog database has no schema yet: run `npx wrangler d1 migrations apply CATALOG` (npm start does it)");
+  } else failure = new FloeError("internal", `internal error (request ${requestId})`);
+  const line = {
+    event: "request_failed",
+    requestId,
+    method: c.req.method,
+    path: new URL(c.req.url).pathname,
+    status: failure.status,
+    code: failure.kind,
+    message: failure.kind === "internal" ? String(error) : failure.message,
+    stack: failure.kind === "internal" ? (error as Error).stack : undefined,
+  };
+  // Neither the Authorization header nor the body is logged; a secret pasted into a path is masked.
+  (failure.status >= 500 ? console.error : console.warn)(redactSecrets(JSON.stringify(line)));
+  if (failure.kind === "unauthorized") c.header("WWW-Authenticate", 'Bearer realm="floe"');
+  return c.json(errorBody(failure.kind, failure.message), failure.status as ContentfulStatusCode);
 }

@@ -2,3 +2,10 @@
 export interface FloeEnv {
   Bindings: Env;
 }
+
+// Set by the first middleware for every request (`app.ts`); declared here so every handler may read it.
+declare module "hono" {
+  interface ContextVariableMap {
+    requestId: string;
+  }
+}

@@ -35,7 +35,7 @@ export async function startServer(persistTo: string): Promise<RunningServer> {
   const code = await new Promise((resolve) => migrate.on("exit", resolve));
   if (code !== 0) throw new Error(`migrations failed:\n${output.join("")}`);
   const port = await freePort();
-  const child = run(["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo], output);
+  const child = run(["dev", "--var", "FLOE_ENV:development", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo], output);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 90_000;
   for (;;) {

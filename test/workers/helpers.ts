@@ -1,4 +1,6 @@
-import { exports } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import worker from "../../src/index.ts";
 import { expect } from "vitest";
 import { eventsDefinition } from "../fixtures.ts";
 
@@ -19,16 +21,45 @@ export async function api<T = any>(
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<Answer<T>> {
+  return answerOf<T>(await exports.default.fetch(clientRequest(method, path, body, headers)));
+}
+
+/** Like `api`, but with some of the Worker's bindings replaced (e.g. to turn access control on). */
+export async function apiWithEnv<T = any>(
+  overrides: Record<string, string>,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer<T>> {
+  return answerOf<T>(await fetchWithEnv(overrides, clientRequest(method, path, body, headers)));
+}
+
+/** The Worker's fetch handler called with some bindings replaced, and its background work awaited. */
+export async function fetchWithEnv(overrides: Record<string, string>, request: Request): Promise<Response> {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(request, { ...env, ...overrides }, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+export function clientRequest(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Request {
   const init: RequestInit = { method, headers: { ...headers } };
   if (body instanceof Uint8Array || body instanceof ReadableStream || typeof body === "string") init.body = body as BodyInit;
   else if (body !== undefined) {
     init.body = JSON.stringify(body);
     (init.headers as Record<string, string>)["content-type"] ??= "application/json";
   }
-  const response = await exports.default.fetch(new Request(`${base}${path}`, init));
+  return new Request(`${base}${path}`, init);
+}
+
+async function answerOf<T>(response: Response): Promise<Answer<T>> {
   const type = response.headers.get("content-type") ?? "";
-  const parsed = type.startsWith("application/json") ? await response.json() : new Uint8Array(await response.arrayBuffer());
-  return { status: response.status, body: parsed as T, headers: response.headers };
+  if (!type.startsWith("application/json")) {
+    return { status: response.status, body: new Uint8Array(await response.arrayBuffer()) as T, headers: response.headers };
+  }
+  const text = await response.text(); // empty for HEAD
+  return { status: response.status, body: (text === "" ? undefined : JSON.parse(text)) as T, headers: response.headers };
 }
 
 export async function ok<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<T> {

@@ -1,0 +1,53 @@
+/**
+ * Access control for the HTTP API: who is calling (the bearer token), and
+ * whether the route's need is granted by that token's scopes.
+ *
+ * Invariants of `auth/`:
+ * - Every request passes `requireAccess` before any handler runs, the
+ *   WebSocket subscribe at upgrade time included; only `GET /v1/health`
+ *   needs no token.
+ * - No valid token: 401. A valid token whose scopes do not grant the need: 403.
+ * - A route no rule names needs `admin` (`routes.ts`).
+ * - Secrets are stored only as SHA-256 and compared in constant time
+ *   (`secrets.ts`, `tokens.ts`); no secret or Authorization header is ever
+ *   logged or put in an answer.
+ * - The API runs open only when asked to explicitly (`mode.ts`).
+ */
+import type { MiddlewareHandler } from "hono";
+import { FloeError } from "../errors.ts";
+import { accessMode, announceMode } from "./mode.ts";
+import { requiredScope } from "./routes.ts";
+import type { Scope } from "./scopes.ts";
+import { adminScope, formatScope, grantsAny } from "./scopes.ts";
+import { sameSecret } from "./secrets.ts";
+import { findToken } from "./tokens.ts";
+
+interface Principal {
+  name: string;
+  scopes: readonly Scope[];
+}
+
+const rootPrincipal: Principal = { name: "root", scopes: [adminScope] };
+
+export const requireAccess: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
+  const mode = accessMode(c.env);
+  announceMode(mode);
+  const need = requiredScope(c.req.method, new URL(c.req.url).pathname);
+  if (need.kind !== "open" && mode.kind !== "open") {
+    if (mode.kind === "unconfigured") throw new FloeError("unavailable", mode.message);
+    const principal = await authenticate(c.env.CATALOG, mode.rootToken, c.req.header("authorization"));
+    if (!grantsAny(principal.scopes, need)) {
+      throw new FloeError("forbidden", `token '${principal.name}' does not grant ${formatScope(need)}`);
+    }
+  }
+  await next();
+};
+
+async function authenticate(catalog: D1Database, rootToken: string, authorization: string | undefined): Promise<Principal> {
+  const secret = /^Bearer +(\S+) *$/i.exec(authorization ?? "")?.[1];
+  if (secret === undefined) throw new FloeError("unauthorized", "send a token as 'Authorization: Bearer <token>'");
+  if (await sameSecret(secret, rootToken)) return rootPrincipal;
+  const token = await findToken(catalog, secret);
+  if (!token) throw new FloeError("unauthorized", "the bearer token is not valid: it is unknown, revoked or mistyped");
+  return token;
+}

@@ -1,0 +1,106 @@
+/**
+ * Scoped tokens kept in the catalog: created with a secret that is answered
+ * once, listed, revoked, and found by secret on every request.
+ *
+ * Invariants: the catalog holds only each secret's SHA-256; a listed token
+ * never carries its secret. A revoked token is refused at once by the
+ * isolate that revoked it, and by every other isolate within
+ * `cacheTtlMs` (found tokens are cached so a request costs no D1 round trip).
+ *
+ * A token is found by its secret's hash, so the catalog's index lookup is not
+ * constant-time; what its timing could reveal is the hash, which gives no way
+ * back to the secret. The root token, which is not in the catalog, is
+ * compared in constant time (`secrets.ts`).
+ */
+import { FloeError } from "../errors.ts";
+import { requestLimits } from "../vocabulary.ts";
+import * as queries from "./queries.ts";
+import type { Scope } from "./scopes.ts";
+import { formatScope, parseScope } from "./scopes.ts";
+import { looksLikeTokenSecret, newTokenSecret, sha256Hex } from "./secrets.ts";
+
+export interface Token {
+  id: string;
+  name: string;
+  scopes: Scope[];
+  createdAtMs: number;
+}
+
+export interface TokenRequest {
+  name: string;
+  scopes: Scope[];
+}
+
+const cacheTtlMs = 10_000;
+const cacheEntriesMax = 10_000;
+/** Found tokens by their secret's SHA-256. Unknown secrets are not cached, so a new token works at once. */
+const cache = new Map<string, { token: Token; expiresAtMs: number }>();
+
+/** `{ name, scopes: [...] }`, validated whole. */
+export function parseTokenRequest(input: unknown): TokenRequest {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw FloeError.badRequest("a token request is { name, scopes: [...] }");
+  }
+  const { name, scopes, ...rest } = input as Record<string, unknown>;
+  const unknown = Object.keys(rest)[0];
+  if (unknown !== undefined) throw FloeError.badRequest(`unknown field '${unknown}' in token request`);
+  const nameMax = requestLimits.tokenNameLengthMax;
+  if (typeof name !== "string" || name.length === 0 || name.length > nameMax || /\p{Cc}/u.test(name)) {
+    throw FloeError.badRequest(`a token name is 1..${nameMax} characters with no control characters`);
+  }
+  const scopesMax = requestLimits.scopesPerTokenMax;
+  if (!Array.isArray(scopes) || scopes.length === 0 || scopes.length > scopesMax) {
+    throw FloeError.badRequest(`scopes must be an array of 1..${scopesMax} scopes`);
+  }
+  return { name, scopes: scopes.map(parseScope) };
+}
+
+/** A new token and its secret; the secret exists nowhere else afterwards. */
+export async function createToken(db: D1Database, request: TokenRequest, nowMs: number): Promise<{ token: Token; secret: string }> {
+  const secret = newTokenSecret();
+  const token: Token = { id: crypto.randomUUID(), name: request.name, scopes: request.scopes, createdAtMs: nowMs };
+  await queries.insertToken(db, toRow(token), await sha256Hex(secret));
+  return { token, secret };
+}
+
+export async function listTokens(db: D1Database): Promise<Token[]> {
+  return (await queries.selectTokens(db)).map(fromRow);
+}
+
+export async function revokeToken(db: D1Database, id: string): Promise<void> {
+  const deleted = await queries.deleteToken(db, id);
+  for (const [key, entry] of cache) if (entry.token.id === id) cache.delete(key);
+  if (!deleted) throw FloeError.notFound("no token has this id"); // not echoed: it may be a secret sent by mistake
+}
+
+/** The token a secret belongs to, or null for an unknown (or revoked) secret. */
+export async function findToken(db: D1Database, secret: string): Promise<Token | null> {
+  // Secrets of another shape cannot exist, so they cost no hashing and no catalog read.
+  if (!looksLikeTokenSecret(secret)) return null;
+  const key = await sha256Hex(secret);
+  const cached = cache.get(key);
+  if (cached && cached.expiresAtMs > Date.now()) return cached.token;
+  const row = await queries.selectTokenBySecret(db, key);
+  if (!row) {
+    cache.delete(key);
+    return null;
+  }
+  if (cache.size >= cacheEntriesMax) cache.clear();
+  const token = fromRow(row);
+  cache.set(key, { token, expiresAtMs: Date.now() + cacheTtlMs });
+  return token;
+}
+
+/** The JSON form clients see: never a secret or its hash. */
+export function tokenToJson(token: Token) {
+  return { id: token.id, name: token.name, scopes: token.scopes.map(formatScope), createdAt: new Date(token.createdAtMs).toISOString() };
+}
+
+function toRow(token: Token): queries.TokenRow {
+  return { tokenId: token.id, name: token.name, scopes: JSON.stringify(token.scopes.map(formatScope)), createdAtMs: token.createdAtMs };
+}
+
+function fromRow(row: queries.TokenRow): Token {
+  const scopes = (JSON.parse(row.scopes) as unknown[]).map(parseScope);
+  return { id: row.tokenId, name: row.name, scopes, createdAtMs: row.createdAtMs };
+}
