@@ -10,6 +10,8 @@ export const headers = {
   logStartOffset: "Floe-Log-Start-Offset",
   /** JSON of bucket → offset: where a scan's rows are current, so a subscription can continue there. */
   scanOffsets: "Floe-Scan-Offsets",
+  /** The lake snapshot a scan read (absent when it read none). */
+  lakeSnapshot: "Floe-Lake-Snapshot",
   /** On every answer: the id the Worker's log lines for this request carry. */
   requestId: "Floe-Request-Id",
 } as const;

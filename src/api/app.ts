@@ -20,6 +20,7 @@ import type { FloeEnv } from "./env.ts";
 import { databaseRoutes } from "./databases.ts";
 import { tableRoutes } from "./tables.ts";
 import { rowRoutes } from "./rows.ts";
+import { scanRoutes } from "./scan.ts";
 import { snapshotRoutes, tieringRoutes } from "./lake.ts";
 import { tokenRoutes } from "./tokens.ts";
 
@@ -32,6 +33,7 @@ export function createApp(): Hono<FloeEnv> {
   app.route("/v1/databases", databaseRoutes);
   app.route("/v1/databases/:db/tables", tableRoutes);
   app.route("/v1/databases/:db/tables", rowRoutes);
+  app.route("/v1/databases/:db/tables", scanRoutes);
   app.route("/v1/databases/:db/tables", snapshotRoutes);
   app.route("/v1/tiering", tieringRoutes);
   app.route("/v1/tokens", tokenRoutes);

@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { getLakeState } from "../catalog/lake.ts";
 import { runTieringPass } from "../lake/pass.ts";
-import { readMetadata } from "../lake/tiering.ts";
+import { readMetadata } from "../lake/objects.ts";
 import type { FloeEnv } from "./env.ts";
 import { withTableParam } from "./params.ts";
 

@@ -1,7 +1,7 @@
 /**
  * Routes for a table's rows: write (JSON, NDJSON, Arrow; upsert, partial
  * update and delete on primary-key tables), read one bucket's log, look up
- * keys, and scan the current state.
+ * keys, and subscribe.
  */
 import { Hono } from "hono";
 import { FloeError } from "../errors.ts";
@@ -12,7 +12,6 @@ import { writeRows } from "../write/write.ts";
 import { readLogPage } from "../read/log.ts";
 import { pageToArrow, pageToJsonRows, projectColumns } from "../read/log-page.ts";
 import { lookupKeys, lookupPrefix } from "../read/lookup.ts";
-import { rowsToArrow, scanHot } from "../read/hot-scan.ts";
 import { relaySubscription } from "../subscribe/relay.ts";
 import { contentTypes, headers, requestLimits } from "../vocabulary.ts";
 import type { FloeEnv } from "./env.ts";
@@ -84,25 +83,4 @@ export const rowRoutes = new Hono<FloeEnv>()
       throw FloeError.badRequest("subscribe is a WebSocket endpoint: send Upgrade: websocket");
     }
     return withTableParam(c, async (table) => relaySubscription(c.env, table));
-  })
-  .get("/:table/scan", async (c) => {
-    const source = enumParam("source", c.req.query("source"), ["union", "lake", "hot"], "union");
-    const format = enumParam("format", c.req.query("format"), formats, "json");
-    if (source === "lake") {
-      throw new FloeError("not_implemented", "reading the lake through Floe arrives with union reads; open the Iceberg table with an engine");
-    }
-    // A primary-key table's kv always holds every current row (retention drops changelog only), so it is the union.
-    const { columns, scan } = await withTableParam(c, async (table) => ({
-      columns: projectColumns(table.definition.columns, columnsParam(c.req.query("columns"))),
-      scan: await scanHot(c.env, table),
-    }));
-    const rows = scan.rows.map((row) => Object.fromEntries(columns.map((col) => [col.name, row[col.name] ?? null])));
-    c.header(headers.scanOffsets, JSON.stringify(scan.offsets));
-    if (format === "arrow") {
-      return c.body(rowsToArrow(columns, rows) as Uint8Array<ArrayBuffer>, 200, { "content-type": contentTypes.arrowStream });
-    }
-    if (format === "ndjson") {
-      return c.body(rows.map((r) => `${JSON.stringify(r)}\n`).join(""), 200, { "content-type": contentTypes.ndjson });
-    }
-    return c.json({ source, lakeSnapshot: null, offsets: scan.offsets, rows });
   });

@@ -128,3 +128,31 @@ function truncateString(utf8: Uint8Array, side: "lower" | "upper"): Uint8Array |
   }
   return new TextEncoder().encode(prefix.join(""));
 }
+
+/** A bound read back from its single-value binary form: strings as text, binary as bytes, decimals unscaled. */
+export function readBound(type: FloeType, bytes: Uint8Array): number | bigint | boolean | string | Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  switch (type.kind) {
+    case "BOOLEAN": return bytes[0] !== 0;
+    case "TINYINT":
+    case "SMALLINT":
+    case "INT":
+    case "DATE": return view.getInt32(0, true);
+    case "BIGINT":
+    case "TIME":
+    case "TIMESTAMP":
+    case "TIMESTAMP_LTZ": return view.getBigInt64(0, true);
+    case "FLOAT": return view.getFloat32(0, true);
+    case "DOUBLE": return view.getFloat64(0, true);
+    case "DECIMAL": return signedBigEndian(bytes);
+    case "STRING": return new TextDecoder().decode(bytes);
+    case "BYTES": return bytes;
+  }
+}
+
+/** A two's-complement big-endian integer of any length, as Iceberg stores decimals. */
+export function signedBigEndian(bytes: Uint8Array): bigint {
+  let value = 0n;
+  for (const byte of bytes) value = (value << 8n) | BigInt(byte);
+  return bytes.length > 0 && bytes[0]! >= 0x80 ? value - (1n << BigInt(8 * bytes.length)) : value;
+}

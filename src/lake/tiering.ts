@@ -30,6 +30,7 @@ import { newSnapshotId, newTableMetadata, withSnapshot } from "../iceberg/metada
 import { boundValue, columnMetrics } from "../iceberg/metrics.ts";
 import type { DataFileColumn } from "./parquet.ts";
 import { writeDataFile } from "./parquet.ts";
+import { lakeUri, readMetadata } from "./objects.ts";
 import { readLogPage } from "../read/log.ts";
 import type { LogPage } from "../read/log-page.ts";
 import { bucketsOf, tabletStub } from "../tablet/stub.ts";
@@ -52,7 +53,7 @@ export async function tierTable(env: Env, table: TableEntry, nowMs: number): Pro
   if (pending.length === 0) return { kind: "up_to_date" };
 
   const tableKey = lakeLayout.tableKey(table.database, table.name, table.tableId);
-  const uri = (key: string) => `${env.LAKE_URI_PREFIX}/${key}`;
+  const uri = (key: string) => lakeUri(env, key);
   const schema = icebergSchema(definition);
   const partitionFields = partitionSpec(definition);
   const previous = state ? await readMetadata(env, state.metadataLocation) : null;
@@ -226,12 +227,4 @@ function commitSummary(metadata: TableMetadata, dataFiles: BucketFile[], deleteF
     "commit-user": "floe",
     "floe.bucket-offsets": JSON.stringify(bucketOffsets),
   };
-}
-
-/** The table metadata JSON stored at `location` (an URI under `LAKE_URI_PREFIX`). */
-export async function readMetadata(env: Env, location: string): Promise<TableMetadata> {
-  const key = location.slice(env.LAKE_URI_PREFIX.length + 1);
-  const object = await env.LAKE.get(key);
-  if (!object) throw new Error(`lake metadata ${location} is missing from R2`);
-  return (await object.json()) as TableMetadata;
 }

@@ -5,11 +5,7 @@
  */
 import { FloeError } from "../errors.ts";
 import type { TableEntry } from "../catalog/catalog.ts";
-import type { Column } from "../table/schema.ts";
 import { isPrimaryKeyTable } from "../table/schema.ts";
-import { arrowSchemaOf, buildColumn } from "../table/columns.ts";
-import { scalarFromJson } from "../table/values.ts";
-import { encodeStream } from "../arrow/ipc.ts";
 import { bucketsOf, tabletStub } from "../tablet/stub.ts";
 import { storedRowToObject } from "../tablet/kv.ts";
 import { requestLimits } from "../vocabulary.ts";
@@ -24,7 +20,7 @@ export interface HotScan {
 export async function scanHot(env: Env, table: TableEntry): Promise<HotScan> {
   const { definition } = table;
   if (!isPrimaryKeyTable(definition)) {
-    throw new FloeError("not_implemented", "scans of log tables arrive with union reads; read a log table per bucket with /log");
+    throw new Error("the hot key-value scan reads primary-key tables only; log tables scan their log");
   }
   const perBucket = requestLimits.hotScanRowsPerBucketMax;
   const snapshots = await Promise.all(
@@ -40,15 +36,4 @@ export async function scanHot(env: Env, table: TableEntry): Promise<HotScan> {
     for (const text of snapshot.rows) rows.push(storedRowToObject(definition.columns, text));
   });
   return { offsets, rows };
-}
-
-/** Rows (JSON objects) as one Arrow IPC stream with the given columns. */
-export function rowsToArrow(columns: readonly Column[], rows: readonly Row[]): Uint8Array {
-  const data = columns.map((column) =>
-    buildColumn(column.type, rows.map((row) => {
-      const value = row[column.name];
-      return value === null || value === undefined ? null : scalarFromJson(column.type, value);
-    })),
-  );
-  return encodeStream(arrowSchemaOf(columns), data, rows.length);
 }

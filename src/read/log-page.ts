@@ -51,7 +51,7 @@ export function pageFromRange(bucket: number, range: StoredRange, projected: rea
   const end = range.offset + limit;
   const chunks: arrow.Table[] = [];
   const rows: number[] = [];
-  const system: Record<keyof typeof systemColumnTypes, Scalar[]> = { _offset: [], _timestamp: [], _change: [] };
+  const system: SystemValues = { _offset: [], _timestamp: [], _change: [] };
   let chunkStart = 0;
   for (const stored of range.batches) {
     const decoded = decodeStream(joinStream(range.schemas[stored.schemaId]!, [stored.ipcBatch]));
@@ -71,17 +71,33 @@ export function pageFromRange(bucket: number, range: StoredRange, projected: rea
     const parts = chunks.map((t) => t.getChild(column.name)!.data[0]!);
     return parts.length === 0 ? buildColumn(column.type, []) : gather(parts, rows);
   });
+  return pageOf(bucket, range, range.offset, projected, data, system);
+}
+
+/** Per row, the values of the system columns. */
+export type SystemValues = Record<keyof typeof systemColumnTypes, Scalar[]>;
+
+/** A page of consecutive offsets from the projected columns' data and the rows' system values. */
+export function pageOf(
+  bucket: number,
+  bounds: { logStartOffset: number; highWatermark: number },
+  firstOffset: number,
+  projected: readonly Column[],
+  data: arrow.Data[],
+  system: SystemValues,
+): LogPage {
+  const rowCount = system._offset.length;
   const systemColumns = Object.entries(systemColumnTypes).map(([name, type], index) => {
     data.push(buildColumn(type, system[name as keyof typeof systemColumnTypes]));
     return { id: -1 - index, name, type, nullable: false };
   });
   return {
     bucket,
-    logStartOffset: range.logStartOffset,
-    highWatermark: range.highWatermark,
-    nextOffset: range.offset + rows.length,
+    logStartOffset: bounds.logStartOffset,
+    highWatermark: bounds.highWatermark,
+    nextOffset: firstOffset + rowCount,
     columns: [...projected, ...systemColumns],
-    rowCount: rows.length,
+    rowCount,
     data,
   };
 }

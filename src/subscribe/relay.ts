@@ -6,7 +6,9 @@
  * set of buckets, while each Tablet keeps its subscribers as hibernatable
  * sockets (an idle subscription costs the Tablets nothing). Order holds per
  * bucket because each bucket's rows travel over one socket in offset order;
- * messages of different buckets interleave.
+ * messages of different buckets interleave. A log-table bucket whose
+ * requested start was dropped after tiering is first replayed from the lake
+ * (`lake-replay.ts`), then continued from its Tablet.
  */
 import type { ErrorKind } from "../errors.ts";
 import { FloeError, errorBody, errorStatus } from "../errors.ts";
@@ -15,6 +17,7 @@ import { tabletStub } from "../tablet/stub.ts";
 import type { ErrorMessage, TabletSubscription } from "./protocol.ts";
 import { idleTimeoutMs, subscriptionHeader } from "./protocol.ts";
 import { parseSubscribeMessage } from "./request.ts";
+import { planBucket } from "./lake-replay.ts";
 
 export function relaySubscription(env: Env, table: TableEntry): Response {
   const { 0: client, 1: server } = new WebSocketPair();
@@ -74,8 +77,13 @@ async function connectTablets(
   server: WebSocket,
   tablets: Map<number, WebSocket>,
 ): Promise<void> {
+  const plans = await Promise.all(subscriptions.map((subscription) => planBucket(env, table, subscription)));
+  for (const plan of plans) {
+    if (plan.kind === "lake_first") await plan.replay((message) => server.readyState === WebSocket.OPEN && server.send(message));
+  }
+  const replayed = new Set(plans.filter((p) => p.kind === "lake_first").map((p) => p.subscription.bucket));
   const attempts = await Promise.allSettled(
-    subscriptions.map(async (subscription) => {
+    plans.map(async ({ subscription }) => {
       const response = await tabletStub(env, table.tableId, subscription.bucket).fetch("https://tablet/subscribe", {
         headers: { upgrade: "websocket", [subscriptionHeader]: JSON.stringify(subscription) },
       });
@@ -103,8 +111,14 @@ async function connectTablets(
     tablets.set(bucket, ws);
     // Binary frames may arrive as Blobs; a per-bucket chain keeps them in order while they are read.
     let forwarding = Promise.resolve();
+    // After a lake replay the client already has this bucket's `subscribed` message, with the replay's start.
+    let skipSubscribed = replayed.has(bucket);
     ws.addEventListener("message", (event) => {
       const data = event.data as string | ArrayBuffer | Blob;
+      if (skipSubscribed) {
+        skipSubscribed = false;
+        return;
+      }
       forwarding = forwarding.then(async () => {
         const payload = data instanceof Blob ? await data.arrayBuffer() : data;
         if (server.readyState === WebSocket.OPEN) server.send(payload);

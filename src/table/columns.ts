@@ -30,8 +30,7 @@ export function buildColumn(type: FloeType, values: readonly (Scalar | null)[]):
     }
     case "STRING":
     case "BYTES": {
-      const parts = values.map((v) => (v === null ? empty : typeof v === "string" ? utf8Encoder.encode(v) : (v as Uint8Array)));
-      const { valueOffsets, data } = concatenate(parts);
+      const { valueOffsets, data } = concatenate(values as readonly (string | Uint8Array | null)[]);
       return arrow.makeData({ ...common, type: common.type as arrow.Utf8, valueOffsets, data });
     }
     case "DECIMAL": {
@@ -137,7 +136,6 @@ function fixedWidthArray(type: FloeType): FixedWidthArray {
   }
 }
 
-const empty = new Uint8Array(0);
 
 function validityOf(values: readonly (Scalar | null)[]): { nullBitmap: Uint8Array | undefined; nullCount: number } {
   let nullCount = 0;
@@ -148,12 +146,29 @@ function validityOf(values: readonly (Scalar | null)[]): { nullBitmap: Uint8Arra
   return { nullBitmap, nullCount };
 }
 
-function concatenate(parts: readonly Uint8Array[]): { valueOffsets: Int32Array; data: Uint8Array } {
-  const valueOffsets = new Int32Array(parts.length + 1);
-  parts.forEach((p, i) => { valueOffsets[i + 1] = valueOffsets[i]! + p.length; });
-  const data = new Uint8Array(valueOffsets[parts.length]!);
-  parts.forEach((p, i) => data.set(p, valueOffsets[i]!));
-  return { valueOffsets, data };
+/** Strings (as UTF-8) and byte strings laid end to end, with their offsets. */
+function concatenate(values: readonly (string | Uint8Array | null)[]): { valueOffsets: Int32Array; data: Uint8Array } {
+  const valueOffsets = new Int32Array(values.length + 1);
+  // A UTF-16 code unit never takes more than 3 bytes of UTF-8.
+  let capacity = 0;
+  for (const v of values) if (v !== null) capacity += typeof v === "string" ? v.length * 3 : v.length;
+  const data = new Uint8Array(capacity);
+  let at = 0;
+  values.forEach((v, i) => {
+    if (v !== null) at += typeof v === "string" ? writeUtf8(v, data, at) : (data.set(v, at), v.length);
+    valueOffsets[i + 1] = at;
+  });
+  return { valueOffsets, data: at === capacity ? data : data.slice(0, at) };
+}
+
+/** Writes `text` as UTF-8 at `at`, answering the bytes written; ASCII is copied directly, being most of what tables hold. */
+function writeUtf8(text: string, out: Uint8Array, at: number): number {
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0x80) return utf8Encoder.encodeInto(text, out.subarray(at)).written;
+    out[at + i] = unit;
+  }
+  return text.length;
 }
 
 /** The Arrow schema of a table's log batches, with optional custom metadata. */

@@ -9,11 +9,12 @@
  * beyond the subscriber's last ack are ever sent; the rest stays in the log
  * (SQLite), not in memory, until the subscriber acknowledges.
  */
-import { pageFromRange, pageToArrow, pageToJsonRows } from "../read/log-page.ts";
+import { pageFromRange } from "../read/log-page.ts";
 import type { Column } from "../table/schema.ts";
 import { parseType } from "../table/types.ts";
-import type { BatchMessage, BucketStart, ErrorMessage, SubscribedMessage, TabletSubscription } from "../subscribe/protocol.ts";
-import { arrowMetadataKeys, catchUpRows, windowRows } from "../subscribe/protocol.ts";
+import type { BucketStart, ErrorMessage, SubscribedMessage, TabletSubscription } from "../subscribe/protocol.ts";
+import { catchUpRows, windowRows } from "../subscribe/protocol.ts";
+import { encodeBatchMessage } from "../subscribe/batch-message.ts";
 import { readLog } from "./log.ts";
 import * as queries from "./queries.ts";
 
@@ -110,7 +111,7 @@ export function pump(ws: WebSocket, sql: SqlStorage, offsets: queries.TabletOffs
       }
       const page = pageFromRange(state.bucket, range, columnsOf(state), limit);
       if (page.rowCount === 0) break;
-      encoded = { message: encode(state, page), rowCount: page.rowCount };
+      encoded = { message: encodeBatchMessage(page, state.format), rowCount: page.rowCount };
       pages.set(key, encoded);
     }
     ws.send(encoded.message);
@@ -121,26 +122,4 @@ export function pump(ws: WebSocket, sql: SqlStorage, offsets: queries.TabletOffs
 
 function columnsOf(state: SubscriberState): Column[] {
   return state.columns.map((c, i) => ({ id: i + 1, name: c.name, type: parseType(c.type), nullable: c.nullable }));
-}
-
-function encode(state: SubscriberState, page: ReturnType<typeof pageFromRange>): string | Uint8Array {
-  const firstOffset = page.nextOffset - page.rowCount;
-  const lastOffset = page.nextOffset - 1;
-  if (state.format === "arrow") {
-    return pageToArrow(page, {
-      [arrowMetadataKeys.bucket]: String(state.bucket),
-      [arrowMetadataKeys.firstOffset]: String(firstOffset),
-      [arrowMetadataKeys.lastOffset]: String(lastOffset),
-      [arrowMetadataKeys.highWatermark]: String(page.highWatermark),
-    });
-  }
-  const message: BatchMessage = {
-    type: "batch",
-    bucket: state.bucket,
-    firstOffset,
-    lastOffset,
-    highWatermark: page.highWatermark,
-    rows: pageToJsonRows(page),
-  };
-  return JSON.stringify(message);
 }

@@ -135,6 +135,18 @@ describe("the README walk-through on wrangler dev", () => {
       expect.objectContaining({ table: "shop.keyed", kind: "committed", records: 2 }),
     ]));
 
+    // Union scans through the real runtime: lake Parquet read back with R2 range reads, then the hot log after it.
+    await call("POST", "/databases/shop/tables/keyed/rows?op=delete", JSON.stringify([{ k: 2 }]));
+    await call("POST", "/databases/shop/tables/lake/rows", JSON.stringify([{ id: 2, user: "b", amount: "2.50", ts: 0 }]));
+    expect((await call("GET", "/databases/shop/tables/keyed/scan")).body.rows).toEqual([{ k: 1, v: "b" }]);
+    expect((await call("GET", "/databases/shop/tables/keyed$lake/scan")).body.rows).toHaveLength(2);
+    const lakeScan = await call("GET", "/databases/shop/tables/lake/scan?format=arrow&columns=id,amount&filter=id%20%3E%3D%201");
+    const scanned = arrow.tableFromIPC(lakeScan.body);
+    expect(scanned.schema.fields.map((f) => f.name)).toEqual(["id", "amount"]);
+    expect([...scanned.getChild("id")!].map(Number).sort()).toEqual([1, 2]);
+    const scannedLines = new TextDecoder().decode((await call("GET", "/databases/shop/tables/lake/scan?format=ndjson&columns=amount")).body);
+    expect(scannedLines.trim().split("\n").map((line) => JSON.parse(line).amount).sort()).toEqual(["1.00", "2.50"]);
+
     await server.stop();
     server = await startServer(state);
     expect(await everyRow()).toEqual(rows);

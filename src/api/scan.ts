@@ -1,0 +1,46 @@
+/**
+ * The scan route: one logical table read across the lake and the hot log
+ * (`source=union`, the default), the lake alone (`source=lake`, or the
+ * table named `{table}$lake`) or the Tablets alone (`source=hot`), with
+ * projection, filters, a row limit and time travel, streamed as JSON,
+ * NDJSON or Arrow.
+ */
+import { Hono } from "hono";
+import { FloeError } from "../errors.ts";
+import { withTable } from "../catalog/cache.ts";
+import { openScan, scanSources } from "../read/scan.ts";
+import { scanBody, scanFormats } from "../read/scan-output.ts";
+import { contentTypes, headers, lakeTableSuffix } from "../vocabulary.ts";
+import type { FloeEnv } from "./env.ts";
+import { columnsParam, enumParam, integerParam, nameParam } from "./params.ts";
+
+const contentTypeOf = { json: contentTypes.json, ndjson: contentTypes.ndjson, arrow: contentTypes.arrowStream } as const;
+
+export const scanRoutes = new Hono<FloeEnv>().get("/:table/scan", async (c) => {
+  const tableParam = c.req.param("table");
+  const lakeAlias = tableParam.endsWith(lakeTableSuffix);
+  const source = enumParam("source", c.req.query("source"), scanSources, lakeAlias ? "lake" : "union");
+  if (lakeAlias && source !== "lake") throw FloeError.badRequest(`${tableParam} is the lake table: its source can only be lake`);
+  const format = enumParam("format", c.req.query("format"), scanFormats, "json");
+  const limitText = c.req.query("limit");
+  const limit = limitText === undefined ? undefined : integerParam("limit", limitText);
+  if (limit === 0) throw FloeError.badRequest("limit must be at least 1");
+  const snapshotText = c.req.query("snapshot");
+  const request = {
+    source,
+    columns: columnsParam(c.req.query("columns")),
+    filter: c.req.query("filter"),
+    limit,
+    snapshotId: snapshotText === undefined ? undefined : integerParam("snapshot", snapshotText),
+  };
+  const database = nameParam("database", c.req.param("db"));
+  const name = nameParam("table", lakeAlias ? tableParam.slice(0, -lakeTableSuffix.length) : tableParam);
+  const { scan, first } = await withTable(c.env.CATALOG, database, name, async (table) => {
+    const opened = await openScan(c.env, table, request);
+    // The first rows are read before answering, so an early failure still gets its error status.
+    return { scan: opened, first: await opened.rows.next() };
+  });
+  c.header(headers.scanOffsets, JSON.stringify(scan.offsets));
+  if (scan.snapshotId !== null) c.header(headers.lakeSnapshot, String(scan.snapshotId));
+  return c.body(scanBody(scan, source, format, first), 200, { "content-type": contentTypeOf[format] });
+});

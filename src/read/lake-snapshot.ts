@@ -1,0 +1,64 @@
+/**
+ * The files of one lake snapshot and the per-bucket offsets it reaches: the
+ * lake half of a union read.
+ *
+ * Invariant: a snapshot's data files of bucket b hold exactly the rows of
+ * b's log below `bucketOffsets[b]` (for a primary-key table, their merged
+ * state); the hot half of a read continues from those offsets, so the two
+ * halves neither overlap nor leave a gap.
+ */
+import type { TableEntry } from "../catalog/catalog.ts";
+import { getLakeState } from "../catalog/lake.ts";
+import { FloeError } from "../errors.ts";
+import type { ManifestFile } from "../iceberg/manifest.ts";
+import type { ManifestEntry } from "../iceberg/manifest-read.ts";
+import { readManifest, readManifestList } from "../iceberg/manifest-read.ts";
+import { readLakeObject, readMetadata } from "../lake/objects.ts";
+
+export interface LakeFile extends ManifestEntry {
+  bucket: number;
+}
+
+export interface LakeSnapshot {
+  /** Null when nothing has been tiered yet. */
+  snapshotId: number | null;
+  bucketOffsets: Record<string, number>;
+  files: LakeFile[];
+}
+
+/** The table's current snapshot, straight from the catalog (no metadata JSON or manifest list read). */
+export async function currentSnapshot(env: Env, table: TableEntry): Promise<LakeSnapshot> {
+  const state = await getLakeState(env.CATALOG, table.tableId);
+  if (!state) return { snapshotId: null, bucketOffsets: {}, files: [] };
+  // Every Floe commit adds at least one manifest, first in the list: its adder is the current snapshot.
+  return { snapshotId: state.manifests[0]!.addedSnapshotId, bucketOffsets: state.bucketOffsets, files: await filesOf(env, state.manifests) };
+}
+
+/** An older (or the current) snapshot by id, for time travel. */
+export async function snapshotById(env: Env, table: TableEntry, snapshotId: number): Promise<LakeSnapshot> {
+  const state = await getLakeState(env.CATALOG, table.tableId);
+  const metadata = state && (await readMetadata(env, state.metadataLocation));
+  const snapshot = metadata?.snapshots.find((s) => s["snapshot-id"] === snapshotId);
+  if (!snapshot) throw FloeError.notFound(`table ${table.database}.${table.name} has no lake snapshot ${snapshotId}`);
+  const manifests = readManifestList(await readLakeObject(env, snapshot["manifest-list"]));
+  const bucketOffsets = JSON.parse(snapshot.summary["floe.bucket-offsets"] ?? "{}") as Record<string, number>;
+  return { snapshotId, bucketOffsets, files: await filesOf(env, manifests) };
+}
+
+async function filesOf(env: Env, manifests: readonly ManifestFile[]): Promise<LakeFile[]> {
+  const entries = await Promise.all(manifests.map((manifest) => manifestEntries(env, manifest)));
+  return entries.flat().map((entry) => ({ ...entry, bucket: Number(Object.values(entry.partition)[0]) }));
+}
+
+/** Manifests never change once written, so each isolate keeps the latest ones it decoded. */
+const manifestCache = new Map<string, ManifestEntry[]>();
+const manifestCacheSizeMax = 1024;
+
+async function manifestEntries(env: Env, manifest: ManifestFile): Promise<ManifestEntry[]> {
+  const cached = manifestCache.get(manifest.path);
+  if (cached) return cached;
+  const entries = readManifest(await readLakeObject(env, manifest.path), manifest);
+  if (manifestCache.size >= manifestCacheSizeMax) manifestCache.delete(manifestCache.keys().next().value!);
+  manifestCache.set(manifest.path, entries);
+  return entries;
+}

@@ -1,0 +1,143 @@
+/**
+ * Scans of one logical table: the union of a lake snapshot and the hot log
+ * after it (the default), the lake alone, or the Tablets alone.
+ *
+ * A scan fixes its read point before the first row: the lake snapshot (from
+ * the catalog, or an older one by id) and every bucket's high watermark.
+ * Rows then come bucket by bucket: a log table's lake rows below the
+ * snapshot's offset, then its log from that offset to the high watermark,
+ * in offset order; a primary-key table's merged current state. A tiering
+ * commit during the scan changes nothing: lake files are immutable and the
+ * log after the snapshot is kept until it is tiered.
+ *
+ * Invariant: no row is returned twice and none between the lake snapshot
+ * and the high watermarks is missed; `offsets` says exactly where a
+ * subscription continues from.
+ */
+import type { TableEntry } from "../catalog/catalog.ts";
+import { FloeError } from "../errors.ts";
+import type { Column } from "../table/schema.ts";
+import { isPrimaryKeyTable } from "../table/schema.ts";
+import { scalarFromJson } from "../table/values.ts";
+import { buildColumn } from "../table/columns.ts";
+import { gatherRange } from "../arrow/gather.ts";
+import { bucketsOf, tabletStub } from "../tablet/stub.ts";
+import { parseFilter } from "./filter.ts";
+import type { Predicate } from "./filter.ts";
+import { projectColumns } from "./log-page.ts";
+import { scanHot } from "./hot-scan.ts";
+import type { LakeSnapshot } from "./lake-snapshot.ts";
+import { currentSnapshot, snapshotById } from "./lake-snapshot.ts";
+import type { BucketRange } from "./primary-key-merge.ts";
+import { mergedBucketRows } from "./primary-key-merge.ts";
+import type { RowChunk, ScanStats } from "./scan-rows.ts";
+import { emptyStats, hotRows, lakeRows, selectRows } from "./scan-rows.ts";
+
+export const scanSources = ["union", "lake", "hot"] as const;
+export type ScanSource = (typeof scanSources)[number];
+
+export interface ScanRequest {
+  source: ScanSource;
+  /** Column names to return, in order; all when absent. */
+  columns?: string[];
+  filter?: string;
+  limit?: number;
+  /** A lake snapshot to read instead of the current one (time travel). */
+  snapshotId?: number;
+}
+
+export interface Scan {
+  columns: Column[];
+  /** The lake snapshot read, or null (hot source, or nothing tiered yet). */
+  snapshotId: number | null;
+  /** Per bucket, the exclusive end offset the rows cover. */
+  offsets: Record<string, number>;
+  stats: ScanStats;
+  /** Chunks of rows, column-major over `columns`. */
+  rows: AsyncGenerator<RowChunk>;
+}
+
+export async function openScan(env: Env, table: TableEntry, request: ScanRequest): Promise<Scan> {
+  const { definition } = table;
+  const columns = projectColumns(definition.columns, request.columns);
+  const predicates = parseFilter(request.filter, definition.columns);
+  const isNeeded = (c: Column) => columns.includes(c) || predicates.some((p) => p.column === c) || definition.primaryKey.includes(c.name);
+  const readColumns = definition.columns.filter(isNeeded);
+  const stats = emptyStats();
+  if (request.source === "hot" && request.snapshotId !== undefined) {
+    throw FloeError.badRequest("snapshot= reads a lake snapshot: use it with source=lake or source=union");
+  }
+  const scan = (snapshotId: number | null, offsets: Record<string, number>, rows: AsyncGenerator<RowChunk>): Scan => ({
+    columns, snapshotId, offsets, stats, rows: limited(projected(rows, readColumns, columns), request.limit),
+  });
+
+  if (request.source === "hot" && isPrimaryKeyTable(definition)) {
+    const hot = await scanHot(env, table);
+    const data = readColumns.map((c) => buildColumn(c.type, hot.rows.map((row) => (row[c.name] == null ? null : scalarFromJson(c.type, row[c.name])))));
+    return scan(null, hot.offsets, single(selectRows({ rowCount: hot.rows.length, data }, readColumns, predicates)));
+  }
+  const snapshot: LakeSnapshot | null = request.source === "hot"
+    ? null
+    : request.snapshotId === undefined ? await currentSnapshot(env, table) : await snapshotById(env, table, request.snapshotId);
+  const ranges = request.source === "lake"
+    ? bucketsOf(definition.bucket.num).map((bucket) => ({ bucket, from: snapshot!.bucketOffsets[bucket] ?? 0, to: snapshot!.bucketOffsets[bucket] ?? 0 }))
+    : await hotRanges(env, table, snapshot);
+  const offsets = Object.fromEntries(ranges.map((r) => [String(r.bucket), r.to]));
+  const files = snapshot?.files ?? [];
+  const bucketRows = isPrimaryKeyTable(definition)
+    ? (range: BucketRange) => mergedBucketRows(env, table, range, files.filter((f) => f.bucket === range.bucket), readColumns, predicates, stats)
+    : (range: BucketRange) => logBucketRows(env, table, range, files.filter((f) => f.bucket === range.bucket), readColumns, predicates, stats);
+  return scan(snapshot?.snapshotId ?? null, offsets, concat(ranges.map(bucketRows)));
+}
+
+/** Per bucket, the log after the snapshot (or the whole retained log) up to the high watermark now. */
+async function hotRanges(env: Env, table: TableEntry, snapshot: LakeSnapshot | null): Promise<BucketRange[]> {
+  const buckets = bucketsOf(table.definition.bucket.num);
+  const statuses = await Promise.all(buckets.map((bucket) => tabletStub(env, table.tableId, bucket).status()));
+  return buckets.map((bucket) => {
+    const { logStartOffset, highWatermark } = statuses[bucket]!;
+    const from = snapshot ? (snapshot.bucketOffsets[String(bucket)] ?? 0) : logStartOffset;
+    if (from < logStartOffset) {
+      throw new FloeError("gone", `bucket ${bucket}'s log before offset ${logStartOffset} was dropped after tiering, so lake snapshot ${snapshot!.snapshotId} (offset ${from}) cannot be continued from the hot log; read a newer snapshot`);
+    }
+    return { bucket, from, to: highWatermark };
+  });
+}
+
+/** A log table's bucket: its lake rows (files in commit order, rows in offset order), then its hot log. */
+async function* logBucketRows(
+  env: Env, table: TableEntry, range: BucketRange, files: LakeSnapshot["files"], columns: Column[], predicates: Predicate[], stats: ScanStats,
+): AsyncGenerator<RowChunk> {
+  const data = files.filter((f) => f.content === 0).sort((a, b) => a.dataSequenceNumber - b.dataSequenceNumber);
+  yield* lakeRows(env, data, columns, predicates, stats);
+  for await (const chunk of hotRows(env, table, range.bucket, range.from, range.to, columns)) {
+    yield selectRows(chunk, columns, predicates);
+  }
+}
+
+async function* concat(sources: AsyncGenerator<RowChunk>[]): AsyncGenerator<RowChunk> {
+  for (const source of sources) yield* source;
+}
+
+async function* single(chunk: RowChunk): AsyncGenerator<RowChunk> {
+  yield chunk;
+}
+
+async function* projected(rows: AsyncGenerator<RowChunk>, from: readonly Column[], to: readonly Column[]): AsyncGenerator<RowChunk> {
+  const indexes = to.map((c) => from.indexOf(c));
+  for await (const chunk of rows) {
+    if (chunk.rowCount > 0) yield { rowCount: chunk.rowCount, data: indexes.map((i) => chunk.data[i]!) };
+  }
+}
+
+async function* limited(rows: AsyncGenerator<RowChunk>, limit: number | undefined): AsyncGenerator<RowChunk> {
+  let left = limit ?? Infinity;
+  for await (const chunk of rows) {
+    if (chunk.rowCount >= left) {
+      yield { rowCount: left, data: chunk.data.map((column) => gatherRange([column], 0, left)) };
+      return;
+    }
+    left -= chunk.rowCount;
+    yield chunk;
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The union subscribe: a subscription from "earliest" on a log table whose
+ * oldest rows were dropped from the Tablets after tiering gets them from the
+ * lake, with their original offsets, and continues from the Tablets with
+ * no gap and no overlap, in JSON and in Arrow.
+ */
+import * as arrow from "apache-arrow";
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { base, createTable, ok } from "./helpers.ts";
+
+async function subscribeRaw(table: string, message: unknown) {
+  const response = await exports.default.fetch(`${base}/databases/us/tables/${table}/subscribe`, { headers: { Upgrade: "websocket" } });
+  const ws = response.webSocket!;
+  ws.accept();
+  const messages: any[] = [];
+  ws.addEventListener("message", async (e) => {
+    const data = e.data as string | ArrayBuffer | Blob;
+    if (typeof data === "string") messages.push(JSON.parse(data));
+    else messages.push(arrow.tableFromIPC(new Uint8Array(data instanceof Blob ? await data.arrayBuffer() : data)));
+  });
+  ws.send(JSON.stringify(message));
+  return { ws, messages };
+}
+
+async function waitFor(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Per bucket, the rows of the batch messages received, checking each message continues the previous one. */
+function rowsByBucket(messages: any[]): Map<number, any[]> {
+  const out = new Map<number, any[]>();
+  for (const message of messages) {
+    const batch = message instanceof arrow.Table
+      ? { bucket: Number(message.schema.metadata.get("floe.bucket")), firstOffset: Number(message.schema.metadata.get("floe.first-offset")), rows: message.toArray().map((r) => r.toJSON()) }
+      : message.type === "batch" ? message : undefined;
+    if (!batch) continue;
+    const rows = out.get(batch.bucket) ?? [];
+    expect(batch.firstOffset).toBe(rows.length);
+    rows.push(...batch.rows);
+    out.set(batch.bucket, rows);
+  }
+  return out;
+}
+
+const definition = {
+  columns: [{ name: "id", type: "INT", nullable: false }, { name: "note", type: "STRING" }],
+  bucket: { num: 2, key: ["id"] },
+  properties: { "table.datalake.enabled": "true", "table.log.ttl": "0s" },
+};
+
+describe("union subscribe", () => {
+  for (const format of ["json", "arrow"] as const) {
+    it(`replays the dropped log from the lake, then continues from the Tablets (${format})`, async () => {
+      const table = `history_${format}`;
+      await createTable("us", table, definition);
+      const rows = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ id: from + i, note: `n${from + i}` }));
+      await ok("POST", `/databases/us/tables/${table}/rows`, rows(0, 3000));
+      await ok("POST", "/tiering/run");
+      await ok("POST", `/databases/us/tables/${table}/rows`, rows(3000, 40));
+      await ok("POST", "/tiering/run");
+      await ok("POST", `/databases/us/tables/${table}/rows`, rows(3040, 30));
+      const described = await ok("GET", `/databases/us/tables/${table}`);
+      expect(described.buckets.every((b: { logStartOffset: number }) => b.logStartOffset > 0)).toBe(true);
+
+      const { ws, messages } = await subscribeRaw(table, { from: "earliest", format, columns: ["note", "id"] });
+      await waitFor(() => [...rowsByBucket(messages).values()].reduce((n, r) => n + r.length, 0) === 3070, "history and hot rows");
+      await ok("POST", `/databases/us/tables/${table}/rows`, rows(3070, 10));
+      await waitFor(() => [...rowsByBucket(messages).values()].reduce((n, r) => n + r.length, 0) === 3080, "live rows");
+      ws.close();
+
+      const subscribed = messages.filter((m) => m.type === "subscribed");
+      expect(subscribed.map((m) => m.offset)).toEqual([0, 0]);
+      const received = rowsByBucket(messages);
+      for (const [bucket, list] of received) {
+        expect(list.map((r) => Number(r._offset))).toEqual(list.map((_, i) => i));
+        expect(Object.keys(list[0]).slice(0, 2)).toEqual(["note", "id"]);
+        expect(list.every((r) => r._change === "+I")).toBe(true);
+        expect(bucket === 0 || bucket === 1).toBe(true);
+      }
+      const ids = [...received.values()].flat().map((r) => r.id).sort((a, b) => a - b);
+      expect(ids).toEqual(Array.from({ length: 3080 }, (_, i) => i));
+    });
+  }
+});
