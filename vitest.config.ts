@@ -39,6 +39,17 @@ export default defineConfig(async () => {
             hookTimeout: 180_000,
           },
         },
+        {
+          test: {
+            // Independent readers (icebird, DuckDB) open what the real server tiered.
+            name: "lake",
+            include: ["test/lake/**/*.test.ts"],
+            globalSetup: ["./test/lake/setup.ts"],
+            environment: "node",
+            testTimeout: 180_000,
+            hookTimeout: 180_000,
+          },
+        },
       ],
     },
   };

@@ -1,0 +1,99 @@
+/**
+ * DuckDB (a native engine, none of Floe's or hyparquet's code) reads the
+ * Parquet files of each table's current snapshot, as listed by the Avro
+ * manifests (decoded by avsc), by Iceberg field id, and must find:
+ * - every column under the field id the table schema gives it, and the
+ *   delete files keyed by exactly the schema's identifier fields;
+ * - each file's row count, partition and null counts as its manifest says;
+ * - every trade exactly once, every value exact (decimals to the last digit,
+ *   timestamps to the microsecond), with the stream position of its row;
+ * - each account's current row and no other, by Iceberg's rule: an equality
+ *   delete removes the rows with its key in data files of the same partition
+ *   and a strictly lower data sequence number.
+ */
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { canonicalColumns, literal, openDuckDb, queryRows, quoted, readParquet, registerFiles } from "./duckdb-lake.ts";
+import { sortedBy } from "./lake-values.ts";
+import { currentSchema, identifierFieldIds, liveFiles, readMetadata } from "./snapshot-files.ts";
+import { tieredLake, type TieredTable } from "./tiered-lake.ts";
+
+const lake = tieredLake();
+let duckDb: Awaited<ReturnType<typeof openDuckDb>>;
+let duck: DuckDBConnection;
+beforeAll(async () => {
+  duckDb = await openDuckDb();
+  duck = duckDb.connection;
+});
+afterAll(() => duckDb.close());
+
+async function snapshotOf(table: TieredTable) {
+  const metadata = await readMetadata(lake, table.metadataLocation);
+  const files = await liveFiles(lake, metadata);
+  return {
+    fields: currentSchema(metadata),
+    identifierIds: identifierFieldIds(metadata),
+    dataFiles: files.filter((f) => f.content === 0),
+    deleteFiles: files.filter((f) => f.content !== 0),
+  };
+}
+
+describe("DuckDB reads the tiered lake by Iceberg field id", () => {
+  it("finds every column under the schema's field id, and delete files keyed by the identifier fields", async () => {
+    for (const table of [lake.trades, lake.accounts]) {
+      const { fields, identifierIds, dataFiles, deleteFiles } = await snapshotOf(table);
+      for (const file of [...dataFiles, ...deleteFiles]) {
+        const columns = await queryRows(duck, `SELECT name, field_id FROM parquet_schema(${literal(file.localPath)}) WHERE type IS NOT NULL`);
+        const ids = file.content === 0 ? fields.map((f) => f.id) : file.equalityIds!;
+        const expected = ids.map((id) => ({ name: fields.find((f) => f.id === id)!.name, field_id: id }));
+        expect(columns, file.uri).toEqual(expected);
+      }
+      for (const file of deleteFiles) expect(file.equalityIds, file.uri).toEqual(identifierIds);
+    }
+    expect(identifierFieldIds(await readMetadata(lake, lake.accounts.metadataLocation))).toEqual([1, 2]);
+  });
+
+  it("counts each file's rows and nulls as its manifest entry does, and every row's bucket is its file's partition", async () => {
+    for (const table of [lake.trades, lake.accounts]) {
+      const { fields, dataFiles, deleteFiles } = await snapshotOf(table);
+      for (const file of [...dataFiles, ...deleteFiles]) {
+        const held = file.content === 0 ? fields : fields.filter((f) => file.equalityIds!.includes(f.id));
+        const nulls = held.map((f) => `count(*) - count(${quoted(f.name)}) AS ${quoted(String(f.id))}`);
+        const buckets = file.content === 0 ? ", list(DISTINCT __bucket) AS buckets" : "";
+        const [counted] = await queryRows(duck, `SELECT count(*) AS records, ${nulls.join(", ")}${buckets} FROM ${readParquet([file], held)}`);
+        expect(counted!.records, file.uri).toBe(Number(file.recordCount));
+        for (const field of held) expect(counted![String(field.id)], `${file.uri} nulls of ${field.name}`).toBe(Number(file.nullValueCounts.get(field.id)));
+        if (file.content === 0) expect(counted!.buckets, file.uri).toEqual(Object.values(file.partition));
+      }
+    }
+  });
+
+  it("reads every trade exactly once, with exact values and its stream position", async () => {
+    const { fields, dataFiles, deleteFiles } = await snapshotOf(lake.trades);
+    expect(deleteFiles).toEqual([]);
+    const rows = await queryRows(duck, `SELECT ${canonicalColumns(fields, "t")} FROM ${readParquet(dataFiles, fields)} AS t`);
+    expect(rows).toHaveLength(lake.trades.expectedRows.length);
+    expect(sortedBy(rows, lake.trades.key)).toEqual(sortedBy(lake.trades.expectedRows, lake.trades.key));
+  });
+
+  it("gives each account's current row, exactly, once the equality deletes are applied by sequence number", async () => {
+    const { fields, identifierIds, dataFiles, deleteFiles } = await snapshotOf(lake.accounts);
+    const keyFields = identifierIds.map((id) => fields.find((f) => f.id === id)!);
+    await registerFiles(duck, [...dataFiles, ...deleteFiles]);
+    const withFile = (relation: string) =>
+      `SELECT r.*, f.sequence_number AS data_sequence_number, f.partition AS file_partition FROM ${relation} AS r JOIN lake_files AS f ON r.filename = f.path`;
+    const sameKey = keyFields.map((f) => `e.${quoted(f.name)} IS NOT DISTINCT FROM d.${quoted(f.name)}`).join(" AND ");
+    const live = await queryRows(duck, `
+      WITH data AS (${withFile(readParquet(dataFiles, fields))}),
+           deletes AS (${withFile(readParquet(deleteFiles, keyFields))})
+      SELECT ${canonicalColumns(fields, "d")} FROM data AS d
+      WHERE NOT EXISTS (
+        SELECT 1 FROM deletes AS e
+        WHERE e.file_partition = d.file_partition AND e.data_sequence_number > d.data_sequence_number AND ${sameKey})`);
+    expect(sortedBy(live, lake.accounts.key)).toEqual(sortedBy(lake.accounts.expectedRows, lake.accounts.key));
+
+    // The check above depends on the deletes: the data files also hold superseded versions of keys.
+    const [all] = await queryRows(duck, `SELECT count(*) AS records FROM ${readParquet(dataFiles, fields)}`);
+    expect(all!.records).toBeGreaterThan(live.length);
+  });
+});
