@@ -221,12 +221,22 @@ function formatTime(micros: bigint): string {
   return fraction === 0 ? `${hh}:${mm}:${ss}` : `${hh}:${mm}:${ss}.${String(fraction).padStart(6, "0")}`;
 }
 
+/** The last second formatted: rows of a stream mostly share their second, and `toISOString` dominates the cost. */
+let lastSecond = Number.NaN;
+let lastSecondText = "";
+
 function formatTimestamp(micros: bigint, precision: number, utc: boolean): string {
-  const fraction = Number(((micros % 1_000_000n) + 1_000_000n) % 1_000_000n);
-  const seconds = (micros - BigInt(fraction)) / 1_000_000n;
-  const base = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
+  // Number arithmetic is exact here: microseconds since 1970 stay below 2^53 until the year 2255.
+  const exact = Number(micros);
+  const safe = Number.isSafeInteger(exact);
+  const fraction = safe ? ((exact % 1_000_000) + 1_000_000) % 1_000_000 : Number(((micros % 1_000_000n) + 1_000_000n) % 1_000_000n);
+  const second = safe ? (exact - fraction) / 1_000_000 : Number((micros - BigInt(fraction)) / 1_000_000n);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastSecondText = new Date(second * 1000).toISOString().slice(0, 19);
+  }
   const digits = precision === 0 ? "" : `.${String(fraction).padStart(6, "0").slice(0, precision)}`;
-  return `${base}${digits}${utc ? "Z" : ""}`;
+  return `${lastSecondText}${digits}${utc ? "Z" : ""}`;
 }
 
 const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
