@@ -5,6 +5,8 @@ export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
   return {
     test: {
+      // Every error answer logs a line (thousands in the fuzz tests); keep them for failing tests only.
+      silent: "passed-only",
       projects: [
         {
           plugins: [
@@ -19,8 +21,6 @@ export default defineConfig(async () => {
             include: ["test/workers/**/*.test.ts"],
             setupFiles: ["./test/workers/setup.ts"],
             testTimeout: 60_000,
-            // Every error answer logs a line; keep them for failing tests only.
-            silent: "passed-only",
           },
         },
         {

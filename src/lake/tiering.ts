@@ -4,7 +4,8 @@
  * per bucket, committed as one Iceberg snapshot whose summary records the
  * exclusive end offset reached in every bucket. A primary-key table's round
  * writes the final image of each key it touched, plus an equality-delete
- * file of those keys, in one `overwrite` snapshot.
+ * file of the touched keys that existed before the round, in one
+ * `overwrite` snapshot (an `append` when every touched key is new).
  *
  * Invariants: the commit is a compare-and-swap on the catalog's lake state,
  * so a row range is committed at most once; files written by a round that
@@ -21,6 +22,7 @@ import { encodeKey } from "../table/keys.ts";
 import type { TableDefinition } from "../table/schema.ts";
 import { isPrimaryKeyTable } from "../table/schema.ts";
 import { keyId } from "../tablet/kv.ts";
+import type { ChangeType } from "../table/change-type.ts";
 import type { IcebergSchema } from "../iceberg/schema.ts";
 import { icebergSchema, lakeColumns, systemColumns } from "../iceberg/schema.ts";
 import type { DataFile, ManifestFile, PartitionField } from "../iceberg/manifest.ts";
@@ -90,15 +92,18 @@ export async function tierTable(env: Env, table: TableEntry, nowMs: number): Pro
     if (!isPrimaryKeyTable(definition)) {
       dataFiles.push(await put(rowsOf(all(rowCount)), rowCount, schema, 0));
     } else {
-      // A round applies its changes per key, last wins: the final images become data, and every touched key gets an
-      // equality delete, which removes the key's older versions (lower sequence numbers) but not this round's rows.
-      const { finalRows, touchedRows } = lastChangePerKey(definition, pages, rowCount);
+      // A round applies its changes per key, last wins: the final images become data, and every key that existed
+      // before the round gets an equality delete, which removes its older versions (lower sequence numbers) but not
+      // this round's rows.
+      const { finalRows, existedRows } = lastChangePerKey(definition, pages, rowCount);
       if (finalRows.length > 0) dataFiles.push(await put(rowsOf(finalRows), finalRows.length, schema, 0));
-      const keyIds = new Set(definition.primaryKey);
-      const deleteColumns = rowsOf(touchedRows).filter((c) => keyIds.has(c.name));
-      const deleteSchema = { ...schema, fields: schema.fields.filter((f) => keyIds.has(f.name)) };
-      const equalityIds = deleteSchema.fields.map((f) => f.id).join(",");
-      deleteFiles.push(await put(deleteColumns, touchedRows.length, deleteSchema, 2, { "delete-type": "equality", "delete-field-ids": equalityIds }));
+      if (existedRows.length > 0) {
+        const keyIds = new Set(definition.primaryKey);
+        const deleteColumns = rowsOf(existedRows).filter((c) => keyIds.has(c.name));
+        const deleteSchema = { ...schema, fields: schema.fields.filter((f) => keyIds.has(f.name)) };
+        const equalityIds = deleteSchema.fields.map((f) => f.id).join(",");
+        deleteFiles.push(await put(deleteColumns, existedRows.length, deleteSchema, 2, { "delete-type": "equality", "delete-field-ids": equalityIds }));
+      }
     }
     bucketOffsets[String(bucket)] = start + rowCount;
   }
@@ -142,19 +147,31 @@ type BucketFile = DataFile & { bucket: number };
 
 const all = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-/** Per key touched in the round: the row of its last change; and the rows whose last change leaves a row. */
-function lastChangePerKey(definition: TableDefinition, pages: LogPage[], rowCount: number): { finalRows: number[]; touchedRows: number[] } {
+/**
+ * Per key touched in the round, the row of its last change; of those, the
+ * rows whose last change leaves a row (the final images) and the rows of
+ * keys that existed before the round (the keys that need an equality delete).
+ */
+function lastChangePerKey(definition: TableDefinition, pages: LogPage[], rowCount: number) {
   const columnData = (index: number) => gatherRange(pages.map((p) => p.data[index]!), 0, rowCount);
   const key = definition.primaryKey.map((name) => {
     const index = definition.columns.findIndex((c) => c.name === name);
     return { type: definition.columns[index]!.type, data: columnData(index) };
   });
   const changes = columnData(definition.columns.length + 2);
+  const change = (row: number) => readScalar({ kind: "STRING" }, changes, row) as ChangeType;
+  const first = new Map<string, number>();
   const last = new Map<string, number>();
-  for (let row = 0; row < rowCount; row++) last.set(keyId(encodeKey(key, row)), row);
+  for (let row = 0; row < rowCount; row++) {
+    const id = keyId(encodeKey(key, row));
+    if (!first.has(id)) first.set(id, row);
+    last.set(id, row);
+  }
   const touchedRows = [...last.values()].sort((a, b) => a - b);
-  const finalRows = touchedRows.filter((row) => readScalar({ kind: "STRING" }, changes, row) !== "-D");
-  return { finalRows, touchedRows };
+  const finalRows = touchedRows.filter((row) => change(row) !== "-D");
+  // The lake holds the state as of the round's start, so a key whose first change here inserts it has no row there to delete.
+  const existedRows = [...last.entries()].filter(([id]) => change(first.get(id)!) !== "+I").map(([, row]) => row).sort((a, b) => a - b);
+  return { finalRows, existedRows };
 }
 
 /** The lake partition of a bucket: `bucket[N]` of a one-column bucket key (Floe's own bucket function), else the bucket itself. */
