@@ -8,6 +8,7 @@ const benchmarks: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   lookup: () => import("./lookup.ts"),
   latency: () => import("./latency.ts"),
   tiering: () => import("./tiering.ts"),
+  freshness: () => import("./freshness.ts"),
   scan: () => import("./scan.ts"),
 };
 
