@@ -11,10 +11,12 @@ import { buildColumn } from "../table/columns.ts";
 import type { Scalar } from "../table/values.ts";
 import { ValueError, scalarFromJson } from "../table/values.ts";
 import { formatType } from "../table/types.ts";
+import { requestLimits } from "../vocabulary.ts";
 import type { RowBatch } from "./batch.ts";
 import { assertRowCount, unexpectedColumn } from "./batch.ts";
 
 export function parseJsonRows(text: string): unknown[] {
+  refuseTooManyRows(text, jsonArrayElements);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -26,6 +28,7 @@ export function parseJsonRows(text: string): unknown[] {
 }
 
 export function parseNdjsonRows(text: string): unknown[] {
+  refuseTooManyRows(text, ndjsonLines);
   const rows: unknown[] = [];
   const lines = text.split("\n");
   lines.forEach((line, index) => {
@@ -37,6 +40,58 @@ export function parseNdjsonRows(text: string): unknown[] {
     }
   });
   return rows;
+}
+
+/**
+ * Refuses a body holding more rows than a write may carry before parsing
+ * it: millions of tiny rows (`[{},{},…]`) would take far more memory as
+ * parsed objects than as text. A row takes at least two characters, so
+ * only bodies that long are counted.
+ */
+function refuseTooManyRows(text: string, count: (text: string, stopAbove: number) => number): void {
+  const rowsMax = requestLimits.rowsPerWriteMax;
+  if (text.length <= 2 * rowsMax) return;
+  const rows = count(text, rowsMax);
+  if (rows > rowsMax) assertRowCount(rows);
+}
+
+/** The elements of a top-level JSON array, counted by its commas outside strings and nesting; stops once past `stopAbove`. */
+function jsonArrayElements(text: string, stopAbove: number): number {
+  if (text.trimStart()[0] !== "[") return 0; // not an array: the parser says what is wrong
+  let depth = 0;
+  let inString = false;
+  let commas = 0;
+  let hasElement = false;
+  for (let i = 0; i < text.length && commas <= stopAbove; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) depth++;
+    else if (c === 0x5d || c === 0x7d) depth--;
+    else if (c === 0x2c && depth === 1) commas++;
+    if (depth >= 1 && !hasElement && c !== 0x5b && c > 0x20) hasElement = true;
+  }
+  return hasElement ? commas + 1 : 0;
+}
+
+/** The non-blank lines of NDJSON; stops once past `stopAbove`. */
+function ndjsonLines(text: string, stopAbove: number): number {
+  let lines = 0;
+  let blank = true;
+  for (let i = 0; i < text.length && lines <= stopAbove; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a) {
+      if (!blank) lines++;
+      blank = true;
+    } else if (c > 0x20) {
+      blank = false;
+    }
+  }
+  return blank ? lines : lines + 1;
 }
 
 /**

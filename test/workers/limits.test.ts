@@ -10,6 +10,7 @@ import { api, expectError, highWatermarks, ok } from "./helpers.ts";
 const wide = "/databases/limits/tables/wide";
 const keyed = "/databases/limits/tables/keyed";
 const json = { "content-type": "application/json" };
+const ndjson = { "content-type": "application/x-ndjson" };
 
 /** `text` padded with trailing spaces (still the same JSON) to exactly `bytes` bytes. */
 function padTo(text: string, bytes: number): string {
@@ -50,6 +51,17 @@ describe("limits at and past their boundary", () => {
     const before = await highWatermarks("limits", "wide");
     expectError(await api("POST", `${wide}/rows`, rows(max + 1), json), 413, "payload_too_large", new RegExp(`at most ${max} rows`));
     expect(await highWatermarks("limits", "wide")).toEqual(before);
+  });
+
+  it("counts rows before parsing without being fooled by commas and brackets inside strings", async () => {
+    const max = requestLimits.rowsPerWriteMax;
+    const tricky = JSON.stringify(',[{"id":2},{}]\\"');
+    const rows = (count: number) => `[${`{"id":1,"s":${tricky}},`.repeat(count - 1)}{"id":1,"s":${tricky}}]`;
+    expect((await api("POST", `${wide}/rows`, rows(max), json)).status).toBe(200);
+    expectError(await api("POST", `${wide}/rows`, rows(max + 1), json), 413, "payload_too_large", new RegExp(`got ${max + 1}`));
+    const lines = (count: number) => `{"id":1,"s":${tricky}}\n\n`.repeat(count);
+    expect((await api("POST", `${wide}/rows`, lines(max), ndjson)).status).toBe(200);
+    expectError(await api("POST", `${wide}/rows`, lines(max + 1), ndjson), 413, "payload_too_large", new RegExp(`at most ${max} rows`));
   });
 
   it(`one row: ${requestLimits.rowBytesMax} bytes, Arrow-encoded`, async () => {
@@ -154,8 +166,8 @@ describe("hostile requests", () => {
 
   it("refuses millions of tiny NDJSON rows and a giant header", async () => {
     const before = await highWatermarks("limits", "wide");
-    const ndjson = await api("POST", `${wide}/rows`, '{"id":1}\n'.repeat(1_800_000), { "content-type": "application/x-ndjson" });
-    expectError(ndjson, 413, "payload_too_large", /at most 100000 rows/);
+    const manyLines = await api("POST", `${wide}/rows`, '{"id":1}\n'.repeat(1_800_000), ndjson);
+    expectError(manyLines, 413, "payload_too_large", /at most 100000 rows/);
     const header = await api("POST", `${wide}/rows`, [{ id: 1 }], { "Floe-Writer-Id": "w".repeat(60_000), "Floe-Writer-Seq": "1" });
     expectError(header, 400, "bad_request");
     expectError(await api("GET", `/databases/${"d".repeat(60_000)}/tables`), 400, "bad_request", /longer than 128/);
