@@ -49,6 +49,37 @@ export const requestLimits = {
 /** `{table}$lake` names the lake side of `{table}` (a scan with `source=lake`). */
 export const lakeTableSuffix = "$lake";
 
+/**
+ * WebSocket clients that cannot set headers (browsers) send their bearer
+ * token as a subprotocol: they offer `floe` and `floe.bearer.<token as
+ * base64url>` in `Sec-WebSocket-Protocol`, and the server selects `floe`.
+ * Base64url keeps any token within the characters a subprotocol allows.
+ */
+export const websocketAuth = {
+  protocol: "floe",
+  bearerPrefix: "floe.bearer.",
+  /** The subprotocols a client offers to carry `token`. */
+  protocolsFor(token: string): string[] {
+    const base64 = btoa(String.fromCharCode(...new TextEncoder().encode(token)));
+    return [this.protocol, `${this.bearerPrefix}${base64.replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "")}`];
+  },
+  /** The token carried by a `Sec-WebSocket-Protocol` header, if any (undefined when absent or malformed). */
+  tokenOf(header: string | null): string | undefined {
+    const carried = header?.split(",").map((p) => p.trim()).find((p) => p.startsWith(this.bearerPrefix));
+    if (carried === undefined) return undefined;
+    try {
+      const binary = atob(carried.slice(this.bearerPrefix.length).replaceAll("-", "+").replaceAll("_", "/"));
+      return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+    } catch {
+      return undefined;
+    }
+  },
+  /** Whether a `Sec-WebSocket-Protocol` header offers `floe`, which the answer must then select. */
+  offered(header: string | null): boolean {
+    return header?.split(",").some((p) => p.trim() === this.protocol) ?? false;
+  },
+} as const;
+
 /** The Durable Object name of a table's Tablet for one bucket. */
 export function tabletName(tableId: string, bucket: number): string {
   return `${tableId}/bucket-${bucket}`;

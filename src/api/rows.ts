@@ -13,7 +13,7 @@ import { readLogPage } from "../read/log.ts";
 import { pageToArrow, pageToJsonRows, projectColumns } from "../read/log-page.ts";
 import { lookupKeys, lookupPrefix } from "../read/lookup.ts";
 import { relaySubscription } from "../subscribe/relay.ts";
-import { contentTypes, headers, requestLimits } from "../vocabulary.ts";
+import { contentTypes, headers, requestLimits, websocketAuth } from "../vocabulary.ts";
 import type { FloeEnv } from "./env.ts";
 import { bodyFormat, bodyText, readBody, readJsonBody } from "./body.ts";
 import { columnsParam, enumParam, integerParam, withTableParam, writerParam } from "./params.ts";
@@ -82,5 +82,6 @@ export const rowRoutes = new Hono<FloeEnv>()
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       throw FloeError.badRequest("subscribe is a WebSocket endpoint: send Upgrade: websocket");
     }
-    return withTableParam(c, async (table) => relaySubscription(c.env, table));
+    const offersFloe = websocketAuth.offered(c.req.header("sec-websocket-protocol") ?? null);
+    return withTableParam(c, async (table) => relaySubscription(c.env, table, offersFloe));
   });

@@ -21,6 +21,7 @@ import type { Scope } from "./scopes.ts";
 import { adminScope, formatScope, grantsAny } from "./scopes.ts";
 import { sameSecret } from "./secrets.ts";
 import { findToken } from "./tokens.ts";
+import { websocketAuth } from "../vocabulary.ts";
 
 interface Principal {
   name: string;
@@ -35,7 +36,7 @@ export const requireAccess: MiddlewareHandler<{ Bindings: Env }> = async (c, nex
   const need = requiredScope(c.req.method, new URL(c.req.url).pathname);
   if (need.kind !== "open" && mode.kind !== "open") {
     if (mode.kind === "unconfigured") throw new FloeError("unavailable", mode.message);
-    const principal = await authenticate(c.env.CATALOG, mode.rootToken, c.req.header("authorization"));
+    const principal = await authenticate(c.env.CATALOG, mode.rootToken, bearerSecret(c.req.raw));
     if (!grantsAny(principal.scopes, need)) {
       throw new FloeError("forbidden", `token '${principal.name}' does not grant ${formatScope(need)}`);
     }
@@ -43,9 +44,18 @@ export const requireAccess: MiddlewareHandler<{ Bindings: Env }> = async (c, nex
   await next();
 };
 
-async function authenticate(catalog: D1Database, rootToken: string, authorization: string | undefined): Promise<Principal> {
-  const secret = /^Bearer +(\S+) *$/i.exec(authorization ?? "")?.[1];
-  if (secret === undefined) throw new FloeError("unauthorized", "send a token as 'Authorization: Bearer <token>'");
+/** The token of `Authorization: Bearer …`, or, on a WebSocket upgrade, of the `floe.bearer.` subprotocol. */
+function bearerSecret(request: Request): string | undefined {
+  const authorization = request.headers.get("authorization");
+  if (authorization !== null) return /^Bearer +(\S+) *$/i.exec(authorization)?.[1];
+  if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return undefined;
+  return websocketAuth.tokenOf(request.headers.get("sec-websocket-protocol"));
+}
+
+async function authenticate(catalog: D1Database, rootToken: string, secret: string | undefined): Promise<Principal> {
+  if (secret === undefined) {
+    throw new FloeError("unauthorized", "send a token as 'Authorization: Bearer <token>' (WebSockets may offer the subprotocol floe.bearer.<base64url token>)");
+  }
   if (await sameSecret(secret, rootToken)) return rootPrincipal;
   const token = await findToken(catalog, secret);
   if (!token) throw new FloeError("unauthorized", "the bearer token is not valid: it is unknown, revoked or mistyped");

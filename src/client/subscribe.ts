@@ -10,6 +10,7 @@
 import * as arrow from "apache-arrow";
 import type { BatchMessage, ErrorMessage, From, SubscribedMessage } from "../subscribe/protocol.ts";
 import { arrowMetadataKeys, windowRows } from "../subscribe/protocol.ts";
+import { websocketAuth } from "../vocabulary.ts";
 
 const ackDelayMs = 50;
 
@@ -34,7 +35,9 @@ export interface SubscribeOptions {
   onBatch(batch: ReceivedBatch): void | Promise<void>;
   /** Server-side refusals (bad subscribe message); the subscription then stops. */
   onError?(error: ErrorMessage["error"]): void;
-  connect?(url: string): Promise<WebSocket>;
+  /** A bearer token, sent as a WebSocket subprotocol (browsers cannot set an Authorization header on a WebSocket). */
+  token?: string;
+  connect?(url: string, protocols?: string[]): Promise<WebSocket>;
   reconnectDelayMs?: number;
 }
 
@@ -61,7 +64,7 @@ export function subscribe(options: SubscribeOptions): Subscription {
   };
 
   const run = async (): Promise<void> => {
-    const ws = await connect(options.url);
+    const ws = await connect(options.url, options.token === undefined ? undefined : websocketAuth.protocolsFor(options.token));
     socket = ws;
     const resuming = Object.keys(positions).length > 0;
     ws.send(JSON.stringify({
@@ -142,8 +145,8 @@ function decodeArrow(data: unknown): ReceivedBatch & { type: "batch" } {
   };
 }
 
-async function defaultConnect(url: string): Promise<WebSocket> {
-  const ws = new WebSocket(url);
+async function defaultConnect(url: string, protocols?: string[]): Promise<WebSocket> {
+  const ws = new WebSocket(url, protocols);
   ws.binaryType = "arraybuffer";
   await new Promise<void>((resolve, reject) => {
     ws.addEventListener("open", () => resolve(), { once: true });

@@ -18,8 +18,10 @@ import type { ErrorMessage, TabletSubscription } from "./protocol.ts";
 import { idleTimeoutMs, subscriptionHeader } from "./protocol.ts";
 import { parseSubscribeMessage } from "./request.ts";
 import { planBucket } from "./lake-replay.ts";
+import { websocketAuth } from "../vocabulary.ts";
 
-export function relaySubscription(env: Env, table: TableEntry): Response {
+/** `selectFloeProtocol`: the client offered the `floe` subprotocol (to carry its token), so the answer must select it. */
+export function relaySubscription(env: Env, table: TableEntry, selectFloeProtocol = false): Response {
   const { 0: client, 1: server } = new WebSocketPair();
   server.accept();
   const tablets = new Map<number, WebSocket>();
@@ -67,7 +69,8 @@ export function relaySubscription(env: Env, table: TableEntry): Response {
   });
   server.addEventListener("close", () => closeAll(1000, "closed"));
   server.addEventListener("error", () => closeAll(1011, "client error"));
-  return new Response(null, { status: 101, webSocket: client });
+  const headers: HeadersInit = selectFloeProtocol ? { "Sec-WebSocket-Protocol": websocketAuth.protocol } : {};
+  return new Response(null, { status: 101, webSocket: client, headers });
 }
 
 async function connectTablets(

@@ -9,7 +9,9 @@
  * runs open, as `npm start` does.
  */
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { apiWithEnv, clientRequest, expectError, fetchWithEnv, type Answer } from "./helpers.ts";
+import { apiWithEnv, base, clientRequest, expectError, fetchWithEnv, type Answer } from "./helpers.ts";
+import { websocketAuth } from "../../src/vocabulary.ts";
+import { subscribe } from "../../src/client/subscribe.ts";
 
 const rootToken = `root-${"r".repeat(40)}`;
 const enforcing = { FLOE_ENV: "production", FLOE_ROOT_TOKEN: rootToken };
@@ -189,6 +191,49 @@ describe("scopes", () => {
     expect((await apiWithEnv(enforcing, "GET", table, undefined, { authorization: `bearer ${reader}` })).status).toBe(200);
     for (const authorization of [`Basic ${btoa(`x:${reader}`)}`, "Bearer", "Bearer ", `Bearer ${reader} extra`, reader]) {
       expectError(await apiWithEnv(enforcing, "GET", table, undefined, { authorization }), 401, "unauthorized");
+    }
+  });
+});
+
+describe("WebSocket tokens", () => {
+  it("takes a subscription's token from the floe.bearer subprotocol, and selects the floe subprotocol", async () => {
+    const reader = secrets["a read-only table token"]!;
+    const offer = (token: string) => ({ "sec-websocket-protocol": websocketAuth.protocolsFor(token).join(", ") });
+    const accepted = await send("GET", `${table}/subscribe`, undefined, offer(reader));
+    expect(accepted.status).toBe(101);
+    expect(accepted.headers.get("sec-websocket-protocol")).toBe("floe");
+    expect((await send("GET", `${table}/subscribe`, undefined, offer(rootToken))).status).toBe(101);
+    expect((await send("GET", `${table}/subscribe`, undefined, offer("unknown-token"))).status).toBe(401);
+    expect((await send("GET", `${table}/subscribe`, undefined, { "sec-websocket-protocol": "floe, floe.bearer.%%%" })).status).toBe(401);
+    expect((await send("GET", `${table}/subscribe`, undefined, offer(secrets["another table's token"]!))).status).toBe(403);
+    // Outside an upgrade, only the Authorization header counts.
+    expectError(await apiWithEnv(enforcing, "GET", table, undefined, offer(reader)), 401, "unauthorized");
+  });
+
+  it("lets the subscription client carry its token", async () => {
+    const rows: unknown[] = [];
+    const subscription = subscribe({
+      url: `${base}${table}/subscribe`,
+      from: "earliest",
+      token: secrets["a read-only table token"]!,
+      onBatch: (batch) => void rows.push(...batch.rows!),
+      connect: async (url, protocols) => {
+        const response = await fetchWithEnv(enforcing, new Request(url, { headers: { upgrade: "websocket", "sec-websocket-protocol": protocols!.join(", ") } }));
+        response.webSocket!.accept();
+        return response.webSocket!;
+      },
+    });
+    for (let i = 0; i < 500 && rows.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    subscription.close();
+    expect(rows).toEqual([expect.objectContaining({ id: 1, name: "a" })]);
+  });
+
+  it("round-trips any token through the subprotocol encoding", () => {
+    for (const token of [rootToken, "a+b/c==", "floe_xyz-_", "ünï"]) {
+      const [protocol, carrier] = websocketAuth.protocolsFor(token);
+      expect(protocol).toBe("floe");
+      expect(carrier).toMatch(/^floe\.bearer\.[A-Za-z0-9_-]+$/);
+      expect(websocketAuth.tokenOf(`floe, ${carrier}`)).toBe(token);
     }
   });
 });
