@@ -8,7 +8,7 @@
  * `connect` lets a caller supply the socket another way.
  */
 import * as arrow from "apache-arrow";
-import type { BatchMessage, ErrorMessage, From, SubscribedMessage } from "../subscribe/protocol.ts";
+import type { BatchMessage, ErrorMessage, From, SnapshotMessage, SubscribedMessage } from "../subscribe/protocol.ts";
 import { arrowMetadataKeys, windowRows } from "../subscribe/protocol.ts";
 import { websocketAuth } from "../vocabulary.ts";
 
@@ -16,6 +16,7 @@ const ackDelayMs = 50;
 
 export interface ReceivedBatch {
   bucket: number;
+  /** For a snapshot part (no changelog offsets), `offset` and `offset - 1`. */
   firstOffset: number;
   lastOffset: number;
   highWatermark: number;
@@ -23,6 +24,12 @@ export interface ReceivedBatch {
   rows?: BatchMessage["rows"];
   /** The decoded Arrow table (format "arrow"). */
   table?: arrow.Table;
+  /**
+   * Present when the rows are part of a primary-key bucket's state as of
+   * `offset` (its changelog before that was dropped after tiering), not
+   * changes; the changelog continues from `offset` after the `last` part.
+   */
+  snapshot?: { offset: number; last: boolean };
 }
 
 export interface SubscribeOptions {
@@ -85,7 +92,7 @@ export function subscribe(options: SubscribeOptions): Subscription {
   const reconnect = () => setTimeout(() => run().catch(reconnect), options.reconnectDelayMs ?? 200);
 
   const handle = async (ws: WebSocket, data: unknown): Promise<void> => {
-    const batch = typeof data === "string" ? JSON.parse(data) as BatchMessage | SubscribedMessage | ErrorMessage : decodeArrow(data);
+    const batch = typeof data === "string" ? JSON.parse(data) as BatchMessage | SnapshotMessage | SubscribedMessage | ErrorMessage : decodeArrow(data);
     if (batch.type === "error") {
       options.onError?.(batch.error);
       stop();
@@ -93,6 +100,12 @@ export function subscribe(options: SubscribeOptions): Subscription {
     }
     if (batch.type === "subscribed") {
       positions[batch.bucket] ??= batch.offset;
+      return;
+    }
+    if (batch.type === "snapshot") {
+      const { type: _, offset, last, ...rest } = batch;
+      await options.onBatch({ ...rest, firstOffset: offset, lastOffset: offset - 1, snapshot: { offset, last } });
+      if (last) positions[batch.bucket] = offset;
       return;
     }
     // After a resume, skip what was already handled: whole batches, or the first rows of one.
@@ -131,16 +144,24 @@ export function subscribe(options: SubscribeOptions): Subscription {
   return { positions: () => ({ ...positions }), close: stop, closed };
 }
 
-function decodeArrow(data: unknown): ReceivedBatch & { type: "batch" } {
+type ArrowMessage = (ReceivedBatch & { type: "batch" }) | (Omit<SnapshotMessage, "rows"> & { table: arrow.Table; rows?: undefined });
+
+function decodeArrow(data: unknown): ArrowMessage {
   const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data as ArrayBufferLike);
   const table = arrow.tableFromIPC(bytes);
   const meta = (key: string) => Number(table.schema.metadata.get(key));
+  const bucket = meta(arrowMetadataKeys.bucket);
+  const highWatermark = meta(arrowMetadataKeys.highWatermark);
+  if (table.schema.metadata.has(arrowMetadataKeys.snapshotOffset)) {
+    const last = table.schema.metadata.get(arrowMetadataKeys.snapshotLast) === "true";
+    return { type: "snapshot", bucket, offset: meta(arrowMetadataKeys.snapshotOffset), highWatermark, last, table };
+  }
   return {
     type: "batch",
-    bucket: meta(arrowMetadataKeys.bucket),
+    bucket,
     firstOffset: meta(arrowMetadataKeys.firstOffset),
     lastOffset: meta(arrowMetadataKeys.lastOffset),
-    highWatermark: meta(arrowMetadataKeys.highWatermark),
+    highWatermark,
     table,
   };
 }

@@ -104,11 +104,16 @@ export function pageOf(
 
 /** The page's rows as JSON objects. */
 export function pageToJsonRows(page: LogPage): Record<string, JsonValue>[] {
-  const out: Record<string, JsonValue>[] = new Array(page.rowCount);
-  for (let row = 0; row < page.rowCount; row++) {
+  return columnsToJsonRows(page.columns, page.data, page.rowCount);
+}
+
+/** Rows of Arrow columns as JSON objects, one key per column, in column order. */
+export function columnsToJsonRows(columns: readonly Column[], data: readonly arrow.Data[], rowCount: number): Record<string, JsonValue>[] {
+  const out: Record<string, JsonValue>[] = new Array(rowCount);
+  for (let row = 0; row < rowCount; row++) {
     const object: Record<string, JsonValue> = {};
-    page.columns.forEach((column, c) => {
-      const value = readScalar(column.type, page.data[c]!, row);
+    columns.forEach((column, c) => {
+      const value = readScalar(column.type, data[c]!, row);
       object[column.name] = value === null ? null : scalarToJson(column.type, value);
     });
     out[row] = object;

@@ -8,10 +8,9 @@
  * mid-stream errors the body, so a client never mistakes a partial answer
  * for a complete one.
  */
-import { arrowSchemaOf, buildColumn, readScalar } from "../table/columns.ts";
+import { arrowSchemaOf, buildColumn } from "../table/columns.ts";
 import type { Column } from "../table/schema.ts";
-import type { JsonValue } from "../table/values.ts";
-import { scalarToJson } from "../table/values.ts";
+import { columnsToJsonRows } from "./log-page.ts";
 import { encodeStream, joinStream, splitStream } from "../arrow/ipc.ts";
 import type { Scan, ScanSource } from "./scan.ts";
 import type { RowChunk } from "./scan-rows.ts";
@@ -59,16 +58,7 @@ interface Encoder {
 }
 
 function jsonRows(columns: readonly Column[], chunk: RowChunk): string[] {
-  const lines: string[] = new Array(chunk.rowCount);
-  for (let row = 0; row < chunk.rowCount; row++) {
-    const object: Record<string, JsonValue> = {};
-    columns.forEach((column, c) => {
-      const value = readScalar(column.type, chunk.data[c]!, row);
-      object[column.name] = value === null ? null : scalarToJson(column.type, value);
-    });
-    lines[row] = JSON.stringify(object);
-  }
-  return lines;
+  return columnsToJsonRows(columns, chunk.data, chunk.rowCount).map((row) => JSON.stringify(row));
 }
 
 const encoders: Record<ScanFormat, (scan: Scan, source: ScanSource) => Encoder> = {

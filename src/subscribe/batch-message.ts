@@ -2,11 +2,16 @@
  * One page of a bucket's rows as a subscription message (protocol.ts): JSON
  * `batch` messages or Arrow IPC streams with the offsets in their schema
  * metadata. The Tablet's live and catch-up pages and the relay's replay of
- * the lake encode through here, so a client cannot tell them apart.
+ * the lake encode through here, so a client cannot tell them apart; so do
+ * the parts of a primary-key bucket's state sent before its changelog.
  */
+import type * as arrow from "apache-arrow";
 import type { LogPage } from "../read/log-page.ts";
-import { pageToArrow, pageToJsonRows } from "../read/log-page.ts";
-import type { BatchMessage } from "./protocol.ts";
+import { columnsToJsonRows, pageToArrow, pageToJsonRows } from "../read/log-page.ts";
+import type { Column } from "../table/schema.ts";
+import { arrowSchemaOf } from "../table/columns.ts";
+import { encodeStream } from "../arrow/ipc.ts";
+import type { BatchMessage, SnapshotMessage } from "./protocol.ts";
 import { arrowMetadataKeys } from "./protocol.ts";
 
 export function encodeBatchMessage(page: LogPage, format: "json" | "arrow"): string | Uint8Array {
@@ -28,5 +33,25 @@ export function encodeBatchMessage(page: LogPage, format: "json" | "arrow"): str
     highWatermark: page.highWatermark,
     rows: pageToJsonRows(page),
   };
+  return JSON.stringify(message);
+}
+
+/** Part of a primary-key bucket's state as of `offset` (rows of `columns`), as a `snapshot` message. */
+export function encodeSnapshotMessage(
+  part: { bucket: number; offset: number; highWatermark: number; last: boolean },
+  columns: readonly Column[],
+  data: arrow.Data[],
+  rowCount: number,
+  format: "json" | "arrow",
+): string | Uint8Array {
+  if (format === "arrow") {
+    return encodeStream(arrowSchemaOf(columns, {
+      [arrowMetadataKeys.bucket]: String(part.bucket),
+      [arrowMetadataKeys.snapshotOffset]: String(part.offset),
+      [arrowMetadataKeys.snapshotLast]: String(part.last),
+      [arrowMetadataKeys.highWatermark]: String(part.highWatermark),
+    }), data, rowCount);
+  }
+  const message: SnapshotMessage = { type: "snapshot", ...part, rows: columnsToJsonRows(columns, data, rowCount) };
   return JSON.stringify(message);
 }

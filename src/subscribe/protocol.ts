@@ -16,6 +16,15 @@
  *   `floe.first-offset`, `floe.last-offset` and `floe.high-watermark`.
  * and on a bad request `{ type: "error", error: { code, message } }`, then close.
  *
+ * A bucket whose requested start was dropped from its log after tiering
+ * begins from the lake instead. A log table's bucket gets the dropped rows
+ * as ordinary batches, with their offsets. A primary-key table's bucket gets
+ * its state as of the lake snapshot's offset `S`, in one or more
+ *   JSON: { type: "snapshot", bucket, offset: S, highWatermark, last, rows }
+ *   Arrow: an IPC stream whose metadata has `floe.snapshot-offset` and
+ *   `floe.snapshot-last` besides `floe.bucket`,
+ * the final one with `last: true`, then changelog batches from `S`.
+ *
  * Flow control: a bucket sends at most `windowRows` rows beyond the last
  * acknowledged offset; then it waits for an ack and resumes from its log.
  */
@@ -49,6 +58,17 @@ export interface BatchMessage {
   rows: Record<string, unknown>[];
 }
 
+/** Part of a primary-key bucket's state as of `offset`, sent before its changelog from `offset`. */
+export interface SnapshotMessage {
+  type: "snapshot";
+  bucket: number;
+  offset: number;
+  highWatermark: number;
+  /** Whether this is the state's last part. */
+  last: boolean;
+  rows: Record<string, unknown>[];
+}
+
 export interface SubscribedMessage {
   type: "subscribed";
   bucket: number;
@@ -73,4 +93,6 @@ export const arrowMetadataKeys = {
   firstOffset: "floe.first-offset",
   lastOffset: "floe.last-offset",
   highWatermark: "floe.high-watermark",
+  snapshotOffset: "floe.snapshot-offset",
+  snapshotLast: "floe.snapshot-last",
 } as const;

@@ -2,11 +2,14 @@
  * The union subscribe: a subscription from "earliest" on a log table whose
  * oldest rows were dropped from the Tablets after tiering gets them from the
  * lake, with their original offsets, and continues from the Tablets with
- * no gap and no overlap, in JSON and in Arrow.
+ * no gap and no overlap, in JSON and in Arrow. On a primary-key table it gets
+ * each bucket's state as of the lake snapshot, then the changelog after it,
+ * which together rebuild exactly the current state.
  */
 import * as arrow from "apache-arrow";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { subscribe, type ReceivedBatch } from "../../src/client/subscribe.ts";
 import { base, createTable, ok } from "./helpers.ts";
 
 async function subscribeRaw(table: string, message: unknown) {
@@ -84,6 +87,54 @@ describe("union subscribe", () => {
       }
       const ids = [...received.values()].flat().map((r) => r.id).sort((a, b) => a - b);
       expect(ids).toEqual(Array.from({ length: 3080 }, (_, i) => i));
+    });
+  }
+
+  for (const format of ["json", "arrow"] as const) {
+    it(`sends a primary-key bucket's state from the lake, then its changelog (${format})`, async () => {
+      const table = `state_${format}`;
+      await createTable("us", table, {
+        columns: [{ name: "id", type: "INT" }, { name: "name", type: "STRING", nullable: false }, { name: "score", type: "BIGINT" }],
+        primaryKey: ["id"],
+        bucket: { num: 2 },
+        properties: { "table.datalake.enabled": "true", "table.log.ttl": "0s" },
+      });
+      const path = `/databases/us/tables/${table}/rows`;
+      await ok("POST", path, Array.from({ length: 40 }, (_, id) => ({ id, name: `a${id}`, score: id })));
+      await ok("POST", "/tiering/run");
+      await ok("POST", path, Array.from({ length: 10 }, (_, id) => ({ id, name: `b${id}`, score: 100 + id })));
+      await ok("POST", `${path}?op=delete`, [{ id: 30 }, { id: 31 }]);
+      await ok("POST", "/tiering/run");
+      await ok("POST", path, [{ id: 5, name: "hot", score: null }, { id: 50, name: "new", score: 1 }]);
+      await ok("POST", `${path}?op=delete`, [{ id: 6 }]);
+      const described = await ok("GET", `/databases/us/tables/${table}`);
+      expect(described.buckets.every((b: { logStartOffset: number }) => b.logStartOffset > 0)).toBe(true);
+
+      const state = new Map<number, unknown>();
+      const lastParts = new Set<number>();
+      const apply = (batch: ReceivedBatch) => {
+        const rows = batch.rows ?? batch.table!.toArray().map((r) => r.toJSON());
+        for (const { _offset, _timestamp, _change, ...row } of rows as Record<string, any>[]) {
+          const normal = { ...row, score: row.score === null ? null : Number(row.score) };
+          if (batch.snapshot || _change === "+I" || _change === "+U") state.set(row.id, normal);
+          else if (_change === "-D") state.delete(row.id);
+        }
+        if (batch.snapshot?.last) lastParts.add(batch.bucket);
+      };
+      const connect = async (url: string) => {
+        const response = await exports.default.fetch(url, { headers: { Upgrade: "websocket" } });
+        response.webSocket!.accept();
+        return response.webSocket!;
+      };
+      const subscription = subscribe({ url: `${base}/databases/us/tables/${table}/subscribe`, from: "earliest", format, onBatch: apply, connect });
+      const current = async () => (await ok("GET", `/databases/us/tables/${table}/scan`)).rows.sort((a: { id: number }, b: { id: number }) => a.id - b.id);
+      const received = () => [...state.values()].sort((a: any, b: any) => a.id - b.id);
+      await waitFor(() => lastParts.size === 2 && state.size === 38, "the state and the changelog after it");
+      expect(received()).toEqual(await current());
+      await ok("POST", path, [{ id: 7, name: "live", score: 7 }]);
+      await waitFor(() => (state.get(7) as { name: string } | undefined)?.name === "live", "a live change");
+      subscription.close();
+      expect(received()).toEqual(await current());
     });
   }
 });
