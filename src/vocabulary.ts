@@ -44,6 +44,8 @@ export const requestLimits = {
   /** A token's name is a label for people (`POST /v1/tokens`). */
   tokenNameLengthMax: 128,
   scopesPerTokenMax: 100,
+  /** Open subscriptions one bucket's Tablet serves; each costs it a socket and a push per commit. */
+  subscribersPerTabletMax: 1_000,
 } as const;
 
 /** `{table}$lake` names the lake side of `{table}` (a scan with `source=lake`). */

@@ -23,6 +23,7 @@ import { rowRoutes } from "./rows.ts";
 import { scanRoutes } from "./scan.ts";
 import { snapshotRoutes, tieringRoutes } from "./lake.ts";
 import { tokenRoutes } from "./tokens.ts";
+import { metricsRoutes } from "./metrics.ts";
 
 export const floeVersion = "0.1.0";
 
@@ -37,6 +38,7 @@ export function createApp(): Hono<FloeEnv> {
   app.route("/v1/databases/:db/tables", snapshotRoutes);
   app.route("/v1/tiering", tieringRoutes);
   app.route("/v1/tokens", tokenRoutes);
+  app.route("/v1/metrics", metricsRoutes);
   app.notFound((c) => errorAnswer(c, FloeError.notFound(`no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   app.onError((error, c) => errorAnswer(c, error));
   return app;

@@ -33,6 +33,8 @@ const rules: [method: string, pattern: string, need: (names: Names) => Need][] =
   ["POST", "/v1/databases/:db/tables/:table/lookup", ({ db, table }) => read(db, table)],
   // log, scan, subscribe (checked at upgrade time), snapshots: every GET under a table reads it.
   ["GET", "/v1/databases/:db/tables/:table/:view", ({ db, table }) => read(db, table)],
+  // Named although admin is the default: metrics show every table's activity, so no data scope may ever open them.
+  ["GET", "/v1/metrics", () => adminScope],
 ];
 
 const compiled = rules.map(([method, pattern, need]) => ({ method, segments: pattern.split("/").slice(1), need }));

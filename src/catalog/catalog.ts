@@ -79,6 +79,11 @@ export async function listTables(db: D1Database, database: string): Promise<Tabl
   return (await queries.selectTables(db, database)).map(entryFromRow);
 }
 
+/** Every table of every database, ordered by database and name. */
+export async function listAllTables(db: D1Database): Promise<TableEntry[]> {
+  return (await queries.selectAllTables(db)).map(entryFromRow);
+}
+
 /** Removes a table from the catalog and returns what it was, so its Tablets can be dropped. */
 export async function dropTable(db: D1Database, database: string, name: string): Promise<TableEntry> {
   const table = await getTable(db, database, name);

@@ -127,3 +127,31 @@ export async function selectAllTables(db: D1Database): Promise<TableRow[]> {
 export async function selectTableById(db: D1Database, tableId: string): Promise<TableRow | null> {
   return db.prepare(`SELECT ${tableColumns} FROM tables WHERE table_id = ?`).bind(tableId).first<TableRow>();
 }
+
+export interface TieringErrorRow {
+  tableId: string;
+  message: string;
+  failedAtMs: number;
+}
+
+export async function selectTieringErrors(db: D1Database): Promise<TieringErrorRow[]> {
+  const result = await db
+    .prepare("SELECT table_id AS tableId, message, failed_at_ms AS failedAtMs FROM tiering_errors")
+    .all<TieringErrorRow>();
+  return result.results;
+}
+
+/** Keeps only a table's latest error. */
+export async function upsertTieringError(db: D1Database, row: TieringErrorRow): Promise<void> {
+  await db
+    .prepare(
+      `INSERT INTO tiering_errors (table_id, message, failed_at_ms) VALUES (?, ?, ?)
+       ON CONFLICT (table_id) DO UPDATE SET message = excluded.message, failed_at_ms = excluded.failed_at_ms`,
+    )
+    .bind(row.tableId, row.message, row.failedAtMs)
+    .run();
+}
+
+export async function deleteTieringError(db: D1Database, tableId: string): Promise<void> {
+  await db.prepare("DELETE FROM tiering_errors WHERE table_id = ?").bind(tableId).run();
+}

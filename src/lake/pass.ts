@@ -3,10 +3,14 @@
  * every one, when forced) gets one tiering round, then its Tablets drop log
  * data that is tiered and older than `table.log.ttl`. Tables are tiered
  * concurrently, and one table's failure never stops the others.
+ *
+ * A table's failure is recorded in the catalog (`tiering-errors.ts`) and
+ * cleared by its next round that commits or finds the lake up to date. That
+ * record feeds metrics only, so failing to keep it never fails a table.
  */
-import { entryFromRow, type TableEntry } from "../catalog/catalog.ts";
+import { listAllTables, type TableEntry } from "../catalog/catalog.ts";
 import { getLakeState, type LakeState } from "../catalog/lake.ts";
-import * as queries from "../catalog/queries.ts";
+import { clearTieringError, listTieringErrors, recordTieringError } from "../catalog/tiering-errors.ts";
 import { parseDurationMs, propertyDefaults } from "../table/properties.ts";
 import { bucketsOf, tabletStub } from "../tablet/stub.ts";
 import type { TieringResult } from "./tiering.ts";
@@ -16,7 +20,9 @@ import { freshnessMs, lakeSchedulerStub, needsScheduler } from "./scheduler.ts";
 export type TableTiering = { table: string } & (TieringResult | { kind: "not_due" } | { kind: "failed"; error: string });
 
 export async function runTieringPass(env: Env, options: { force: boolean; nowMs: number }): Promise<TableTiering[]> {
-  const tables = (await queries.selectAllTables(env.CATALOG)).map(entryFromRow).filter(isLakeEnabled);
+  const tables = (await listAllTables(env.CATALOG)).filter(isLakeEnabled);
+  // Read once per pass, so a healthy table costs no catalog write to clear an error it does not have.
+  const errors = await bestEffort("every table", listTieringErrors(env.CATALOG), new Map());
   return Promise.all(tables.map(async (table): Promise<TableTiering> => {
     const name = `${table.database}.${table.name}`;
     try {
@@ -29,15 +35,29 @@ export async function runTieringPass(env: Env, options: { force: boolean; nowMs:
       // Offsets only move forward and Tablets keep the highest they are told, so a stale state is merely late.
       const tiered = result.kind === "committed" ? result.bucketOffsets : state?.bucketOffsets;
       if (tiered) await applyRetention(env, table, tiered);
+      if ((result.kind === "committed" || result.kind === "up_to_date") && errors.has(table.tableId)) {
+        await bestEffort(name, clearTieringError(env.CATALOG, table.tableId), undefined);
+      }
       return { table: name, ...result };
     } catch (error) {
       console.error(JSON.stringify({ event: "tiering_failed", table: name, error: String(error) }));
+      await bestEffort(name, recordTieringError(env.CATALOG, table.tableId, { message: String(error), atMs: Date.now() }), undefined);
       return { table: name, kind: "failed", error: String(error) };
     }
   }));
 }
 
-function isLakeEnabled(table: TableEntry): boolean {
+/** Keeping the error record must never fail tiering: a failure to keep it is logged and `fallback` used. */
+async function bestEffort<T>(subject: string, work: Promise<T>, fallback: T): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    console.error(JSON.stringify({ event: "tiering_error_record_failed", subject, error: String(error) }));
+    return fallback;
+  }
+}
+
+export function isLakeEnabled(table: TableEntry): boolean {
   return table.definition.properties["table.datalake.enabled"] === "true";
 }
 

@@ -52,6 +52,32 @@ export function writeOffsets(sql: SqlStorage, offsets: TabletOffsets): void {
   );
 }
 
+/** What a Tablet has served since it was created (see `counters.ts`). */
+export interface TabletCounters {
+  rowsWritten: number;
+  bytesWritten: number;
+  lookupCalls: number;
+  keysLookedUp: number;
+}
+
+export function readCounters(sql: SqlStorage): TabletCounters {
+  return sql
+    .exec<{ rowsWritten: number; bytesWritten: number; lookupCalls: number; keysLookedUp: number }>(
+      `SELECT rows_written AS rowsWritten, bytes_written AS bytesWritten, lookup_calls AS lookupCalls,
+              keys_looked_up AS keysLookedUp
+       FROM tablet_counters`,
+    )
+    .one();
+}
+
+export function addWriteCounts(sql: SqlStorage, rows: number, bytes: number): void {
+  sql.exec("UPDATE tablet_counters SET rows_written = rows_written + ?, bytes_written = bytes_written + ?", rows, bytes);
+}
+
+export function addLookupCounts(sql: SqlStorage, calls: number, keys: number): void {
+  sql.exec("UPDATE tablet_counters SET lookup_calls = lookup_calls + ?, keys_looked_up = keys_looked_up + ?", calls, keys);
+}
+
 export function findSchemaId(sql: SqlStorage, ipcSchema: Uint8Array): number | undefined {
   const row = sql.exec<{ id: number }>("SELECT schema_id AS id FROM log_schema WHERE ipc_schema = ?", ipcSchema).toArray()[0];
   return row?.id;
@@ -115,6 +141,16 @@ export function readBatches(sql: SqlStorage, from: number, rowsMax: number, byte
 export function dropTieredBatches(sql: SqlStorage, tieredOffset: number, committedAtOrBeforeMs: number): number | undefined {
   sql.exec("DELETE FROM log_batch WHERE base_offset + record_count <= ? AND commit_ms <= ?", tieredOffset, committedAtOrBeforeMs);
   return sql.exec<{ start: number | null }>("SELECT min(base_offset) AS start FROM log_batch").one().start ?? undefined;
+}
+
+/** The commit time of the last stored batch starting at or below `offset` (the one holding it, below the high watermark). */
+export function commitMsAt(sql: SqlStorage, offset: number): number | undefined {
+  return sql
+    .exec<{ commitMs: number }>(
+      "SELECT commit_ms AS commitMs FROM log_batch WHERE base_offset = (SELECT max(base_offset) FROM log_batch WHERE base_offset <= ?)",
+      offset,
+    )
+    .toArray()[0]?.commitMs;
 }
 
 /** The first offset of the first batch committed at or after `timestampMs`, if any. */

@@ -47,6 +47,16 @@ const migrations: readonly string[] = [
    );`,
   // 4: how far the lake holds this bucket; log data is dropped only below it.
   `ALTER TABLE tablet_offsets ADD COLUMN tiered_offset INTEGER NOT NULL DEFAULT 0;`,
+  // 5: usage counters for GET /v1/metrics, stored beside what they count so
+  // they survive restarts; a Tablet older than this migration counts from it.
+  `CREATE TABLE tablet_counters (
+     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+     rows_written INTEGER NOT NULL,
+     bytes_written INTEGER NOT NULL,
+     lookup_calls INTEGER NOT NULL,
+     keys_looked_up INTEGER NOT NULL
+   );
+   INSERT INTO tablet_counters VALUES (1, 0, 0, 0, 0);`,
 ];
 
 /** Brings the Tablet's database up to the newest migration. */

@@ -1,7 +1,8 @@
 /**
  * The Tablet Durable Object: one bucket of one table. A thin shell over the
- * plain functions in `log.ts` (the log) and `kv.ts` (primary-key state); its
- * storage is SQLite (see `schema.ts`).
+ * plain functions in `log.ts` (the log), `kv.ts` (primary-key state),
+ * `subscribers.ts` (at most `subscribersPerTabletMax` sockets) and
+ * `counters.ts` (usage for metrics); its storage is SQLite (see `schema.ts`).
  *
  * Invariant: a write is answered only after its transaction committed, and
  * the runtime's output gate holds the answer until the write is durable, so
@@ -22,6 +23,8 @@ import { subscriptionHeader } from "../subscribe/protocol.ts";
 import type { EncodedPages } from "./subscribers.ts";
 import { acceptSubscriber, acknowledge, pump, startOffset } from "./subscribers.ts";
 import { errorBody } from "../errors.ts";
+import { requestLimits } from "../vocabulary.ts";
+import { Counters } from "./counters.ts";
 
 export interface AppendRequest extends LogFrames {
   writer?: WriterSeq;
@@ -32,6 +35,17 @@ export interface AppendRequest extends LogFrames {
 export interface TabletStatus {
   logStartOffset: number;
   highWatermark: number;
+}
+
+/** What `GET /v1/metrics` reports of one bucket. */
+export interface TabletMetrics extends queries.TabletCounters {
+  /** Open subscriber sockets (one per relayed client subscription to this bucket). */
+  subscribers: number;
+  logStartOffset: number;
+  highWatermark: number;
+  tieredOffset: number;
+  /** When the oldest row not yet in the lake was committed; null when the lake holds every row. */
+  oldestUntieredCommitMs: number | null;
 }
 
 export interface KvSnapshot {
@@ -47,10 +61,12 @@ export const tableDroppedMessage = "floe: this table was dropped";
 export class Tablet extends DurableObject<Env> {
   private offsets: queries.TabletOffsets;
   private dropped: boolean;
+  private readonly counters: Counters;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const sql = ctx.storage.sql;
+    this.counters = new Counters(sql);
     [this.offsets, this.dropped] = ctx.storage.transactionSync(() => {
       migrate(sql);
       return [queries.readOffsets(sql), queries.isDropped(sql)] as const;
@@ -68,6 +84,7 @@ export class Tablet extends DurableObject<Env> {
     const result = this.ctx.storage.transactionSync(() => {
       const previous = previousAnswer(sql, request.writer);
       if (previous) return previous;
+      this.counters.recordWrite(request);
       const frames = request.primaryKey ? applyPrimaryKeyWrite(sql, request.primaryKey, request) : request;
       const appended = appendFrames(sql, this.offsets, frames, request.writer, Date.now());
       this.offsets = appended.offsets;
@@ -86,6 +103,12 @@ export class Tablet extends DurableObject<Env> {
       return Response.json(errorBody("bad_request", "a Tablet only accepts subscription upgrades"), { status: 400 });
     }
     const subscription = JSON.parse(spec) as TabletSubscription;
+    const subscribers = this.ctx.getWebSockets().length;
+    if (subscribers >= requestLimits.subscribersPerTabletMax) {
+      // 503, not 429: the bucket is full for every client, not just this one; the relay forwards the error.
+      const message = `bucket ${subscription.bucket} already has ${subscribers} subscribers, the most one Tablet serves; retry later`;
+      return Response.json(errorBody("unavailable", message), { status: 503 });
+    }
     const start = startOffset(this.ctx.storage.sql, this.offsets, subscription.start);
     if (typeof start !== "number") {
       return Response.json(errorBody("bad_request", `bucket ${subscription.bucket}: ${start.error}`), { status: 400 });
@@ -120,6 +143,21 @@ export class Tablet extends DurableObject<Env> {
     return { logStartOffset, highWatermark };
   }
 
+  metrics(): TabletMetrics {
+    this.assertLive();
+    const { logStartOffset, highWatermark, tieredOffset } = this.offsets;
+    // Untiered data is never dropped, so below the high watermark the batch holding `tieredOffset` is stored.
+    const oldestUntieredCommitMs = tieredOffset < highWatermark ? (queries.commitMsAt(this.ctx.storage.sql, tieredOffset) ?? null) : null;
+    return {
+      ...this.counters.read(),
+      subscribers: this.ctx.getWebSockets().length,
+      logStartOffset,
+      highWatermark,
+      tieredOffset,
+      oldestUntieredCommitMs,
+    };
+  }
+
   /**
    * Records how far the lake holds this bucket, then drops log data that is
    * both tiered and older than `ttlMs`. Untiered data is never dropped.
@@ -140,6 +178,7 @@ export class Tablet extends DurableObject<Env> {
   /** The current rows of the given encoded keys, or null where a key has none, in order. */
   lookup(keys: Uint8Array[]): (string | null)[] {
     this.assertLive();
+    this.counters.recordLookup(keys.length);
     const stored = queries.getKvRows(this.ctx.storage.sql, keys, keyId);
     return keys.map((key) => stored.get(keyId(key)) ?? null);
   }
@@ -147,6 +186,8 @@ export class Tablet extends DurableObject<Env> {
   /** Current rows whose encoded key starts with `prefix` (every row when empty), at most `limit`. */
   scanKv(prefix: Uint8Array, limit: number): KvSnapshot {
     this.assertLive();
+    // An empty prefix is the hot scan, not a lookup.
+    if (prefix.length > 0) this.counters.recordLookup(0);
     const rows = queries.scanKvRows(this.ctx.storage.sql, prefix.length > 0 ? prefix : undefined, prefixEnd(prefix), limit + 1);
     return { highWatermark: this.offsets.highWatermark, rows: rows.slice(0, limit), truncated: rows.length > limit };
   }
@@ -154,6 +195,7 @@ export class Tablet extends DurableObject<Env> {
   /** Deletes everything this Tablet stores and leaves a tombstone; used when its table is dropped. */
   async drop(): Promise<void> {
     this.dropped = true;
+    this.counters.discard();
     await this.ctx.storage.deleteAll();
     const sql = this.ctx.storage.sql;
     this.offsets = this.ctx.storage.transactionSync(() => {

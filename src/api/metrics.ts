@@ -1,0 +1,90 @@
+/**
+ * `GET /v1/metrics[?database=]` (admin): per table, what its Tablets have
+ * served (rows and bytes written, lookups, open subscribers), each bucket's
+ * tiering lag, and the table's last tiering error.
+ *
+ * Counters live in each bucket's Tablet (`tablet/counters.ts`) and errors in
+ * the catalog (`catalog/tiering-errors.ts`). At most `tabletCallsInFlightMax`
+ * Tablets are asked at once, so a large catalog never fans out unbounded.
+ */
+import { Hono } from "hono";
+import * as catalog from "../catalog/catalog.ts";
+import type { TableEntry } from "../catalog/catalog.ts";
+import { isTableDropped } from "../catalog/cache.ts";
+import type { TieringError } from "../catalog/tiering-errors.ts";
+import { listTieringErrors } from "../catalog/tiering-errors.ts";
+import { isLakeEnabled } from "../lake/pass.ts";
+import { bucketsOf, tabletStub } from "../tablet/stub.ts";
+import type { TabletMetrics } from "../tablet/tablet.ts";
+import type { FloeEnv } from "./env.ts";
+import { nameParam } from "./params.ts";
+
+const tabletCallsInFlightMax = 16;
+
+export const metricsRoutes = new Hono<FloeEnv>().get("/", async (c) => {
+  const database = c.req.query("database");
+  const tables =
+    database === undefined
+      ? await catalog.listAllTables(c.env.CATALOG)
+      : await catalog.listTables(c.env.CATALOG, nameParam("database", database));
+  const [errors, tablets] = await Promise.all([listTieringErrors(c.env.CATALOG), askTablets(c.env, tables)]);
+  const nowMs = Date.now();
+  return c.json({
+    tables: tables.flatMap((table, t) => {
+      const buckets = tablets[t];
+      return buckets ? [tableMetrics(table, buckets, errors.get(table.tableId), nowMs)] : [];
+    }),
+  });
+});
+
+function tableMetrics(table: TableEntry, tablets: readonly TabletMetrics[], error: TieringError | undefined, nowMs: number) {
+  const total = (count: (m: TabletMetrics) => number) => tablets.reduce((sum, m) => sum + count(m), 0);
+  // Without a lake nothing is ever tiered, so a lag would only repeat the high watermark.
+  const tiered = isLakeEnabled(table);
+  return {
+    database: table.database,
+    table: table.name,
+    tableId: table.tableId,
+    rowsWritten: total((m) => m.rowsWritten),
+    bytesWritten: total((m) => m.bytesWritten),
+    lookupCalls: total((m) => m.lookupCalls),
+    keysLookedUp: total((m) => m.keysLookedUp),
+    subscribers: total((m) => m.subscribers),
+    buckets: tablets.map((m, bucket) => ({
+      bucket,
+      subscribers: m.subscribers,
+      logStartOffset: m.logStartOffset,
+      highWatermark: m.highWatermark,
+      tieredOffset: m.tieredOffset,
+      tieringLagRows: tiered ? m.highWatermark - m.tieredOffset : null,
+      oldestUntieredAgeMs: tiered && m.oldestUntieredCommitMs !== null ? Math.max(0, nowMs - m.oldestUntieredCommitMs) : null,
+    })),
+    lastTieringError: error ? { message: error.message, at: new Date(error.atMs).toISOString() } : null,
+  };
+}
+
+/** Each table's Tablet metrics by bucket; null for a table dropped since it was listed. */
+async function askTablets(env: Env, tables: readonly TableEntry[]): Promise<(TabletMetrics[] | null)[]> {
+  const answers = tables.map((table) => new Array<TabletMetrics>(table.definition.bucket.num));
+  const dropped = new Set<number>();
+  const calls = tables.flatMap((table, t) => bucketsOf(table.definition.bucket.num).map((bucket) => ({ t, bucket })));
+  await forEachBounded(calls, tabletCallsInFlightMax, async ({ t, bucket }) => {
+    if (dropped.has(t)) return;
+    try {
+      answers[t]![bucket] = await tabletStub(env, tables[t]!.tableId, bucket).metrics();
+    } catch (error) {
+      if (!isTableDropped(error)) throw error;
+      dropped.add(t);
+    }
+  });
+  return answers.map((buckets, t) => (dropped.has(t) ? null : buckets));
+}
+
+/** Runs `work` on every item, at most `inFlightMax` at a time. */
+async function forEachBounded<T>(items: readonly T[], inFlightMax: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlightMax, items.length) }, worker));
+}
