@@ -13,7 +13,7 @@ import type { TableEntry } from "../catalog/catalog.ts";
 import { isTableDropped } from "../catalog/cache.ts";
 import type { TieringError } from "../catalog/tiering-errors.ts";
 import { listTieringErrors } from "../catalog/tiering-errors.ts";
-import { isLakeEnabled } from "../lake/pass.ts";
+import { isLakeEnabled } from "../lake/freshness.ts";
 import { bucketsOf, tabletStub } from "../tablet/stub.ts";
 import type { TabletMetrics } from "../tablet/tablet.ts";
 import type { FloeEnv } from "./env.ts";

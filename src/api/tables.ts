@@ -9,7 +9,8 @@ import { readJsonBody } from "./body.ts";
 import { nameParam, withTableParam } from "./params.ts";
 import { forgetTable } from "../catalog/cache.ts";
 import { getLakeState } from "../catalog/lake.ts";
-import { lakeSchedulerStub, needsScheduler } from "../lake/scheduler.ts";
+import { needsScheduler } from "../lake/freshness.ts";
+import { lakeSchedulerStub } from "../lake/scheduler.ts";
 
 export const tableRoutes = new Hono<FloeEnv>()
   .get("/", async (c) => {

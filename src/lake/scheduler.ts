@@ -6,25 +6,14 @@
  * Invariants: at most one alarm per table (one object per table id); a
  * dropped table or one no longer fresher than a minute stops its alarm; a
  * failed round is retried at the next interval, never lost, because tiering
- * always resumes from the committed offsets.
+ * always resumes from the committed offsets. A round here is the same as
+ * the cron pass's (`round.ts`): retention and the error record included.
  */
 import { DurableObject } from "cloudflare:workers";
 import { entryFromRow } from "../catalog/catalog.ts";
 import * as queries from "../catalog/queries.ts";
-import { parseDurationMs, propertyDefaults } from "../table/properties.ts";
-import type { TableDefinition } from "../table/schema.ts";
-import { tierTable } from "./tiering.ts";
-
-/** Freshness the minute cron already honours; below it a table gets its own alarm. */
-export const cronIntervalMs = 60_000;
-
-export function freshnessMs(definition: TableDefinition): number {
-  return parseDurationMs(definition.properties["table.datalake.freshness"] ?? propertyDefaults["table.datalake.freshness"]!);
-}
-
-export function needsScheduler(definition: TableDefinition): boolean {
-  return definition.properties["table.datalake.enabled"] === "true" && freshnessMs(definition) < cronIntervalMs;
-}
+import { freshnessMs, needsScheduler } from "./freshness.ts";
+import { tableRound } from "./round.ts";
 
 export class LakeScheduler extends DurableObject<Env> {
   /** Starts (or keeps) the alarm for a table; idempotent. */
@@ -39,11 +28,10 @@ export class LakeScheduler extends DurableObject<Env> {
     if (!row) return;
     const table = entryFromRow(row);
     if (!needsScheduler(table.definition)) return;
-    try {
-      await tierTable(this.env, table, Date.now());
-    } catch (error) {
-      console.error(JSON.stringify({ event: "scheduled_tiering_failed", tableId, error: String(error) }));
-    }
+    // This object remembers whether its last round failed, so a healthy table costs no catalog write to clear an error.
+    const errorOnRecord = (await this.ctx.storage.get<boolean>("failed")) ?? true;
+    const result = await tableRound(this.env, table, { force: true, nowMs: Date.now(), errorOnRecord });
+    await this.ctx.storage.put("failed", result.kind === "failed");
     await this.ctx.storage.setAlarm(Date.now() + freshnessMs(table.definition));
   }
 }

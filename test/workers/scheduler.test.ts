@@ -30,4 +30,25 @@ describe("sub-minute freshness", () => {
     const { tableId } = await ok("GET", "/databases/sched/tables/slow");
     expect(await runDurableObjectAlarm(lakeSchedulerStub(env, tableId))).toBe(false);
   });
+
+  it("records a failed scheduled round for metrics and clears it when a round succeeds", async () => {
+    await createTable("sched", "flaky", fresh);
+    const { tableId } = await ok("GET", "/databases/sched/tables/flaky");
+    const scheduler = lakeSchedulerStub(env, tableId);
+    await ok("POST", "/databases/sched/tables/flaky/rows", [{ id: 1 }]);
+    expect(await runDurableObjectAlarm(scheduler)).toBe(true);
+    // Hide the current metadata file, so the next round cannot read the table's lake.
+    const { metadata_location: location } = (await env.CATALOG.prepare("SELECT metadata_location FROM lake_tables WHERE table_id = ?").bind(tableId).first<{ metadata_location: string }>())!;
+    const key = location.slice(env.LAKE_URI_PREFIX.length + 1);
+    const saved = await (await env.LAKE.get(key))!.arrayBuffer();
+    await env.LAKE.delete(key);
+    await ok("POST", "/databases/sched/tables/flaky/rows", [{ id: 2 }]);
+    expect(await runDurableObjectAlarm(scheduler)).toBe(true);
+    const lastError = async () => (await ok("GET", "/metrics?database=sched")).tables.find((t: { table: string }) => t.table === "flaky").lastTieringError;
+    expect(await lastError()).toEqual({ message: expect.stringMatching(/missing from R2/), at: expect.any(String) });
+    await env.LAKE.put(key, saved);
+    expect(await runDurableObjectAlarm(scheduler)).toBe(true);
+    expect(await lastError()).toBeNull();
+    await ok("DELETE", "/databases/sched/tables/flaky");
+  });
 });
