@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServer } from "../test/smoke/server.ts";
 import { exportLake } from "../test/lake/lake-export.ts";
+import { arrowBatch, lakeTableDefinition } from "./lake-table.ts";
 import { formatRate, median, printTable, seconds } from "./measure.ts";
 
 const rowCount = Number(process.env.FLOE_BENCH_ROWS ?? 1_000_000);
@@ -21,27 +22,6 @@ const runs = Number(process.env.FLOE_BENCH_RUNS ?? 3);
 const lakeRounds = 10;
 const lakeRows = Math.floor(rowCount * 0.9);
 const batchRows = 10_000;
-const definitionJson = {
-  columns: [
-    { name: "id", type: "BIGINT" }, { name: "user", type: "STRING" }, { name: "amount", type: "DECIMAL(10,2)" },
-    { name: "ts", type: "TIMESTAMP_LTZ(3)" }, { name: "tags", type: "STRING" }, { name: "n", type: "INT" },
-  ],
-  bucket: { num: 8, key: ["user"] },
-  properties: { "table.datalake.enabled": "true" },
-};
-const selectiveIdMax = Math.floor(lakeRows / lakeRounds);
-
-function batch(from: number, count: number): Uint8Array {
-  const ids = Array.from({ length: count }, (_, i) => from + i);
-  return arrow.tableToIPC(new arrow.Table({
-    id: arrow.vectorFromArray(ids.map(BigInt), new arrow.Int64()),
-    user: arrow.vectorFromArray(ids.map((i) => `user-${i % 997}`), new arrow.Utf8()),
-    amount: arrow.vectorFromArray(ids.map((i) => new Uint32Array([i % 100000, 0, 0, 0])), new arrow.Decimal(2, 10, 128)),
-    ts: arrow.vectorFromArray(ids.map((i) => 1_764_000_000_000 + i), new arrow.TimestampMicrosecond("UTC")),
-    tags: arrow.vectorFromArray(ids.map((i) => (i % 3 === 0 ? null : `tag-${i % 10}`)), new arrow.Utf8()),
-    n: arrow.vectorFromArray(ids.map((i) => i % 1000), new arrow.Int32()),
-  }), "stream");
-}
 
 interface Timed {
   firstByteSeconds: number;
@@ -107,12 +87,12 @@ export async function run(): Promise<void> {
   };
   const load = async (from: number, to: number) => {
     for (let at = from; at < to; at += batchRows) {
-      await call("POST", "/databases/bench/tables/events/rows", batch(at, Math.min(batchRows, to - at)), "application/vnd.apache.arrow.stream");
+      await call("POST", "/databases/bench/tables/events/rows", arrowBatch(at, Math.min(batchRows, to - at)), "application/vnd.apache.arrow.stream");
     }
   };
   try {
     await call("PUT", "/databases/bench");
-    await call("PUT", "/databases/bench/tables/events", JSON.stringify(definitionJson));
+    await call("PUT", "/databases/bench/tables/events", JSON.stringify(lakeTableDefinition));
     const perRound = lakeRows / lakeRounds;
     for (let round = 0; round < lakeRounds; round++) {
       await load(round * perRound, (round + 1) * perRound);

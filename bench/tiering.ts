@@ -5,7 +5,6 @@
  * the same run: the Arrow → Parquet encoding alone (Floe's own writer, under
  * Node) for the same rows, which bounds what a round can reach.
  */
-import * as arrow from "apache-arrow";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,34 +13,15 @@ import { writeDataFile } from "../src/lake/parquet.ts";
 import { icebergSchema, lakeColumns } from "../src/iceberg/schema.ts";
 import { buildColumn } from "../src/table/columns.ts";
 import { parseTableDefinition } from "../src/table/schema.ts";
+import { arrowBatch, lakeTableDefinition } from "./lake-table.ts";
 import { formatRate, printTable, seconds } from "./measure.ts";
 
 const rowCount = Number(process.env.FLOE_BENCH_ROWS ?? 1_000_000);
 const batchRows = 10_000;
-const definitionJson = {
-  columns: [
-    { name: "id", type: "BIGINT" }, { name: "user", type: "STRING" }, { name: "amount", type: "DECIMAL(10,2)" },
-    { name: "ts", type: "TIMESTAMP_LTZ(3)" }, { name: "tags", type: "STRING" }, { name: "n", type: "INT" },
-  ],
-  bucket: { num: 8, key: ["user"] },
-  properties: { "table.datalake.enabled": "true" },
-};
-
-function batch(from: number, count: number): Uint8Array {
-  const ids = Array.from({ length: count }, (_, i) => from + i);
-  return arrow.tableToIPC(new arrow.Table({
-    id: arrow.vectorFromArray(ids.map(BigInt), new arrow.Int64()),
-    user: arrow.vectorFromArray(ids.map((i) => `user-${i % 997}`), new arrow.Utf8()),
-    amount: arrow.vectorFromArray(ids.map((i) => new Uint32Array([i % 100000, 0, 0, 0])), new arrow.Decimal(2, 10, 128)),
-    ts: arrow.vectorFromArray(ids.map((i) => 1_764_000_000_000 + i), new arrow.TimestampMicrosecond("UTC")),
-    tags: arrow.vectorFromArray(ids.map((i) => (i % 3 === 0 ? null : `tag-${i % 10}`)), new arrow.Utf8()),
-    n: arrow.vectorFromArray(ids.map((i) => i % 1000), new arrow.Int32()),
-  }), "stream");
-}
 
 /** Floe's Parquet writer alone over the same rows, in 8 files as a round writes them. */
 async function encodeAlone(): Promise<number> {
-  const definition = parseTableDefinition(definitionJson);
+  const definition = parseTableDefinition(lakeTableDefinition);
   const schema = icebergSchema(definition);
   const perFile = Math.ceil(rowCount / 8);
   return seconds(() => {
@@ -71,9 +51,9 @@ export async function run(): Promise<void> {
   };
   try {
     await call("PUT", "/databases/bench");
-    await call("PUT", "/databases/bench/tables/events", JSON.stringify(definitionJson));
+    await call("PUT", "/databases/bench/tables/events", JSON.stringify(lakeTableDefinition));
     for (let from = 0; from < rowCount; from += batchRows) {
-      await call("POST", "/databases/bench/tables/events/rows", batch(from, Math.min(batchRows, rowCount - from)), "application/vnd.apache.arrow.stream");
+      await call("POST", "/databases/bench/tables/events/rows", arrowBatch(from, Math.min(batchRows, rowCount - from)), "application/vnd.apache.arrow.stream");
     }
     console.error(`  loaded ${rowCount} rows`);
     let tiered = 0;
