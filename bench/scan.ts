@@ -22,6 +22,7 @@ const runs = Number(process.env.FLOE_BENCH_RUNS ?? 3);
 const lakeRounds = 10;
 const lakeRows = Math.floor(rowCount * 0.9);
 const batchRows = 10_000;
+const selectiveIdMax = Math.floor(lakeRows / lakeRounds);
 
 interface Timed {
   firstByteSeconds: number;
