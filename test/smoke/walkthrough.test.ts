@@ -4,6 +4,7 @@
  * patches `new Function`): here every request runs in plain workerd.
  */
 import * as arrow from "apache-arrow";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -118,6 +119,20 @@ describe("the README walk-through on wrangler dev", () => {
     await call("POST", "/databases/shop/tables/events/rows", JSON.stringify([{ id: 8, user: "fay", amount: "1", ts: 0 }]));
     await until(() => total() === 8);
     subscription.close();
+
+    // The command-line subscriber prints every row as a JSON line, with its bucket.
+    const cli = spawn(process.execPath, ["src/client/cli.ts", `${server.url.replace("http", "ws")}/v1/databases/shop/tables/events/subscribe`], { stdio: ["ignore", "pipe", "inherit"] });
+    const printed: any[] = [];
+    let pending = "";
+    cli.stdout!.on("data", (chunk) => {
+      const lines = (pending + String(chunk)).split("\n");
+      pending = lines.pop()!;
+      printed.push(...lines.map((line) => JSON.parse(line)));
+    });
+    await until(() => printed.length === 8);
+    cli.kill("SIGINT");
+    expect(printed.map((row) => row.id).sort()).toEqual(["1", "2", "3", "4", "5", "6", "7", "8"].map(Number).sort());
+    expect(printed.every((row) => typeof row.bucket === "number" && row._change === "+I")).toBe(true);
     rows = await everyRow();
     expect(rows).toHaveLength(8);
     described.body.buckets = (await call("GET", "/databases/shop/tables/events")).body.buckets;
