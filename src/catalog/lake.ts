@@ -1,7 +1,7 @@
 /**
  * A table's lake state in the catalog: the current Iceberg metadata
- * location, the manifests of the current snapshot and the offset tiered per
- * bucket. A commit is a compare-and-swap on `version`, so of two tiering
+ * location and snapshot id, the manifests of the current snapshot and the
+ * offset tiered per bucket. A commit is a compare-and-swap on `version`, so of two tiering
  * runs racing on one table exactly one wins.
  */
 import type { ManifestFile } from "../iceberg/manifest.ts";
@@ -9,6 +9,8 @@ import * as queries from "./queries.ts";
 
 export interface LakeState {
   metadataLocation: string;
+  /** The current snapshot; null only for state committed before it was kept here (see migration 0005). */
+  snapshotId: number | null;
   version: number;
   manifests: ManifestFile[];
   /** Per bucket, the exclusive end offset the current snapshot holds. */
@@ -34,6 +36,7 @@ export async function getLakeState(db: D1Database, tableId: string): Promise<Lak
   }));
   return {
     metadataLocation: row.metadataLocation,
+    snapshotId: row.snapshotId,
     version: row.version,
     manifests,
     bucketOffsets: JSON.parse(row.bucketOffsets),
@@ -54,6 +57,7 @@ export async function commitLakeState(db: D1Database, tableId: string, expectedV
   return queries.swapLake(db, {
     tableId,
     metadataLocation: next.metadataLocation,
+    snapshotId: next.snapshotId,
     version: next.version,
     manifests: JSON.stringify(manifests),
     bucketOffsets: JSON.stringify(next.bucketOffsets),

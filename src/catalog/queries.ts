@@ -86,13 +86,15 @@ export interface LakeRow {
   manifests: string;
   bucketOffsets: string;
   updatedAtMs: number;
+  /** Null for a row committed before migration 0005. */
+  snapshotId: number | null;
 }
 
 export async function selectLake(db: D1Database, tableId: string): Promise<LakeRow | null> {
   return db
     .prepare(
       `SELECT table_id AS tableId, metadata_location AS metadataLocation, version, manifests,
-              bucket_offsets AS bucketOffsets, updated_at_ms AS updatedAtMs
+              bucket_offsets AS bucketOffsets, updated_at_ms AS updatedAtMs, snapshot_id AS snapshotId
        FROM lake_tables WHERE table_id = ?`,
     )
     .bind(tableId)
@@ -105,16 +107,17 @@ export async function swapLake(db: D1Database, row: LakeRow, expectedVersion: nu
     expectedVersion === 0
       ? db
           .prepare(
-            `INSERT INTO lake_tables (table_id, metadata_location, version, manifests, bucket_offsets, updated_at_ms)
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (table_id) DO NOTHING`,
+            `INSERT INTO lake_tables (table_id, metadata_location, version, manifests, bucket_offsets, updated_at_ms, snapshot_id)
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (table_id) DO NOTHING`,
           )
-          .bind(row.tableId, row.metadataLocation, row.version, row.manifests, row.bucketOffsets, row.updatedAtMs)
+          .bind(row.tableId, row.metadataLocation, row.version, row.manifests, row.bucketOffsets, row.updatedAtMs, row.snapshotId)
       : db
           .prepare(
-            `UPDATE lake_tables SET metadata_location = ?, version = ?, manifests = ?, bucket_offsets = ?, updated_at_ms = ?
+            `UPDATE lake_tables SET metadata_location = ?, version = ?, manifests = ?, bucket_offsets = ?, updated_at_ms = ?,
+                                    snapshot_id = ?
              WHERE table_id = ? AND version = ?`,
           )
-          .bind(row.metadataLocation, row.version, row.manifests, row.bucketOffsets, row.updatedAtMs, row.tableId, expectedVersion);
+          .bind(row.metadataLocation, row.version, row.manifests, row.bucketOffsets, row.updatedAtMs, row.snapshotId, row.tableId, expectedVersion);
   return (await statement.run()).meta.changes === 1;
 }
 

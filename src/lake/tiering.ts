@@ -134,7 +134,7 @@ export async function tierTable(env: Env, table: TableEntry, nowMs: number): Pro
   const metadataKey = lakeLayout.metadataKey(tableKey, version, crypto.randomUUID());
   const metadataJson = JSON.stringify(next);
   await env.LAKE.put(metadataKey, metadataJson);
-  const committed: LakeState = { metadataLocation: uri(metadataKey), version, manifests, bucketOffsets };
+  const committed: LakeState = { metadataLocation: uri(metadataKey), snapshotId, version, manifests, bucketOffsets };
   if (!(await commitLakeState(env.CATALOG, table.tableId, state?.version ?? 0, committed))) return { kind: "lost_race" };
   // For path-based readers; written after the commit so they never see an uncommitted version.
   await env.LAKE.put(lakeLayout.hadoopMetadataKey(tableKey, version), metadataJson);

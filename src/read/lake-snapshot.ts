@@ -26,12 +26,12 @@ export interface LakeSnapshot {
   files: LakeFile[];
 }
 
-/** The table's current snapshot, straight from the catalog (no metadata JSON or manifest list read). */
+/** The table's current snapshot, from the catalog (no manifest list read; the metadata JSON only for state kept before migration 0005). */
 export async function currentSnapshot(env: Env, table: TableEntry): Promise<LakeSnapshot> {
   const state = await getLakeState(env.CATALOG, table.tableId);
   if (!state) return { snapshotId: null, bucketOffsets: {}, files: [] };
-  // Every Floe commit adds at least one manifest, first in the list: its adder is the current snapshot.
-  return { snapshotId: state.manifests[0]!.addedSnapshotId, bucketOffsets: state.bucketOffsets, files: await filesOf(env, state.manifests) };
+  const snapshotId = state.snapshotId ?? (await readMetadata(env, state.metadataLocation))["current-snapshot-id"]!;
+  return { snapshotId, bucketOffsets: state.bucketOffsets, files: await filesOf(env, state.manifests) };
 }
 
 /** An older (or the current) snapshot by id, for time travel. */

@@ -156,4 +156,25 @@ describe("union scan", () => {
     expect((await scan("expired")).rows.map((r: LogRow) => r.id).sort()).toEqual([1, 2, 3, 4]);
     expect((await scan("expired", "?source=hot")).rows).toEqual([]);
   });
+
+  it("reads after a round that wrote no files (every key it touched was inserted and deleted)", async () => {
+    await ok("PUT", "/databases/u/tables/empty_round", keyTable);
+    const path = "/databases/u/tables/empty_round/rows";
+    const newest = async () => (await ok("GET", "/databases/u/tables/empty_round/snapshots")).snapshots.at(-1).snapshotId;
+    await ok("POST", path, [{ region: "eu", id: 1, name: "a", score: 1 }]);
+    await ok("POST", `${path}?op=delete`, [{ region: "eu", id: 1 }]);
+    await ok("POST", "/tiering/run");
+    const first = await scan("empty_round");
+    expect(first).toMatchObject({ snapshotId: await newest(), rows: [] });
+    await ok("POST", path, [{ region: "us", id: 2, name: "b", score: null }]);
+    await ok("POST", "/tiering/run");
+    await ok("POST", path, [{ region: "us", id: 3, name: "c", score: 3 }]);
+    await ok("POST", `${path}?op=delete`, [{ region: "us", id: 3 }]);
+    await ok("POST", "/tiering/run");
+    const last = await scan("empty_round");
+    expect(last.snapshotId).toBe(await newest());
+    expect(last.rows).toEqual([{ region: "us", id: 2, name: "b", score: null }]);
+    const lake = await scan("empty_round", `?source=lake&snapshot=${last.snapshotId}`);
+    expect(lake.offsets).toEqual(last.offsets);
+  });
 });
