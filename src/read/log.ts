@@ -15,6 +15,12 @@ export interface LogReadRequest {
   limit: number;
   /** Column names to return, in order; all columns when absent. */
   columns?: string[];
+  /**
+   * How an offset outside the log is answered: as the caller's mistake
+   * (`bad_request`, the default), or as data dropped by retention while a
+   * longer read was under way (`gone`).
+   */
+  outOfRange?: "bad_request" | "gone";
 }
 
 /** Log reads never pull more than this many stored bytes from a Tablet per call. */
@@ -32,9 +38,11 @@ export async function readLogPage(env: Env, table: TableEntry, request: LogReadR
     bytesMax: readBytesMax,
   });
   if (result.kind === "offset_out_of_range") {
-    throw FloeError.badRequest(
-      `offset ${request.offset} is outside bucket ${request.bucket}'s log [${result.logStartOffset}, ${result.highWatermark}]`,
-    );
+    const message = `offset ${request.offset} is outside bucket ${request.bucket}'s log [${result.logStartOffset}, ${result.highWatermark}]`;
+    if (request.outOfRange === "gone") {
+      throw new FloeError("gone", `${message}: retention dropped it after tiering while this read ran; retry the read`);
+    }
+    throw FloeError.badRequest(message);
   }
   return pageFromRange(request.bucket, result, projected, request.limit);
 }

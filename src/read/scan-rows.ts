@@ -91,7 +91,7 @@ export async function* hotRows(env: Env, table: TableEntry, bucket: number, from
 async function hotSlice(env: Env, table: TableEntry, bucket: number, from: number, to: number, columns: readonly Column[]): Promise<RowChunk[]> {
   const chunks: RowChunk[] = [];
   for (let offset = from; offset < to; ) {
-    const page = await readLogPage(env, table, { bucket, offset, limit: to - offset, columns: columns.map((c) => c.name) });
+    const page = await readLogPage(env, table, { bucket, offset, limit: to - offset, columns: columns.map((c) => c.name), outOfRange: "gone" });
     if (page.rowCount === 0) throw new Error(`bucket ${bucket}'s log ended at ${offset}, before ${to}`);
     // The page holds the asked columns, then _offset, _timestamp and _change.
     chunks.push({ rowCount: page.rowCount, data: page.data.slice(0, columns.length), changes: page.data[columns.length + 2] });

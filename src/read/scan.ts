@@ -8,7 +8,10 @@
  * snapshot's offset, then its log from that offset to the high watermark,
  * in offset order; a primary-key table's merged current state. A tiering
  * commit during the scan changes nothing: lake files are immutable and the
- * log after the snapshot is kept until it is tiered.
+ * log after the snapshot is kept until it is tiered. Only retention can
+ * interfere, when `table.log.ttl` is shorter than the scan: the read point
+ * then moves to the newer snapshot if no row was sent yet, and otherwise
+ * the scan fails with `gone` rather than return a partial table.
  *
  * Invariant: no row is returned twice and none between the lake snapshot
  * and the high watermarks is missed; `offsets` says exactly where a
@@ -76,18 +79,39 @@ export async function openScan(env: Env, table: TableEntry, request: ScanRequest
     const data = readColumns.map((c) => buildColumn(c.type, hot.rows.map((row) => (row[c.name] == null ? null : scalarFromJson(c.type, row[c.name])))));
     return scan(null, hot.offsets, single(selectRows({ rowCount: hot.rows.length, data }, readColumns, predicates)));
   }
-  const snapshot: LakeSnapshot | null = request.source === "hot"
-    ? null
-    : request.snapshotId === undefined ? await currentSnapshot(env, table) : await snapshotById(env, table, request.snapshotId);
-  const ranges = request.source === "lake"
-    ? bucketsOf(definition.bucket.num).map((bucket) => ({ bucket, from: snapshot!.bucketOffsets[bucket] ?? 0, to: snapshot!.bucketOffsets[bucket] ?? 0 }))
-    : await hotRanges(env, table, snapshot);
+  const { snapshot, ranges } = await readPoint(env, table, request);
   const offsets = Object.fromEntries(ranges.map((r) => [String(r.bucket), r.to]));
   const files = snapshot?.files ?? [];
   const bucketRows = isPrimaryKeyTable(definition)
     ? (range: BucketRange) => mergedBucketRows(env, table, range, files.filter((f) => f.bucket === range.bucket), readColumns, predicates, stats)
     : (range: BucketRange) => logBucketRows(env, table, range, files.filter((f) => f.bucket === range.bucket), readColumns, predicates, stats);
   return scan(snapshot?.snapshotId ?? null, offsets, concat(ranges.map(bucketRows)));
+}
+
+/** Attempts at fixing a read point while tiering and retention move the current one on. */
+const readPointAttempts = 3;
+
+/**
+ * The lake snapshot and the per-bucket offset ranges a scan reads. Between
+ * reading the current snapshot and the Tablets' offsets, a newer commit and
+ * retention may drop the log just after the snapshot; then it starts again
+ * from the newer snapshot.
+ */
+async function readPoint(env: Env, table: TableEntry, request: ScanRequest): Promise<{ snapshot: LakeSnapshot | null; ranges: BucketRange[] }> {
+  if (request.source === "hot") return { snapshot: null, ranges: await hotRanges(env, table, null) };
+  for (let attempt = 1; ; attempt++) {
+    const snapshot = request.snapshotId === undefined ? await currentSnapshot(env, table) : await snapshotById(env, table, request.snapshotId);
+    if (request.source === "lake") {
+      const end = (bucket: number) => snapshot.bucketOffsets[String(bucket)] ?? 0;
+      return { snapshot, ranges: bucketsOf(table.definition.bucket.num).map((bucket) => ({ bucket, from: end(bucket), to: end(bucket) })) };
+    }
+    try {
+      return { snapshot, ranges: await hotRanges(env, table, snapshot) };
+    } catch (error) {
+      const retry = error instanceof FloeError && error.kind === "gone" && request.snapshotId === undefined && attempt < readPointAttempts;
+      if (!retry) throw error;
+    }
+  }
 }
 
 /** Per bucket, the log after the snapshot (or the whole retained log) up to the high watermark now. */

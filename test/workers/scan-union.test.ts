@@ -5,7 +5,10 @@
  * in-memory model; the lake-only scan compared to the model as of the last
  * tiering commit; scans racing tiering commits; time travel.
  */
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { resolveTable } from "../../src/catalog/cache.ts";
+import { openScan } from "../../src/read/scan.ts";
 import { api, createTable, expectError, ok } from "./helpers.ts";
 
 function random(seed: number): () => number {
@@ -176,5 +179,22 @@ describe("union scan", () => {
     expect(last.rows).toEqual([{ region: "us", id: 2, name: "b", score: null }]);
     const lake = await scan("empty_round", `?source=lake&snapshot=${last.snapshotId}`);
     expect(lake.offsets).toEqual(last.offsets);
+  });
+
+  it("fails with 410, never a partial table, when retention drops the log a running scan still needs", async () => {
+    await createTable("u", "dropping", { ...logTable, bucket: { num: 1 }, properties: { "table.datalake.enabled": "true", "table.log.ttl": "0s" } });
+    const rows = (from: number) => Array.from({ length: 10 }, (_, i) => ({ id: from + i, v: "x", n: null }));
+    await ok("POST", "/databases/u/tables/dropping/rows", rows(0));
+    await ok("POST", "/tiering/run");
+    await ok("POST", "/databases/u/tables/dropping/rows", rows(10));
+    const table = await resolveTable(env.CATALOG, "u", "dropping");
+    const opened = await openScan(env, table, { source: "union" });
+    await ok("POST", "/tiering/run");
+    const read = async () => {
+      for await (const chunk of opened.rows) void chunk;
+    };
+    await expect(read()).rejects.toMatchObject({ kind: "gone" });
+    // A scan opened now reads the newer snapshot and gets every row.
+    expect((await scan("dropping")).rows.sort(byId)).toEqual([...rows(0), ...rows(10)]);
   });
 });
