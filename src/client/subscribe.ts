@@ -27,9 +27,11 @@ export interface ReceivedBatch {
   /**
    * Present when the rows are part of a primary-key bucket's state as of
    * `offset` (its changelog before that was dropped after tiering), not
-   * changes; the changelog continues from `offset` after the `last` part.
+   * changes. The parts from `first` to `last` are the bucket's whole state:
+   * at `first`, drop what you held for the bucket (a key deleted meanwhile
+   * is simply absent). The changelog continues from `offset` after `last`.
    */
-  snapshot?: { offset: number; last: boolean };
+  snapshot?: { offset: number; first: boolean; last: boolean };
 }
 
 export interface SubscribeOptions {
@@ -103,8 +105,8 @@ export function subscribe(options: SubscribeOptions): Subscription {
       return;
     }
     if (batch.type === "snapshot") {
-      const { type: _, offset, last, ...rest } = batch;
-      await options.onBatch({ ...rest, firstOffset: offset, lastOffset: offset - 1, snapshot: { offset, last } });
+      const { type: _, offset, first, last, ...rest } = batch;
+      await options.onBatch({ ...rest, firstOffset: offset, lastOffset: offset - 1, snapshot: { offset, first, last } });
       if (last) positions[batch.bucket] = offset;
       return;
     }
@@ -153,8 +155,9 @@ function decodeArrow(data: unknown): ArrowMessage {
   const bucket = meta(arrowMetadataKeys.bucket);
   const highWatermark = meta(arrowMetadataKeys.highWatermark);
   if (table.schema.metadata.has(arrowMetadataKeys.snapshotOffset)) {
-    const last = table.schema.metadata.get(arrowMetadataKeys.snapshotLast) === "true";
-    return { type: "snapshot", bucket, offset: meta(arrowMetadataKeys.snapshotOffset), highWatermark, last, table };
+    const flag = (key: string) => table.schema.metadata.get(key) === "true";
+    const [first, last] = [flag(arrowMetadataKeys.snapshotFirst), flag(arrowMetadataKeys.snapshotLast)];
+    return { type: "snapshot", bucket, offset: meta(arrowMetadataKeys.snapshotOffset), highWatermark, first, last, table };
   }
   return {
     type: "batch",

@@ -38,7 +38,7 @@ export function encodeBatchMessage(page: LogPage, format: "json" | "arrow"): str
 
 /** Part of a primary-key bucket's state as of `offset` (rows of `columns`), as a `snapshot` message. */
 export function encodeSnapshotMessage(
-  part: { bucket: number; offset: number; highWatermark: number; last: boolean },
+  part: { bucket: number; offset: number; highWatermark: number; first: boolean; last: boolean },
   columns: readonly Column[],
   data: arrow.Data[],
   rowCount: number,
@@ -48,6 +48,7 @@ export function encodeSnapshotMessage(
     return encodeStream(arrowSchemaOf(columns, {
       [arrowMetadataKeys.bucket]: String(part.bucket),
       [arrowMetadataKeys.snapshotOffset]: String(part.offset),
+      [arrowMetadataKeys.snapshotFirst]: String(part.first),
       [arrowMetadataKeys.snapshotLast]: String(part.last),
       [arrowMetadataKeys.highWatermark]: String(part.highWatermark),
     }), data, rowCount);

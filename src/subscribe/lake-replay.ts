@@ -7,7 +7,8 @@
  * - Log tables: the dropped rows, as ordinary batch messages with their
  *   original offsets, `[start, S)`.
  * - Primary-key tables: the bucket's state as of `S` (the changelog before
- *   it is gone), as `snapshot` messages, the last marked `last`.
+ *   it is gone), as `snapshot` messages from the one marked `first` (which
+ *   replaces whatever state the client held) to the one marked `last`.
  *
  * Invariant: the Tablet continues exactly at `S`, so nothing is missed and
  * nothing repeated. The replay is not flow-controlled by acks (the lake part
@@ -53,7 +54,8 @@ export async function planBucket(env: Env, table: TableEntry, subscription: Tabl
   const from = "position" in start ? (start.position === "earliest" ? 0 : undefined) : "offset" in start ? start.offset : undefined;
   if (from === undefined) return { kind: "tablet", subscription };
   const status = await tabletStub(env, table.tableId, bucket).status();
-  if (from >= status.logStartOffset) return { kind: "tablet", subscription };
+  // Pinned to an offset: "earliest" resolved later by the Tablet could skip log that retention drops in between.
+  if (from >= status.logStartOffset) return { kind: "tablet", subscription: { ...subscription, start: { offset: from } } };
   const snapshot = await currentSnapshot(env, table);
   const to = snapshot.bucketOffsets[String(bucket)] ?? 0;
   // Only tiered data is ever dropped, so the snapshot reaches the log start; if not, the Tablet reports the gap.
@@ -108,7 +110,12 @@ async function replayState(env: Env, replay: Replay, send: Send): Promise<void> 
   const keyNames = new Set(table.definition.primaryKey);
   const readColumns = table.definition.columns.filter((c) => projected.includes(c) || keyNames.has(c.name));
   const indexes = projected.map((c) => readColumns.indexOf(c));
-  const part = (last: boolean) => ({ bucket: subscription.bucket, offset: to, highWatermark: status.highWatermark, last });
+  let first = true;
+  const part = (last: boolean) => {
+    const header = { bucket: subscription.bucket, offset: to, highWatermark: status.highWatermark, first, last };
+    first = false;
+    return header;
+  };
   const range = { bucket: subscription.bucket, from: to, to };
   for await (const chunk of mergedBucketRows(env, table, range, files, readColumns, [], emptyStats())) {
     for (let begin = 0; begin < chunk.rowCount; begin += catchUpRows) {

@@ -20,10 +20,12 @@
  * begins from the lake instead. A log table's bucket gets the dropped rows
  * as ordinary batches, with their offsets. A primary-key table's bucket gets
  * its state as of the lake snapshot's offset `S`, in one or more
- *   JSON: { type: "snapshot", bucket, offset: S, highWatermark, last, rows }
- *   Arrow: an IPC stream whose metadata has `floe.snapshot-offset` and
- *   `floe.snapshot-last` besides `floe.bucket`,
- * the final one with `last: true`, then changelog batches from `S`.
+ *   JSON: { type: "snapshot", bucket, offset: S, highWatermark, first, last, rows }
+ *   Arrow: an IPC stream whose metadata has `floe.snapshot-offset`,
+ *   `floe.snapshot-first` and `floe.snapshot-last` besides `floe.bucket`,
+ * then changelog batches from `S`. The parts from `first` to `last` are the
+ * bucket's whole state: a client drops what it held for the bucket at
+ * `first` (keys deleted since are not sent as deletes).
  *
  * Flow control: a bucket sends at most `windowRows` rows beyond the last
  * acknowledged offset; then it waits for an ack and resumes from its log.
@@ -64,6 +66,8 @@ export interface SnapshotMessage {
   bucket: number;
   offset: number;
   highWatermark: number;
+  /** Whether this is the state's first part: the client replaces the bucket's state from here. */
+  first: boolean;
   /** Whether this is the state's last part. */
   last: boolean;
   rows: Record<string, unknown>[];
@@ -94,5 +98,6 @@ export const arrowMetadataKeys = {
   lastOffset: "floe.last-offset",
   highWatermark: "floe.high-watermark",
   snapshotOffset: "floe.snapshot-offset",
+  snapshotFirst: "floe.snapshot-first",
   snapshotLast: "floe.snapshot-last",
 } as const;

@@ -6,9 +6,10 @@
  * set of buckets, while each Tablet keeps its subscribers as hibernatable
  * sockets (an idle subscription costs the Tablets nothing). Order holds per
  * bucket because each bucket's rows travel over one socket in offset order;
- * messages of different buckets interleave. A log-table bucket whose
- * requested start was dropped after tiering is first replayed from the lake
- * (`lake-replay.ts`), then continued from its Tablet.
+ * messages of different buckets interleave. A bucket whose requested start
+ * was dropped after tiering is first replayed from the lake (rows of a log
+ * table, the state of a primary-key table; `lake-replay.ts`), then
+ * continued from its Tablet.
  */
 import type { ErrorKind } from "../errors.ts";
 import { FloeError, errorBody, errorStatus } from "../errors.ts";
@@ -59,7 +60,9 @@ export function relaySubscription(env: Env, table: TableEntry, selectFloeProtoco
         if (error instanceof FloeError) return fail(error.kind, error.message);
         throw error;
       }
-      connectTablets(env, table, subscriptions, server, tablets).catch((error: unknown) => {
+      // A lake replay counts as activity: the client has nothing to ack until it ends.
+      const touch = () => (lastHeardMs = Date.now());
+      connectTablets(env, table, subscriptions, server, tablets, touch).catch((error: unknown) => {
         if (error instanceof FloeError) fail(error.kind, error.message);
         else fail("internal", `could not subscribe: ${String(error)}`);
       });
@@ -79,10 +82,17 @@ async function connectTablets(
   subscriptions: TabletSubscription[],
   server: WebSocket,
   tablets: Map<number, WebSocket>,
+  touch: () => void,
 ): Promise<void> {
   const plans = await Promise.all(subscriptions.map((subscription) => planBucket(env, table, subscription)));
+  const send = (message: string | Uint8Array) => {
+    // Stops the replay (no more lake reads) once the client has left.
+    if (server.readyState !== WebSocket.OPEN) throw new Error("the client left during the lake replay");
+    server.send(message);
+    touch();
+  };
   for (const plan of plans) {
-    if (plan.kind === "lake_first") await plan.replay((message) => server.readyState === WebSocket.OPEN && server.send(message));
+    if (plan.kind === "lake_first") await plan.replay(send);
   }
   const replayed = new Set(plans.filter((p) => p.kind === "lake_first").map((p) => p.subscription.bucket));
   const attempts = await Promise.allSettled(

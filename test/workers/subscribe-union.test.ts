@@ -110,9 +110,11 @@ describe("union subscribe", () => {
       const described = await ok("GET", `/databases/us/tables/${table}`);
       expect(described.buckets.every((b: { logStartOffset: number }) => b.logStartOffset > 0)).toBe(true);
 
-      const state = new Map<number, unknown>();
+      const byBucket = new Map<number, Map<number, unknown>>();
       const lastParts = new Set<number>();
       const apply = (batch: ReceivedBatch) => {
+        if (batch.snapshot?.first) byBucket.set(batch.bucket, new Map());
+        const state = byBucket.get(batch.bucket) ?? byBucket.set(batch.bucket, new Map()).get(batch.bucket)!;
         const rows = batch.rows ?? batch.table!.toArray().map((r) => r.toJSON());
         for (const { _offset, _timestamp, _change, ...row } of rows as Record<string, any>[]) {
           const normal = { ...row, score: row.score === null ? null : Number(row.score) };
@@ -121,6 +123,7 @@ describe("union subscribe", () => {
         }
         if (batch.snapshot?.last) lastParts.add(batch.bucket);
       };
+      const state = { get: (id: number) => [...byBucket.values()].find((m) => m.has(id))?.get(id), get size() { return [...byBucket.values()].reduce((n, m) => n + m.size, 0); } };
       const connect = async (url: string) => {
         const response = await exports.default.fetch(url, { headers: { Upgrade: "websocket" } });
         response.webSocket!.accept();
@@ -128,7 +131,7 @@ describe("union subscribe", () => {
       };
       const subscription = subscribe({ url: `${base}/databases/us/tables/${table}/subscribe`, from: "earliest", format, onBatch: apply, connect });
       const current = async () => (await ok("GET", `/databases/us/tables/${table}/scan`)).rows.sort((a: { id: number }, b: { id: number }) => a.id - b.id);
-      const received = () => [...state.values()].sort((a: any, b: any) => a.id - b.id);
+      const received = () => [...byBucket.values()].flatMap((m) => [...m.values()]).sort((a: any, b: any) => a.id - b.id);
       await waitFor(() => lastParts.size === 2 && state.size === 38, "the state and the changelog after it");
       expect(received()).toEqual(await current());
       await ok("POST", path, [{ id: 7, name: "live", score: 7 }]);
@@ -137,4 +140,25 @@ describe("union subscribe", () => {
       expect(received()).toEqual(await current());
     });
   }
+
+  it("marks a resumed primary-key subscription's state as replacing what the client held", async () => {
+    await createTable("us", "resumed", {
+      columns: [{ name: "id", type: "INT" }, { name: "name", type: "STRING" }],
+      primaryKey: ["id"],
+      bucket: { num: 1 },
+      properties: { "table.datalake.enabled": "true", "table.log.ttl": "0s" },
+    });
+    await ok("POST", "/databases/us/tables/resumed/rows", [{ id: 1, name: "a" }, { id: 2, name: "b" }]);
+    await ok("POST", "/databases/us/tables/resumed/rows?op=delete", [{ id: 2 }]);
+    await ok("POST", "/tiering/run");
+    // A client that had handled offsets 0 and 1 (so it holds ids 1 and 2) resumes from offset 2, now dropped.
+    const { ws, messages } = await subscribeRaw("resumed", { from: { offsets: { 0: 2 } } });
+    await waitFor(() => messages.some((m) => m.type === "snapshot" && m.last), "the state");
+    ws.close();
+    const parts = messages.filter((m) => m.type === "snapshot");
+    expect(messages[0]).toMatchObject({ type: "subscribed", bucket: 0, offset: 2 });
+    expect(parts[0]).toMatchObject({ first: true, offset: 3, rows: [{ id: 1, name: "a" }] });
+    expect(parts.at(-1)).toMatchObject({ last: true });
+    expect(parts.slice(1).every((p) => !p.first)).toBe(true);
+  });
 });
