@@ -12,13 +12,17 @@
  *
  * Invariant: `mayMatch` is conservative: it answers false only when no row
  * described by the statistics can satisfy every predicate. Comparisons with
- * null are false, as in SQL; strings order by code point (as UTF-8 bytes do).
+ * null are false, as in SQL; NaN is unequal to everything, so only `!=`
+ * holds for it (a NaN literal is refused); strings order by code point (as
+ * UTF-8 bytes do); a literal finer than its column's precision is refused
+ * rather than truncated.
  */
 import { FloeError } from "../errors.ts";
 import type { Column } from "../table/schema.ts";
 import type { FloeType } from "../table/types.ts";
 import type { Scalar } from "../table/values.ts";
 import { ValueError, scalarFromJson } from "../table/values.ts";
+import { formatType } from "../table/types.ts";
 
 type Operator = "=" | "!=" | "<" | "<=" | ">" | ">=" | "in" | "is_null" | "not_null";
 
@@ -114,12 +118,28 @@ function literal(column: Column, token: Token): Scalar {
   if (typeof json === "number" && !Number.isFinite(json)) throw FloeError.badRequest(`filter: '${token.text}' is not a number`);
   // Integers beyond 2^53 keep their digits as text, which BIGINT and DECIMAL parse exactly.
   if (token.kind === "number" && (column.type.kind === "BIGINT" || column.type.kind === "DECIMAL")) json = token.text;
+  let value: Scalar;
   try {
-    return scalarFromJson(column.type, json);
+    value = scalarFromJson(column.type, json);
   } catch (error) {
     if (error instanceof ValueError) throw FloeError.badRequest(`filter: column '${column.name}': ${error.message}`);
     throw error;
   }
+  if (typeof value === "number" && Number.isNaN(value)) {
+    throw FloeError.badRequest(`filter: column '${column.name}': NaN equals and orders with nothing, so it cannot be compared with`);
+  }
+  // Writes truncate to the column's precision; a literal must not be truncated, or `<` and `=` would change meaning.
+  if (isFinerThanColumn(column, json, value)) {
+    throw FloeError.badRequest(`filter: column '${column.name}': '${token.text}' is more precise than ${formatType(column.type)} holds`);
+  }
+  return value;
+}
+
+function isFinerThanColumn(column: Column, json: unknown, value: Scalar): boolean {
+  const { type } = column;
+  if (type.kind === "TIMESTAMP" || type.kind === "TIMESTAMP_LTZ") return scalarFromJson({ kind: type.kind, precision: 6 }, json) !== value;
+  if (type.kind === "TIME") return /\.\d{7,}/.test(String(json));
+  return false;
 }
 
 /** Orders two non-null scalars of one type; strings by code point, bytes unsigned. */
@@ -155,7 +175,7 @@ export function matches(predicate: Predicate, value: Scalar | null): boolean {
   const literalValue = predicate.values[0]!;
   switch (predicate.op) {
     case "=": return !isNaNValue(value) && order(literalValue) === 0;
-    case "!=": return !isNaNValue(value) && order(literalValue) !== 0;
+    case "!=": return isNaNValue(value) || order(literalValue) !== 0;
     case "<": return !isNaNValue(value) && order(literalValue) < 0;
     case "<=": return !isNaNValue(value) && order(literalValue) <= 0;
     case ">": return !isNaNValue(value) && order(literalValue) > 0;

@@ -6,7 +6,7 @@
  * compare exactly.
  */
 import { describe, expect, it } from "vitest";
-import { createTable, ok } from "./helpers.ts";
+import { api, createTable, expectError, ok } from "./helpers.ts";
 
 const definition = {
   columns: [
@@ -76,5 +76,16 @@ describe("exact values through the lake", () => {
     expect(await query("day = '2262-04-11' AND flag = false")).toEqual([2]);
     expect(await query("label = 'grüezi 🌍'")).toEqual([1]);
     expect(await query("money IS NULL")).toEqual([3]);
+    // NaN is unequal to everything: `!=` holds for it, and a NaN literal is refused.
+    expect(await query("wide != 1e-300")).toEqual([1, 2]);
+    expect(await query("wide < 0")).toEqual([2]);
+    expect(await query("seen >= '2024-02-29T12:34:56.789Z'")).toEqual([1]);
+    const refused = async (filter: string, message: RegExp) =>
+      expectError(await api("GET", `/databases/x/tables/typed/scan?filter=${encodeURIComponent(filter)}`), 400, "bad_request", message);
+    await refused("wide = 'NaN'", /NaN/);
+    await refused("wide IN (1, 'NaN')", /NaN/);
+    // Literals finer than the column would be truncated, changing what < and = mean.
+    await refused("seen > '2024-02-29T12:34:56.7895Z'", /more precise than TIMESTAMP_LTZ\(3\)/);
+    await refused("clock < '10:00:00.0000005'", /more precise than TIME/);
   });
 });
