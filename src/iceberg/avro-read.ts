@@ -19,6 +19,7 @@ class Cursor {
   constructor(readonly bytes: Uint8Array) {}
 
   take(length: number): Uint8Array {
+    if (length < 0) throw new Error(`avro: negative length ${length} at ${this.at}`);
     if (this.at + length > this.bytes.length) {
       throw new Error(`avro: reading ${length} bytes at ${this.at} runs past the end of ${this.bytes.length}`);
     }

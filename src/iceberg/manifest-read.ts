@@ -9,10 +9,12 @@
 import { readContainer } from "./avro-read.ts";
 import type { ManifestFile } from "./manifest.ts";
 
+/** What a file holds (the spec's `content` field). */
+export const fileContent = { data: 0, positionDeletes: 1, equalityDeletes: 2 } as const;
+
 /** A data or delete file as one snapshot sees it. */
 export interface ManifestEntry {
-  /** 0 data, 1 position deletes, 2 equality deletes. */
-  content: 0 | 1 | 2;
+  content: (typeof fileContent)[keyof typeof fileContent];
   path: string;
   recordCount: number;
   fileSizeInBytes: number;
@@ -87,4 +89,13 @@ function numberMap(pairs: unknown): Map<number, number> {
 
 function bytesMap(pairs: unknown): Map<number, Uint8Array> {
   return new Map(((pairs as Pair<Uint8Array>[] | null) ?? []).map((p) => [Number(p.key), p.value]));
+}
+
+/**
+ * The Floe bucket of a file: its first partition value. Both of Floe's
+ * partition specs (`bucket[N]` of the bucket key, or `identity(__bucket)`)
+ * make that value the bucket number.
+ */
+export function bucketOf(entry: ManifestEntry): number {
+  return Number(Object.values(entry.partition)[0]);
 }

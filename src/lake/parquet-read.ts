@@ -110,13 +110,19 @@ export async function readRows(file: ParquetFile, columns: readonly Column[], ro
   return columns.map((column) => {
     const parts = (pieces.get(column.name) ?? []).sort((a, b) => a.rowStart - b.rowStart);
     const values: (Scalar | null)[] = new Array(rowEnd - rowStart);
+    let filled = 0;
     for (const { rowStart: start, values: part } of parts) {
       for (let i = 0; i < part.length; i++) {
         const row = start + i - rowStart;
         if (row < 0 || row >= values.length) continue;
         const value = part[i];
         values[row] = value === null || value === undefined ? null : scalarOf(column, value);
+        filled++;
       }
+    }
+    // Paired with the writer's row count: a short column chunk must fail here, not read as values.
+    if (filled !== values.length) {
+      throw new Error(`parquet column '${column.name}' gave ${filled} values for rows ${rowStart}..${rowEnd} (${values.length} expected)`);
     }
     return buildColumn(column.type, values);
   });

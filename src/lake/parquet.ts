@@ -3,7 +3,8 @@
  * expect them. Every column carries its Iceberg field id, the file's
  * key/value metadata holds the `iceberg.schema`, temporal values are INT64
  * microseconds, decimals use the smallest physical type their precision
- * allows, pages are snappy-compressed and carry column statistics.
+ * allows, pages are snappy-compressed and carry column statistics, and row
+ * groups stay small enough for a Worker to decode one at a time.
  */
 import type * as arrow from "apache-arrow";
 import { ByteWriter, parquetWrite } from "hyparquet-writer";
@@ -19,6 +20,13 @@ export interface DataFileColumn extends Column {
 
 type SchemaElement = NonNullable<Parameters<typeof parquetWrite>[0]["schema"]>[number];
 
+/**
+ * Rows per row group. Small by Parquet's standards on purpose: a reader in a
+ * Worker (128 MB) decodes a whole row group at once, and smaller groups let
+ * statistics skip more of a file.
+ */
+export const rowGroupRowsMax = 10_000;
+
 /** One Parquet file holding `rowCount` rows of the given columns. */
 export function writeDataFile(
   columns: readonly DataFileColumn[],
@@ -33,6 +41,7 @@ export function writeDataFile(
     columnData: columns.map((column) => ({ name: column.name, data: values(column, rowCount), nullable: column.nullable })),
     kvMetadata: [{ key: "iceberg.schema", value: JSON.stringify(schema) }, ...Object.entries(metadata).map(([key, value]) => ({ key, value }))],
     createdBy: "floe",
+    rowGroupSize: rowGroupRowsMax,
   });
   return new Uint8Array(writer.getBuffer());
 }

@@ -12,8 +12,9 @@ import { getLakeState } from "../catalog/lake.ts";
 import { FloeError } from "../errors.ts";
 import type { ManifestFile } from "../iceberg/manifest.ts";
 import type { ManifestEntry } from "../iceberg/manifest-read.ts";
-import { readManifest, readManifestList } from "../iceberg/manifest-read.ts";
+import { bucketOf, readManifest, readManifestList } from "../iceberg/manifest-read.ts";
 import { readLakeObject, readMetadata } from "../lake/objects.ts";
+import { mapLimited } from "./read-ahead.ts";
 
 export interface LakeFile extends ManifestEntry {
   bucket: number;
@@ -45,20 +46,32 @@ export async function snapshotById(env: Env, table: TableEntry, snapshotId: numb
   return { snapshotId, bucketOffsets, files: await filesOf(env, manifests) };
 }
 
+/** Manifests read from R2 at once. */
+const manifestReadsAtOnce = 16;
+
 async function filesOf(env: Env, manifests: readonly ManifestFile[]): Promise<LakeFile[]> {
-  const entries = await Promise.all(manifests.map((manifest) => manifestEntries(env, manifest)));
-  return entries.flat().map((entry) => ({ ...entry, bucket: Number(Object.values(entry.partition)[0]) }));
+  const entries = await mapLimited(manifests, manifestReadsAtOnce, (manifest) => manifestEntries(env, manifest));
+  return entries.flat().map((entry) => ({ ...entry, bucket: bucketOf(entry) }));
 }
 
-/** Manifests never change once written, so each isolate keeps the latest ones it decoded. */
+/**
+ * Manifests never change once written, so each isolate keeps the latest ones
+ * it decoded, up to a number of file entries in all (oldest dropped first).
+ */
 const manifestCache = new Map<string, ManifestEntry[]>();
-const manifestCacheSizeMax = 1024;
+const manifestCacheEntriesMax = 200_000;
+let manifestCacheEntries = 0;
 
 async function manifestEntries(env: Env, manifest: ManifestFile): Promise<ManifestEntry[]> {
   const cached = manifestCache.get(manifest.path);
   if (cached) return cached;
   const entries = readManifest(await readLakeObject(env, manifest.path), manifest);
-  if (manifestCache.size >= manifestCacheSizeMax) manifestCache.delete(manifestCache.keys().next().value!);
   manifestCache.set(manifest.path, entries);
+  manifestCacheEntries += entries.length;
+  for (const [path, evicted] of manifestCache) {
+    if (manifestCacheEntries <= manifestCacheEntriesMax) break;
+    manifestCache.delete(path);
+    manifestCacheEntries -= evicted.length;
+  }
   return entries;
 }

@@ -17,6 +17,7 @@ import type { ChangeType } from "../table/change-type.ts";
 import { readScalar } from "../table/columns.ts";
 import { encodeKey } from "../table/keys.ts";
 import { gather } from "../arrow/gather.ts";
+import { fileContent } from "../iceberg/manifest-read.ts";
 import { keyId } from "../tablet/kv.ts";
 import type { Predicate } from "./filter.ts";
 import type { LakeFile } from "./lake-snapshot.ts";
@@ -41,10 +42,10 @@ export async function* mergedBucketRows(
   stats: ScanStats,
 ): AsyncGenerator<RowChunk> {
   const keyColumns = table.definition.primaryKey.map((name) => columns.find((c) => c.name === name)!);
-  const deletedAt = await equalityDeletes(env, files.filter((f) => f.content === 2), keyColumns, stats);
+  const deletedAt = await equalityDeletes(env, files.filter((f) => f.content === fileContent.equalityDeletes), keyColumns, stats);
   const changed = await changedRows(env, table, range, columns, keyEncoder(columns, keyColumns));
   const keysOf = keyEncoder(columns, keyColumns);
-  for await (const chunk of lakeRows(env, files.filter((f) => f.content === 0), columns, predicates, stats)) {
+  for await (const chunk of lakeRows(env, files.filter((f) => f.content === fileContent.data), columns, predicates, stats)) {
     const sequenceNumber = chunk.sequenceNumber!;
     const live = keysOf(chunk).flatMap((key, row) => (!changed.rows.has(key) && !((deletedAt.get(key) ?? -1) > sequenceNumber) ? [row] : []));
     if (live.length > 0) yield pick(chunk, live);

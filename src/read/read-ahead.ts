@@ -1,7 +1,8 @@
 /**
  * Bounded read-ahead: runs up to `window` tasks at once and yields their
  * results in task order, so a scan overlaps R2 and Tablet round trips while
- * holding at most `window` results in memory.
+ * holding at most `window + 1` results in memory (the one being consumed
+ * and those running).
  */
 export async function* readAhead<T>(tasks: Iterable<() => Promise<T>>, window: number): AsyncGenerator<T> {
   const iterator = tasks[Symbol.iterator]();
@@ -20,4 +21,11 @@ export async function* readAhead<T>(tasks: Iterable<() => Promise<T>>, window: n
     startNext();
     yield result;
   }
+}
+
+/** `work` over every item, at most `limit` at a time, results in item order. */
+export async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for await (const result of readAhead(items.map((item) => () => work(item)), limit)) results.push(result);
+  return results;
 }

@@ -25,6 +25,8 @@ import { scalarFromJson } from "../table/values.ts";
 import { buildColumn } from "../table/columns.ts";
 import { gatherRange } from "../arrow/gather.ts";
 import { bucketsOf, tabletStub } from "../tablet/stub.ts";
+import { fileContent } from "../iceberg/manifest-read.ts";
+import { mapLimited } from "./read-ahead.ts";
 import { parseFilter } from "./filter.ts";
 import type { Predicate } from "./filter.ts";
 import { projectColumns } from "./log-page.ts";
@@ -88,6 +90,9 @@ export async function openScan(env: Env, table: TableEntry, request: ScanRequest
   return scan(snapshot?.snapshotId ?? null, offsets, concat(ranges.map(bucketRows)));
 }
 
+/** Tablets asked for their offsets at once. */
+const tabletCallsAtOnce = 16;
+
 /** Attempts at fixing a read point while tiering and retention move the current one on. */
 const readPointAttempts = 3;
 
@@ -117,7 +122,7 @@ async function readPoint(env: Env, table: TableEntry, request: ScanRequest): Pro
 /** Per bucket, the log after the snapshot (or the whole retained log) up to the high watermark now. */
 async function hotRanges(env: Env, table: TableEntry, snapshot: LakeSnapshot | null): Promise<BucketRange[]> {
   const buckets = bucketsOf(table.definition.bucket.num);
-  const statuses = await Promise.all(buckets.map((bucket) => tabletStub(env, table.tableId, bucket).status()));
+  const statuses = await mapLimited(buckets, tabletCallsAtOnce, (bucket) => tabletStub(env, table.tableId, bucket).status());
   return buckets.map((bucket) => {
     const { logStartOffset, highWatermark } = statuses[bucket]!;
     const from = snapshot ? (snapshot.bucketOffsets[String(bucket)] ?? 0) : logStartOffset;
@@ -132,7 +137,7 @@ async function hotRanges(env: Env, table: TableEntry, snapshot: LakeSnapshot | n
 async function* logBucketRows(
   env: Env, table: TableEntry, range: BucketRange, files: LakeSnapshot["files"], columns: Column[], predicates: Predicate[], stats: ScanStats,
 ): AsyncGenerator<RowChunk> {
-  const data = files.filter((f) => f.content === 0).sort((a, b) => a.dataSequenceNumber - b.dataSequenceNumber);
+  const data = files.filter((f) => f.content === fileContent.data).sort((a, b) => a.dataSequenceNumber - b.dataSequenceNumber);
   yield* lakeRows(env, data, columns, predicates, stats);
   for await (const chunk of hotRows(env, table, range.bucket, range.from, range.to, columns)) {
     yield selectRows(chunk, columns, predicates);

@@ -21,6 +21,7 @@ import { isPrimaryKeyTable } from "../table/schema.ts";
 import { buildColumn, readScalar } from "../table/columns.ts";
 import { gatherRange } from "../arrow/gather.ts";
 import { systemColumns } from "../iceberg/schema.ts";
+import { fileContent } from "../iceberg/manifest-read.ts";
 import { pageOf } from "../read/log-page.ts";
 import type { LakeFile } from "../read/lake-snapshot.ts";
 import { currentSnapshot } from "../read/lake-snapshot.ts";
@@ -87,7 +88,7 @@ async function replayRows(env: Env, replay: Replay, send: Send): Promise<void> {
     { column: offsetColumn!, op: ">=" as const, values: [BigInt(from)] },
     { column: offsetColumn!, op: "<" as const, values: [BigInt(to)] },
   ];
-  const data = replay.files.filter((f) => f.content === 0);
+  const data = replay.files.filter((f) => f.content === fileContent.data);
   for await (const chunk of lakeRows(env, data, readColumns, predicates, emptyStats())) {
     for (let begin = 0; begin < chunk.rowCount; begin += catchUpRows) {
       const end = Math.min(chunk.rowCount, begin + catchUpRows);

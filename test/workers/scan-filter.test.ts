@@ -7,6 +7,7 @@
 import { tableFromIPC } from "apache-arrow";
 import { beforeAll, describe, expect, it } from "vitest";
 import { api, createTable, expectError, ok } from "./helpers.ts";
+import { rowGroupRowsMax } from "../../src/lake/parquet.ts";
 
 type Row = { id: number; city: string; score: number | null };
 
@@ -23,8 +24,8 @@ beforeAll(async () => {
     bucket: { num: 1 },
     properties: { "table.datalake.enabled": "true" },
   });
-  // Three tiering rounds of disjoint id ranges make three data files; the last has two row groups (1,000 rows, then the rest).
-  for (const [start, count] of [[0, 100], [100, 100], [200, 3000]] as const) {
+  // Three tiering rounds of disjoint id ranges make three data files; the last has two row groups (10,000 rows, then the rest).
+  for (const [start, count] of [[0, 100], [100, 100], [200, rowGroupRowsMax + 2000]] as const) {
     const batch = Array.from({ length: count }, (_, i) => {
       const id = start + i;
       return { id, city: cities[id % cities.length]!, score: id % 7 === 0 ? null : id / 2 };
@@ -33,7 +34,7 @@ beforeAll(async () => {
     await ok("POST", "/tiering/run");
     rows.push(...batch);
   }
-  const hot = Array.from({ length: 20 }, (_, i) => ({ id: 5000 + i, city: "Genf", score: i }));
+  const hot = Array.from({ length: 20 }, (_, i) => ({ id: 50_000 + i, city: "Genf", score: i }));
   await ok("POST", "/databases/f/tables/visits/rows", hot);
   rows.push(...hot);
 });
@@ -47,14 +48,14 @@ describe("scan filters", () => {
     ["id != 3", (r) => r.id !== 3],
     ["id < 50", (r) => r.id < 50],
     ["id <= 50", (r) => r.id <= 50],
-    ["id > 3150", (r) => r.id > 3150],
-    ["id >= 5010", (r) => r.id >= 5010],
-    ["id IN (1, 150, 5001)", (r) => [1, 150, 5001].includes(r.id)],
+    ["id > 12150", (r) => r.id > 12150],
+    ["id >= 50010", (r) => r.id >= 50010],
+    ["id IN (1, 150, 50001)", (r) => [1, 150, 50001].includes(r.id)],
     ["score IS NULL", (r) => r.score === null],
     ["score IS NOT NULL AND score < 10", (r) => r.score !== null && r.score < 10],
     ["city = 'Zürich' AND id < 300", (r) => r.city === "Zürich" && r.id < 300],
     ["city > 'Bern'", (r) => r.city > "Bern"],
-    ["city in ('Chur','Genf') and id >= 3195", (r) => ["Chur", "Genf"].includes(r.city) && r.id >= 3195],
+    ["city in ('Chur','Genf') and id >= 12195", (r) => ["Chur", "Genf"].includes(r.city) && r.id >= 12195],
   ];
   for (const [filter, predicate] of cases) {
     it(`filters ${filter}`, async () => {
@@ -69,9 +70,9 @@ describe("scan filters", () => {
     const oneFile = await scan(`filter=${encodeURIComponent("id >= 100 AND id < 200")}`);
     expect(oneFile.rows).toHaveLength(100);
     expect(oneFile.stats).toEqual({ filesRead: 1, filesSkipped: 2, rowGroupsRead: 1, rowGroupsSkipped: 0 });
-    const oneRowGroup = await scan(`filter=${encodeURIComponent("id > 2500")}`);
+    const oneRowGroup = await scan(`filter=${encodeURIComponent("id > 11000")}`);
     expect(oneRowGroup.stats).toEqual({ filesRead: 1, filesSkipped: 2, rowGroupsRead: 1, rowGroupsSkipped: 1 });
-    expect(oneRowGroup.rows.sort(byId)).toEqual(rows.filter((r) => r.id > 2500));
+    expect(oneRowGroup.rows.sort(byId)).toEqual(rows.filter((r) => r.id > 11000));
     const none = await scan(`filter=${encodeURIComponent("id IN (99999)")}`);
     expect(none.rows).toEqual([]);
     expect(none.stats.filesRead).toBe(0);
@@ -84,10 +85,10 @@ describe("scan filters", () => {
     expect((await scan("limit=7")).rows).toHaveLength(7);
     expect((await scan("limit=1000000")).rows).toHaveLength(rows.length);
 
-    const ndjson = await api("GET", "/databases/f/tables/visits/scan?format=ndjson&filter=id%3E%3D3000");
+    const ndjson = await api("GET", "/databases/f/tables/visits/scan?format=ndjson&filter=id%3E%3D12000");
     expect(ndjson.headers.get("content-type")).toBe("application/x-ndjson");
     const lines = new TextDecoder().decode(ndjson.body).trim().split("\n").map((l) => JSON.parse(l));
-    expect(lines.sort(byId)).toEqual(rows.filter((r) => r.id >= 3000));
+    expect(lines.sort(byId)).toEqual(rows.filter((r) => r.id >= 12000));
 
     const arrow = await api("GET", "/databases/f/tables/visits/scan?format=arrow&columns=id,city");
     expect(arrow.headers.get("content-type")).toBe("application/vnd.apache.arrow.stream");
@@ -104,8 +105,8 @@ describe("scan filters", () => {
     const lake = await scan("source=lake");
     const alias = await ok("GET", "/databases/f/tables/visits$lake/scan");
     expect(alias.rows).toEqual(lake.rows);
-    expect(lake.rows).toHaveLength(3200);
-    expect(lake.offsets).toEqual({ "0": 3200 });
+    expect(lake.rows).toHaveLength(rowGroupRowsMax + 2200);
+    expect(lake.offsets).toEqual({ "0": rowGroupRowsMax + 2200 });
   });
 
   it("answers bad scans with clear errors", async () => {
