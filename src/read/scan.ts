@@ -76,15 +76,19 @@ export async function openScan(env: Env, table: TableEntry, request: ScanRequest
     columns, snapshotId, offsets, stats, rows: limited(projected(rows, readColumns, columns), request.limit),
   });
 
-  if (request.source === "hot" && isPrimaryKeyTable(definition)) {
+  const keyed = isPrimaryKeyTable(definition);
+  const point = keyed && request.source === "hot" ? null : await readPoint(env, table, request);
+  // A primary-key table's key-value state is its current state: the Tablets alone, and the union while nothing is
+  // tiered (merging the changelog from offset 0 instead would hold all of it in memory).
+  if (keyed && (point === null || (request.source === "union" && point.snapshot?.snapshotId === null))) {
     const hot = await scanHot(env, table);
     const data = readColumns.map((c) => buildColumn(c.type, hot.rows.map((row) => (row[c.name] == null ? null : scalarFromJson(c.type, row[c.name])))));
     return scan(null, hot.offsets, single(selectRows({ rowCount: hot.rows.length, data }, readColumns, predicates)));
   }
-  const { snapshot, ranges } = await readPoint(env, table, request);
+  const { snapshot, ranges } = point!;
   const offsets = Object.fromEntries(ranges.map((r) => [String(r.bucket), r.to]));
   const files = snapshot?.files ?? [];
-  const bucketRows = isPrimaryKeyTable(definition)
+  const bucketRows = keyed
     ? (range: BucketRange) => mergedBucketRows(env, table, range, files.filter((f) => f.bucket === range.bucket), readColumns, predicates, stats)
     : (range: BucketRange) => logBucketRows(env, table, range, files.filter((f) => f.bucket === range.bucket), readColumns, predicates, stats);
   return scan(snapshot?.snapshotId ?? null, offsets, concat(ranges.map(bucketRows)));
