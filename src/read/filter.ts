@@ -30,6 +30,8 @@ export interface Predicate {
   column: Column;
   op: Operator;
   values: Scalar[];
+  /** For `in` over a type whose values compare by identity (all but BYTES): the values, for one lookup per row. */
+  valueSet?: Set<Scalar>;
 }
 
 /** What statistics say about one column of a file or row group; absent fields are unknown. */
@@ -98,7 +100,7 @@ export function parseFilter(text: string | undefined, columns: readonly Column[]
         if (separator === ")") break;
         if (separator !== ",") throw FloeError.badRequest(`filter: expected , or ) in IN list, got '${separator}'`);
       }
-      predicates.push({ column, op: "in", values });
+      predicates.push({ column, op: "in", values, ...(column.type.kind === "BYTES" ? {} : { valueSet: new Set(values) }) });
     } else if (op.kind === "symbol" && ["=", "!=", "<", "<=", ">", ">="].includes(op.text)) {
       predicates.push({ column, op: op.text as Operator, values: [literal(column, next("a value"))] });
     } else {
@@ -180,7 +182,7 @@ export function matches(predicate: Predicate, value: Scalar | null): boolean {
     case "<=": return !isNaNValue(value) && order(literalValue) <= 0;
     case ">": return !isNaNValue(value) && order(literalValue) > 0;
     case ">=": return !isNaNValue(value) && order(literalValue) >= 0;
-    case "in": return !isNaNValue(value) && predicate.values.some((v) => order(v) === 0);
+    case "in": return predicate.valueSet ? predicate.valueSet.has(value) : predicate.values.some((v) => order(v) === 0);
   }
 }
 
