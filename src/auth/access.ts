@@ -11,11 +11,13 @@
  * - Secrets are stored only as SHA-256 and compared in constant time
  *   (`secrets.ts`, `tokens.ts`); no secret or Authorization header is ever
  *   logged or put in an answer.
- * - The API runs open only when asked to explicitly (`mode.ts`).
+ * - The API runs open only when asked to explicitly (`mode.ts`), and then
+ *   not to web pages of other origins.
  */
 import type { MiddlewareHandler } from "hono";
 import { FloeError } from "../errors.ts";
 import { accessMode, announceMode } from "./mode.ts";
+import { allowedOrigins } from "./cors.ts";
 import { requiredScope } from "./routes.ts";
 import type { Scope } from "./scopes.ts";
 import { adminScope, formatScope, grantsAny } from "./scopes.ts";
@@ -34,6 +36,7 @@ export const requireAccess: MiddlewareHandler<{ Bindings: Env }> = async (c, nex
   const mode = accessMode(c.env);
   announceMode(mode);
   const need = requiredScope(c.req.method, new URL(c.req.url).pathname);
+  if (need.kind !== "open" && mode.kind === "open") refuseOtherOrigins(c.env, c.req.header("origin"));
   if (need.kind !== "open" && mode.kind !== "open") {
     if (mode.kind === "unconfigured") throw new FloeError("unavailable", mode.message);
     const principal = await authenticate(c.env.CATALOG, mode.rootToken, bearerSecret(c.req.raw));
@@ -43,6 +46,19 @@ export const requireAccess: MiddlewareHandler<{ Bindings: Env }> = async (c, nex
   }
   await next();
 };
+
+/**
+ * Open mode trusts whoever reaches the server, but any web page the
+ * developer visits can reach localhost too: browsers send a body without a
+ * preflight and open WebSockets across origins. A browser always says its
+ * `Origin`, so open mode serves only origins listed in `FLOE_CORS_ORIGINS`.
+ */
+function refuseOtherOrigins(env: Env, origin: string | undefined): void {
+  if (origin === undefined) return;
+  const allowed = allowedOrigins(env);
+  if (allowed.includes("*") || allowed.includes(origin)) return;
+  throw new FloeError("forbidden", `this server runs open (development), so it refuses browser requests from ${origin}; list the origin in FLOE_CORS_ORIGINS`);
+}
 
 /** The token of `Authorization: Bearer …`, or, on a WebSocket upgrade, of the `floe.bearer.` subprotocol. */
 function bearerSecret(request: Request): string | undefined {

@@ -13,8 +13,8 @@ import { headers } from "../vocabulary.ts";
 
 const floeHeaders = Object.values(headers);
 
-function allowedOrigins(env: Env): string[] {
-  return env.FLOE_CORS_ORIGINS.split(",")
+export function allowedOrigins(env: Env): string[] {
+  return (env.FLOE_CORS_ORIGINS ?? "").split(",")
     .map((origin) => origin.trim())
     .filter((origin) => origin !== "");
 }

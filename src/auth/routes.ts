@@ -31,8 +31,12 @@ const rules: [method: string, pattern: string, need: (names: Names) => Need][] =
   ["POST", "/v1/databases/:db/tables/:table/rows", ({ db, table }) => write(db, table)],
   // A lookup carries its keys in a body, so it is a POST, but it only reads.
   ["POST", "/v1/databases/:db/tables/:table/lookup", ({ db, table }) => read(db, table)],
-  // log, scan, subscribe (checked at upgrade time), snapshots: every GET under a table reads it.
-  ["GET", "/v1/databases/:db/tables/:table/:view", ({ db, table }) => read(db, table)],
+  ["GET", "/v1/databases/:db/tables/:table/log", ({ db, table }) => read(db, table)],
+  // `{table}$lake` is the same table read from its lake, so it needs the same scope.
+  ["GET", "/v1/databases/:db/tables/:table/scan", ({ db, table }) => read(db, withoutLakeSuffix(table))],
+  // Checked at upgrade time.
+  ["GET", "/v1/databases/:db/tables/:table/subscribe", ({ db, table }) => read(db, table)],
+  ["GET", "/v1/databases/:db/tables/:table/snapshots", ({ db, table }) => read(db, table)],
   // Named although admin is the default: metrics show every table's activity, so no data scope may ever open them.
   ["GET", "/v1/metrics", () => adminScope],
 ];
@@ -58,13 +62,12 @@ function matchSegments(pattern: readonly string[], segments: readonly (string | 
     const expected = pattern[i]!;
     const actual = segments[i];
     if (actual === null || actual === undefined) return null;
-    if (expected.startsWith(":")) names[expected.slice(1)] = expected === ":table" ? withoutLakeSuffix(actual) : actual;
+    if (expected.startsWith(":")) names[expected.slice(1)] = actual;
     else if (expected !== actual) return null;
   }
   return names as Names;
 }
 
-/** `{table}$lake` is the same table read from its lake, so it needs the same scope. */
 function withoutLakeSuffix(table: string): string {
   return table.endsWith(lakeTableSuffix) ? table.slice(0, -lakeTableSuffix.length) : table;
 }

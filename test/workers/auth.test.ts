@@ -109,9 +109,9 @@ const routes: { route: string; need: Need; allowed: number; request: () => Promi
 ];
 
 /** Sends the request; an upgrade's socket is accepted and closed so no subscription outlives the call. */
-async function send(method: string, path: string, body: unknown, headers: Record<string, string>): Promise<Response> {
+async function send(method: string, path: string, body: unknown, headers: Record<string, string>, bindings: Record<string, string> = enforcing): Promise<Response> {
   const upgrade: Record<string, string> = path.endsWith("/subscribe") ? { upgrade: "websocket" } : {};
-  const response = await fetchWithEnv(enforcing, clientRequest(method, path, body, { ...headers, ...upgrade }));
+  const response = await fetchWithEnv(bindings, clientRequest(method, path, body, { ...headers, ...upgrade }));
   if (response.webSocket) {
     response.webSocket.accept();
     response.webSocket.close(1000, "done");
@@ -289,6 +289,18 @@ describe("the token routes", () => {
 });
 
 describe("access modes", () => {
+  it("runs open only for callers that are not web pages of other origins", async () => {
+    const open = { FLOE_ENV: "development" };
+    const evil = { origin: "https://evil.example" };
+    expectError(await apiWithEnv(open, "POST", `${table}/rows`, [{ id: 9, name: "x" }], evil), 403, "forbidden", /runs open.*FLOE_CORS_ORIGINS/);
+    expect((await send("GET", `${table}/subscribe`, undefined, evil, open)).status).toBe(403);
+    expect((await apiWithEnv(open, "GET", `${table}/log?bucket=0`)).status).toBe(200);
+    expect((await apiWithEnv(open, "GET", "/health", undefined, evil)).status).toBe(200);
+    const listed = { ...open, FLOE_CORS_ORIGINS: "https://app.example" };
+    expect((await apiWithEnv(listed, "GET", `${table}/log?bucket=0`, undefined, { origin: "https://app.example" })).status).toBe(200);
+    expectError(await apiWithEnv(listed, "GET", `${table}/log?bucket=0`, undefined, evil), 403, "forbidden");
+  });
+
   it("refuses every data route with 503 when deployed without a root token, and keeps health open", async () => {
     const unconfigured: Record<string, string>[] = [{ FLOE_ENV: "production" }, { FLOE_ENV: "" }, { FLOE_ENV: "production", FLOE_ROOT_TOKEN: "" }];
     for (const env of unconfigured) {
