@@ -16,7 +16,7 @@ import type { RowBatch } from "./batch.ts";
 import { assertRowCount, unexpectedColumn } from "./batch.ts";
 
 export function parseJsonRows(text: string): unknown[] {
-  refuseTooManyRows(text, jsonArrayElements);
+  refuseHostileBody(text, "json");
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -28,35 +28,47 @@ export function parseJsonRows(text: string): unknown[] {
 }
 
 export function parseNdjsonRows(text: string): unknown[] {
-  refuseTooManyRows(text, ndjsonLines);
+  refuseHostileBody(text, "ndjson");
   const rows: unknown[] = [];
-  const lines = text.split("\n");
-  lines.forEach((line, index) => {
-    if (line.trim() === "") return;
+  // Line by line without splitting: a body of millions of empty lines must not become millions of strings.
+  for (let start = 0, line = 1; start < text.length; line++) {
+    const newline = text.indexOf("\n", start);
+    const end = newline < 0 ? text.length : newline;
+    const content = text.slice(start, end);
+    start = end + 1;
+    if (content.trim() === "") continue;
     try {
-      rows.push(JSON.parse(line));
+      rows.push(JSON.parse(content));
     } catch (error) {
-      throw FloeError.badRequest(`malformed NDJSON on line ${index + 1}: ${(error as Error).message}`);
+      throw FloeError.badRequest(`malformed NDJSON on line ${line}: ${(error as Error).message}`);
     }
-  });
+  }
   return rows;
 }
 
 /**
- * Refuses a body holding more rows than a write may carry before parsing
- * it: millions of tiny rows (`[{},{},…]`) would take far more memory as
- * parsed objects than as text. A row takes at least two characters, so
- * only bodies that long are counted.
+ * Refuses, before parsing, a large body that would take far more memory
+ * parsed than as text: more rows than a write may carry (millions of tiny
+ * rows, `[{},{},…]`), or values nested in rows (which no column takes, and
+ * which a 16 MiB body can nest millions deep). Bodies below twice the row
+ * limit in characters cannot hold too many rows and parse cheaply, so only
+ * larger ones are scanned.
  */
-function refuseTooManyRows(text: string, count: (text: string, stopAbove: number) => number): void {
+function refuseHostileBody(text: string, format: "json" | "ndjson"): void {
   const rowsMax = requestLimits.rowsPerWriteMax;
   if (text.length <= 2 * rowsMax) return;
-  const rows = count(text, rowsMax);
+  const rows = format === "json" ? jsonArrayRows(text, rowsMax) : ndjsonRows(text, rowsMax);
   if (rows > rowsMax) assertRowCount(rows);
 }
 
-/** The elements of a top-level JSON array, counted by its commas outside strings and nesting; stops once past `stopAbove`. */
-function jsonArrayElements(text: string, stopAbove: number): number {
+const nestedValue = (at: number) => FloeError.badRequest(`row values are scalars, but the body nests an array or object at character ${at}`);
+
+/**
+ * The elements of a top-level JSON array of row objects, counted by commas
+ * outside strings and rows; stops once past `stopAbove`. Refuses nesting
+ * deeper than array → row.
+ */
+function jsonArrayRows(text: string, stopAbove: number): number {
   if (text.trimStart()[0] !== "[") return 0; // not an array: the parser says what is wrong
   let depth = 0;
   let inString = false;
@@ -70,26 +82,38 @@ function jsonArrayElements(text: string, stopAbove: number): number {
       continue;
     }
     if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) depth++;
-    else if (c === 0x5d || c === 0x7d) depth--;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > 2) throw nestedValue(i);
+    } else if (c === 0x5d || c === 0x7d) depth--;
     else if (c === 0x2c && depth === 1) commas++;
     if (depth >= 1 && !hasElement && c !== 0x5b && c > 0x20) hasElement = true;
   }
   return hasElement ? commas + 1 : 0;
 }
 
-/** The non-blank lines of NDJSON; stops once past `stopAbove`. */
-function ndjsonLines(text: string, stopAbove: number): number {
+/** The non-blank lines of NDJSON; stops once past `stopAbove`. Refuses nesting inside a line's row. */
+function ndjsonRows(text: string, stopAbove: number): number {
   let lines = 0;
   let blank = true;
+  let depth = 0;
+  let inString = false;
   for (let i = 0; i < text.length && lines <= stopAbove; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x0a) {
       if (!blank) lines++;
       blank = true;
-    } else if (c > 0x20) {
-      blank = false;
+      depth = 0;
+      inString = false;
+      continue;
     }
+    if (c > 0x20) blank = false;
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > 1) throw nestedValue(i);
+    } else if (c === 0x5d || c === 0x7d) depth--;
   }
   return blank ? lines : lines + 1;
 }

@@ -154,6 +154,8 @@ describe("hostile requests", () => {
     ["a giant string in a row", "POST", `${wide}/rows`, JSON.stringify([{ id: 1, s: "x".repeat(15 * 1024 * 1024) }]), 413],
     ["millions of tiny rows", "POST", `${wide}/rows`, `[${"{},".repeat(5_500_000)}{}]`, 413],
     ["millions of numbers", "POST", `${wide}/rows`, `[${"0,".repeat(8_000_000)}0]`, 413],
+    ["millions of objects nested in one row", "POST", `${wide}/rows`, `[{"id":1,"s":[${"{},".repeat(5_000_000)}{}]}]`, 400],
+    ["deep nesting inside a row", "POST", `${wide}/rows`, `[{"id":1,"s":${"[".repeat(4_000_000)}${"]".repeat(4_000_000)}}]`, 400],
   ];
 
   it.each(hostile)("refuses %s", async (_what, method, path, body, status) => {
@@ -169,6 +171,8 @@ describe("hostile requests", () => {
     const before = await highWatermarks("limits", "wide");
     const manyLines = await api("POST", `${wide}/rows`, '{"id":1}\n'.repeat(1_800_000), ndjson);
     expectError(manyLines, 413, "payload_too_large", /at most 100000 rows/);
+    expectError(await api("POST", `${wide}/rows`, "\n".repeat(16 * 1024 * 1024 - 1), ndjson), 400, "bad_request", /no rows/);
+    expectError(await api("POST", `${wide}/rows`, `{"id":1,"s":${"[".repeat(300_000)}}\n`, ndjson), 400, "bad_request", /nests an array or object/);
     const header = await api("POST", `${wide}/rows`, [{ id: 1 }], { "Floe-Writer-Id": "w".repeat(60_000), "Floe-Writer-Seq": "1" });
     expectError(header, 400, "bad_request");
     expectError(await api("GET", `/databases/${"d".repeat(60_000)}/tables`), 400, "bad_request", /longer than 128/);
