@@ -63,8 +63,11 @@ export function relaySubscription(env: Env, table: TableEntry, selectFloeProtoco
       // A lake replay counts as activity: the client has nothing to ack until it ends.
       const touch = () => (lastHeardMs = Date.now());
       connectTablets(env, table, subscriptions, server, tablets, touch).catch((error: unknown) => {
-        if (error instanceof FloeError) fail(error.kind, error.message);
-        else fail("internal", `could not subscribe: ${String(error)}`);
+        if (error instanceof FloeError) return fail(error.kind, error.message);
+        // As for HTTP answers: the details go to the log under an id, only the id to the client.
+        const requestId = crypto.randomUUID();
+        console.error(JSON.stringify({ event: "subscription_failed", requestId, table: `${table.database}.${table.name}`, message: String(error) }));
+        fail("internal", `internal error (request ${requestId})`);
       });
       return;
     }

@@ -122,7 +122,7 @@ function bigintFromJson(value: unknown, expected: () => ValueError): bigint {
   let n: bigint;
   if (typeof value === "number") {
     if (!Number.isSafeInteger(value)) {
-      throw new ValueError(`${value} is not an exact integer; send BIGINT values beyond 2^53 as strings`);
+      throw new ValueError(`${describe(value)} is not an exact integer; send BIGINT values beyond 2^53 as strings`);
     }
     n = BigInt(value);
   } else if (typeof value === "string" && /^-?\d{1,19}$/.test(value)) {
@@ -130,7 +130,7 @@ function bigintFromJson(value: unknown, expected: () => ValueError): bigint {
   } else {
     throw expected();
   }
-  if (n < int64Min || n > int64Max) throw new ValueError(`${value} is out of range for BIGINT`);
+  if (n < int64Min || n > int64Max) throw new ValueError(`${describe(value)} is out of range for BIGINT`);
   return n;
 }
 
@@ -141,21 +141,21 @@ export function parseDecimal(text: string, precision: number, scale: number): bi
   const match = decimalPattern.exec(text.trim());
   const [, sign, whole = "", fraction = "", exponentText] = match ?? [];
   if (!match || whole.length + fraction.length === 0) {
-    throw new ValueError(`"${text}" is not a decimal number`);
+    throw new ValueError(`${describe(text)} is not a decimal number`);
   }
   const exponent = Number(exponentText ?? 0);
   let digits = BigInt(whole + fraction || "0");
   let digitScale = fraction.length - exponent;
   while (digitScale > scale) {
     if (digits % 10n !== 0n) {
-      throw new ValueError(`${text} has more than ${scale} decimal places for DECIMAL(${precision},${scale})`);
+      throw new ValueError(`${describe(text)} has more than ${scale} decimal places for DECIMAL(${precision},${scale})`);
     }
     digits /= 10n;
     digitScale--;
   }
   const unscaled = digits * 10n ** BigInt(scale - digitScale);
   if (unscaled >= 10n ** BigInt(precision)) {
-    throw new ValueError(`${text} does not fit DECIMAL(${precision},${scale})`);
+    throw new ValueError(`${describe(text)} does not fit DECIMAL(${precision},${scale})`);
   }
   return sign === "-" ? -unscaled : unscaled;
 }
@@ -175,28 +175,28 @@ const timestampPattern =
 
 function parseDate(text: string): number {
   const match = datePattern.exec(text);
-  if (!match) throw new ValueError(`"${text}" is not a date (YYYY-MM-DD)`);
+  if (!match) throw new ValueError(`${describe(text)} is not a date (YYYY-MM-DD)`);
   const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
   const date = new Date(0);
   date.setUTCFullYear(year, month - 1, day);
   if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
-    throw new ValueError(`"${text}" is not a valid calendar date`);
+    throw new ValueError(`${describe(text)} is not a valid calendar date`);
   }
   return Math.floor(date.getTime() / 86_400_000);
 }
 
 function parseTime(text: string): bigint {
   const match = timePattern.exec(text);
-  if (!match) throw new ValueError(`"${text}" is not a time (HH:MM:SS[.ffffff])`);
+  if (!match) throw new ValueError(`${describe(text)} is not a time (HH:MM:SS[.ffffff])`);
   const [hours, minutes, seconds] = [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)];
-  if (hours > 23 || minutes > 59 || seconds > 59) throw new ValueError(`"${text}" is not a valid time of day`);
+  if (hours > 23 || minutes > 59 || seconds > 59) throw new ValueError(`${describe(text)} is not a valid time of day`);
   const micros = BigInt(((hours * 60 + minutes) * 60 + seconds) * 1_000_000);
   return micros + BigInt((match[4] ?? "").padEnd(6, "0").slice(0, 6));
 }
 
 function parseTimestamp(text: string): bigint {
   const match = timestampPattern.exec(text.trim());
-  if (!match) throw new ValueError(`"${text}" is not an ISO-8601 timestamp or epoch milliseconds`);
+  if (!match) throw new ValueError(`${describe(text)} is not an ISO-8601 timestamp or epoch milliseconds`);
   const days = BigInt(parseDate(match[1]!));
   const timeOfDay = match[2] === undefined ? 0n : parseTime(match[2]);
   return days * microsPerDay + timeOfDay - offsetMicros(match[3]);
@@ -208,7 +208,7 @@ function offsetMicros(zone: string | undefined): bigint {
   const digits = zone.slice(1).replace(":", "");
   const hours = BigInt(digits.slice(0, 2));
   const minutes = BigInt(digits.slice(2) || "0");
-  if (hours > 18n || minutes > 59n) throw new ValueError(`"${zone}" is not a valid UTC offset`);
+  if (hours > 18n || minutes > 59n) throw new ValueError(`${describe(zone)} is not a valid UTC offset`);
   return sign * (hours * 60n + minutes) * 60_000_000n;
 }
 
