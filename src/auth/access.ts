@@ -64,7 +64,9 @@ function refuseOtherOrigins(env: Env, origin: string | undefined): void {
 function bearerSecret(request: Request): string | undefined {
   const authorization = request.headers.get("authorization");
   if (authorization !== null) return /^Bearer +(\S+) *$/i.exec(authorization)?.[1];
-  if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return undefined;
+  // Only a subscription upgrade may carry its token as a subprotocol: nothing else needs to.
+  const upgrade = request.headers.get("upgrade")?.toLowerCase() === "websocket";
+  if (!upgrade || !new URL(request.url).pathname.endsWith("/subscribe")) return undefined;
   return websocketAuth.tokenOf(request.headers.get("sec-websocket-protocol"));
 }
 

@@ -67,8 +67,18 @@ export async function listTokens(db: D1Database): Promise<Token[]> {
   return (await queries.selectTokens(db)).map(fromRow);
 }
 
+/**
+ * Tokens revoked by this isolate, by id, remembered for as long as a cache
+ * entry lives: a lookup that read a token from the catalog just before its
+ * revocation must neither cache nor answer it.
+ */
+const recentlyRevoked = new Map<string, number>();
+
 export async function revokeToken(db: D1Database, id: string): Promise<void> {
   const deleted = await queries.deleteToken(db, id);
+  const nowMs = Date.now();
+  for (const [revoked, atMs] of recentlyRevoked) if (atMs + cacheTtlMs < nowMs) recentlyRevoked.delete(revoked);
+  recentlyRevoked.set(id, nowMs);
   for (const [key, entry] of cache) if (entry.token.id === id) cache.delete(key);
   if (!deleted) throw FloeError.notFound("no token has this id"); // not echoed: it may be a secret sent by mistake
 }
@@ -85,8 +95,9 @@ export async function findToken(db: D1Database, secret: string): Promise<Token |
     cache.delete(key);
     return null;
   }
-  if (cache.size >= cacheEntriesMax) cache.clear();
   const token = fromRow(row);
+  if (recentlyRevoked.has(token.id)) return null;
+  if (cache.size >= cacheEntriesMax) cache.clear();
   cache.set(key, { token, expiresAtMs: Date.now() + cacheTtlMs });
   return token;
 }
