@@ -7,5 +7,7 @@ export interface FloeEnv {
 declare module "hono" {
   interface ContextVariableMap {
     requestId: string;
+    /** Set by access control for a scoped token: whether it is still valid (a subscription re-checks it while it lives). */
+    tokenStillValid: (() => Promise<boolean>) | undefined;
   }
 }

@@ -83,5 +83,6 @@ export const rowRoutes = new Hono<FloeEnv>()
       throw FloeError.badRequest("subscribe is a WebSocket endpoint: send Upgrade: websocket");
     }
     const offersFloe = websocketAuth.offered(c.req.header("sec-websocket-protocol") ?? null);
-    return withTableParam(c, async (table) => relaySubscription(c.env, table, offersFloe));
+    const tokenStillValid = c.get("tokenStillValid");
+    return withTableParam(c, async (table) => relaySubscription(c.env, table, { selectFloeProtocol: offersFloe, tokenStillValid }));
   });

@@ -7,6 +7,7 @@
  *   WebSocket subscribe at upgrade time included; only `GET /v1/health`
  *   needs no token.
  * - No valid token: 401. A valid token whose scopes do not grant the need: 403.
+ *   A subscription keeps checking its scoped token and closes once it is revoked.
  * - A route no rule names needs `admin` (`routes.ts`).
  * - Secrets are stored only as SHA-256 and compared in constant time
  *   (`secrets.ts`, `tokens.ts`); no secret or Authorization header is ever
@@ -39,7 +40,9 @@ export const requireAccess: MiddlewareHandler<{ Bindings: Env }> = async (c, nex
   if (need.kind !== "open" && mode.kind === "open") refuseOtherOrigins(c.env, c.req.header("origin"));
   if (need.kind !== "open" && mode.kind !== "open") {
     if (mode.kind === "unconfigured") throw new FloeError("unavailable", mode.message);
-    const principal = await authenticate(c.env.CATALOG, mode.rootToken, bearerSecret(c.req.raw));
+    const secret = bearerSecret(c.req.raw);
+    const principal = await authenticate(c.env.CATALOG, mode.rootToken, secret);
+    if (principal !== rootPrincipal) c.set("tokenStillValid", async () => (await findToken(c.env.CATALOG, secret!)) !== null);
     if (!grantsAny(principal.scopes, need)) {
       throw new FloeError("forbidden", `token '${principal.name}' does not grant ${formatScope(need)}`);
     }

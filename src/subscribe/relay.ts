@@ -21,8 +21,14 @@ import { parseSubscribeMessage } from "./request.ts";
 import { planBucket } from "./lake-replay.ts";
 import { websocketAuth } from "../vocabulary.ts";
 
-/** `selectFloeProtocol`: the client offered the `floe` subprotocol (to carry its token), so the answer must select it. */
-export function relaySubscription(env: Env, table: TableEntry, selectFloeProtocol = false): Response {
+export interface RelayOptions {
+  /** The client offered the `floe` subprotocol (to carry its token), so the answer must select it. */
+  selectFloeProtocol?: boolean;
+  /** For a scoped token: whether it is still valid. Checked on the client's messages (acks, pings) and the idle timer. */
+  tokenStillValid?: () => Promise<boolean>;
+}
+
+export function relaySubscription(env: Env, table: TableEntry, options: RelayOptions = {}): Response {
   const { 0: client, 1: server } = new WebSocketPair();
   server.accept();
   const tablets = new Map<number, WebSocket>();
@@ -31,6 +37,7 @@ export function relaySubscription(env: Env, table: TableEntry, selectFloeProtoco
   // One timer per connection checks for silence; resetting a timer on every message costs too much under load.
   const idleCheck = setInterval(() => {
     if (Date.now() - lastHeardMs > idleTimeoutMs) closeAll(1001, "idle: no ping or ack");
+    else checkToken();
   }, idleTimeoutMs / 4);
 
   const closeAll = (code: number, reason: string) => {
@@ -44,8 +51,15 @@ export function relaySubscription(env: Env, table: TableEntry, selectFloeProtoco
     if (server.readyState === WebSocket.OPEN) server.send(JSON.stringify(error));
     closeAll(1008, message.slice(0, 120));
   };
+  // A revoked token ends the subscriptions it opened (the check is cheap: tokens are cached per isolate).
+  const checkToken = () => {
+    options.tokenStillValid?.().then((valid) => {
+      if (!valid) fail("unauthorized", "the token this subscription was opened with has been revoked");
+    }, () => {});
+  };
   server.addEventListener("message", (event) => {
     lastHeardMs = Date.now();
+    checkToken();
     const data = event.data;
     if (data === "ping") {
       server.send("pong");
@@ -75,7 +89,7 @@ export function relaySubscription(env: Env, table: TableEntry, selectFloeProtoco
   });
   server.addEventListener("close", () => closeAll(1000, "closed"));
   server.addEventListener("error", () => closeAll(1011, "client error"));
-  const headers: HeadersInit = selectFloeProtocol ? { "Sec-WebSocket-Protocol": websocketAuth.protocol } : {};
+  const headers: HeadersInit = options.selectFloeProtocol ? { "Sec-WebSocket-Protocol": websocketAuth.protocol } : {};
   return new Response(null, { status: 101, webSocket: client, headers });
 }
 

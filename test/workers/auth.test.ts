@@ -230,6 +230,29 @@ describe("WebSocket tokens", () => {
     expect(rows).toContainEqual(expect.objectContaining({ id: 1, name: "a" }));
   });
 
+  it("closes a subscription once the token it was opened with is revoked", async () => {
+    const { id, token } = await newToken("read:authz.users");
+    const response = await fetchWithEnv(enforcing, clientRequest("GET", `${table}/subscribe`, undefined, { upgrade: "websocket", ...bearer(token) }));
+    const ws = response.webSocket!;
+    ws.accept();
+    const messages: any[] = [];
+    let closed = false;
+    ws.addEventListener("message", (e) => messages.push(typeof e.data === "string" && e.data !== "pong" ? JSON.parse(e.data) : e.data));
+    ws.addEventListener("close", () => (closed = true));
+    ws.send(JSON.stringify({ from: "latest" }));
+    ws.send("ping");
+    const until = async (check: () => boolean) => {
+      for (let i = 0; i < 300 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    await until(() => messages.includes("pong"));
+    expect(closed).toBe(false);
+    await asRoot("DELETE", `/tokens/${id}`);
+    ws.send("ping");
+    await until(() => closed);
+    expect(closed).toBe(true);
+    expect(messages.find((m) => m?.type === "error")).toMatchObject({ error: { code: "unauthorized", message: expect.stringMatching(/revoked/) } });
+  });
+
   it("round-trips any token through the subprotocol encoding", () => {
     for (const token of [rootToken, "a+b/c==", "floe_xyz-_", "ünï"]) {
       const [protocol, carrier] = websocketAuth.protocolsFor(token);
