@@ -26,7 +26,7 @@ import { buildColumn } from "../table/columns.ts";
 import { gatherRange } from "../arrow/gather.ts";
 import { bucketsOf, tabletStub } from "../tablet/stub.ts";
 import { fileContent } from "../iceberg/manifest-read.ts";
-import { mapLimited } from "./read-ahead.ts";
+import { concatAhead, mapLimited } from "./read-ahead.ts";
 import { parseFilter } from "./filter.ts";
 import type { Predicate } from "./filter.ts";
 import { projectColumns } from "./log-page.ts";
@@ -91,8 +91,11 @@ export async function openScan(env: Env, table: TableEntry, request: ScanRequest
   const bucketRows = keyed
     ? (range: BucketRange) => mergedBucketRows(env, table, range, files.filter((f) => f.bucket === range.bucket), readColumns, predicates, stats)
     : (range: BucketRange) => logBucketRows(env, table, range, files.filter((f) => f.bucket === range.bucket), readColumns, predicates, stats);
-  return scan(snapshot?.snapshotId ?? null, offsets, concat(ranges.map(bucketRows)));
+  return scan(snapshot?.snapshotId ?? null, offsets, concatAhead(ranges.map(bucketRows), bucketsAhead));
 }
+
+/** Buckets read at once: the one being answered and the next, which reads ahead into a small buffer. */
+const bucketsAhead = 2;
 
 /** Tablets asked for their offsets at once. */
 const tabletCallsAtOnce = 16;
@@ -146,10 +149,6 @@ async function* logBucketRows(
   for await (const chunk of hotRows(env, table, range.bucket, range.from, range.to, columns)) {
     yield selectRows(chunk, columns, predicates);
   }
-}
-
-async function* concat(sources: AsyncGenerator<RowChunk>[]): AsyncGenerator<RowChunk> {
-  for (const source of sources) yield* source;
 }
 
 async function* single(chunk: RowChunk): AsyncGenerator<RowChunk> {
