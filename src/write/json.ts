@@ -57,65 +57,50 @@ export function parseNdjsonRows(text: string): unknown[] {
 function refuseHostileBody(text: string, format: "json" | "ndjson"): void {
   const rowsMax = requestLimits.rowsPerWriteMax;
   if (text.length <= 2 * rowsMax) return;
-  const rows = format === "json" ? jsonArrayRows(text, rowsMax) : ndjsonRows(text, rowsMax);
+  if (format === "json" && text.trimStart()[0] !== "[") return; // not an array: the parser says what is wrong
+  const rows = countRows(text, format, rowsMax);
   if (rows > rowsMax) assertRowCount(rows);
 }
 
-const nestedValue = (at: number) => FloeError.badRequest(`row values are scalars, but the body nests an array or object at character ${at}`);
-
 /**
- * The elements of a top-level JSON array of row objects, counted by commas
- * outside strings and rows; stops once past `stopAbove`. Refuses nesting
- * deeper than array → row.
+ * The rows of a body, counted outside strings without parsing it: the
+ * elements of its array (JSON) or its non-blank lines (NDJSON); stops once
+ * past `stopAbove`. Refuses a container nested in a row.
  */
-function jsonArrayRows(text: string, stopAbove: number): number {
-  if (text.trimStart()[0] !== "[") return 0; // not an array: the parser says what is wrong
-  let depth = 0;
+function countRows(text: string, format: "json" | "ndjson", stopAbove: number): number {
+  const json = format === "json";
+  // Rows sit inside the array (JSON), or at the top of a line (NDJSON); a row object is one level deeper.
+  const rowDepth = json ? 1 : 0;
+  let depth = rowDepth;
+  let rows = 0;
+  let rowStarted = false;
   let inString = false;
-  let commas = 0;
-  let hasElement = false;
-  for (let i = 0; i < text.length && commas <= stopAbove; i++) {
+  const endRow = () => {
+    if (rowStarted) rows++;
+    rowStarted = false;
+  };
+  for (let i = json ? text.indexOf("[") + 1 : 0; i < text.length && rows <= stopAbove; i++) {
     const c = text.charCodeAt(i);
+    if (!json && c === 0x0a) {
+      endRow();
+      depth = 0;
+      inString = false;
+      continue;
+    }
     if (inString) {
       if (c === 0x5c) i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
       continue;
     }
-    if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) {
-      if (++depth > 2) throw nestedValue(i);
+    if (c === 0x5b || c === 0x7b) {
+      if (++depth > rowDepth + 1) throw FloeError.badRequest(`row values are scalars, but the body nests an array or object at character ${i}`);
     } else if (c === 0x5d || c === 0x7d) depth--;
-    else if (c === 0x2c && depth === 1) commas++;
-    if (depth >= 1 && !hasElement && c !== 0x5b && c > 0x20) hasElement = true;
+    else if (c === 0x22) inString = true;
+    if (json && c === 0x2c && depth === rowDepth) endRow();
+    else if (c > 0x20 && depth >= rowDepth) rowStarted = true;
   }
-  return hasElement ? commas + 1 : 0;
-}
-
-/** The non-blank lines of NDJSON; stops once past `stopAbove`. Refuses nesting inside a line's row. */
-function ndjsonRows(text: string, stopAbove: number): number {
-  let lines = 0;
-  let blank = true;
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length && lines <= stopAbove; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x0a) {
-      if (!blank) lines++;
-      blank = true;
-      depth = 0;
-      inString = false;
-      continue;
-    }
-    if (c > 0x20) blank = false;
-    if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) {
-      if (++depth > 1) throw nestedValue(i);
-    } else if (c === 0x5d || c === 0x7d) depth--;
-  }
-  return blank ? lines : lines + 1;
+  endRow();
+  return rows;
 }
 
 /**
