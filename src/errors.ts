@@ -45,6 +45,11 @@ export class FloeError extends Error {
   }
 }
 
+/** An error answer with its status, for places that answer without throwing (a Durable Object's `fetch`). */
+export function errorResponse(kind: ErrorKind, message: string): Response {
+  return Response.json(errorBody(kind, message), { status: errorStatus[kind] });
+}
+
 /** The JSON body of every error answer: `{ error: { code, message } }`. */
 export function errorBody(kind: ErrorKind, message: string): { error: { code: ErrorKind; message: string } } {
   return { error: { code: kind, message } };

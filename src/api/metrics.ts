@@ -7,6 +7,7 @@
  * the catalog (`catalog/tiering-errors.ts`). At most `tabletCallsInFlightMax`
  * Tablets are asked at once, so a large catalog never fans out unbounded.
  */
+import { mapLimited } from "../read/read-ahead.ts";
 import { Hono } from "hono";
 import * as catalog from "../catalog/catalog.ts";
 import type { TableEntry } from "../catalog/catalog.ts";
@@ -68,7 +69,7 @@ async function askTablets(env: Env, tables: readonly TableEntry[]): Promise<(Tab
   const answers = tables.map((table) => new Array<TabletMetrics>(table.definition.bucket.num));
   const dropped = new Set<number>();
   const calls = tables.flatMap((table, t) => bucketsOf(table.definition.bucket.num).map((bucket) => ({ t, bucket })));
-  await forEachBounded(calls, tabletCallsInFlightMax, async ({ t, bucket }) => {
+  await mapLimited(calls, tabletCallsInFlightMax, async ({ t, bucket }) => {
     if (dropped.has(t)) return;
     try {
       answers[t]![bucket] = await tabletStub(env, tables[t]!.tableId, bucket).metrics();
@@ -78,13 +79,4 @@ async function askTablets(env: Env, tables: readonly TableEntry[]): Promise<(Tab
     }
   });
   return answers.map((buckets, t) => (dropped.has(t) ? null : buckets));
-}
-
-/** Runs `work` on every item, at most `inFlightMax` at a time. */
-async function forEachBounded<T>(items: readonly T[], inFlightMax: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(inFlightMax, items.length) }, worker));
 }

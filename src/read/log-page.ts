@@ -3,7 +3,8 @@
  * projected to the asked columns, with the system columns `_offset`,
  * `_timestamp` (commit time) and `_change` on every row (`+I` for log tables;
  * a primary-key table's log is its changelog). Pure functions, used by the
- * log route in the Worker and by subscriptions in the Tablet.
+ * log route, scans and tiering in the Worker, by subscriptions in the
+ * Tablet, and by the lake replay of a subscription.
  *
  * Invariant: rows come in offset order with no gap; `nextOffset` is the
  * offset after the last row, so reading from it continues exactly.

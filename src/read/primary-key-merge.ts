@@ -43,8 +43,8 @@ export async function* mergedBucketRows(
 ): AsyncGenerator<RowChunk> {
   const keyColumns = table.definition.primaryKey.map((name) => columns.find((c) => c.name === name)!);
   const deletedAt = await equalityDeletes(env, files.filter((f) => f.content === fileContent.equalityDeletes), keyColumns, stats);
-  const changed = await changedRows(env, table, range, columns, keyEncoder(columns, keyColumns));
   const keysOf = keyEncoder(columns, keyColumns);
+  const changed = await changedRows(env, table, range, columns, keysOf);
   for await (const chunk of lakeRows(env, files.filter((f) => f.content === fileContent.data), columns, predicates, stats)) {
     const sequenceNumber = chunk.sequenceNumber!;
     const live = keysOf(chunk).flatMap((key, row) => (!changed.rows.has(key) && !((deletedAt.get(key) ?? -1) > sequenceNumber) ? [row] : []));

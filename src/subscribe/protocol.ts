@@ -14,7 +14,9 @@
  *   JSON: { type: "batch", bucket, firstOffset, lastOffset, highWatermark, rows }
  *   Arrow: one binary IPC stream whose schema metadata has `floe.bucket`,
  *   `floe.first-offset`, `floe.last-offset` and `floe.high-watermark`.
- * and on a bad request `{ type: "error", error: { code, message } }`, then close.
+ * and, when the subscription cannot go on (a bad request, a position dropped
+ * after tiering, a revoked token, a full bucket, an internal failure),
+ * `{ type: "error", error: { code, message } }`, then close.
  *
  * A bucket whose requested start was dropped from its log after tiering
  * begins from the lake instead. A log table's bucket gets the dropped rows

@@ -81,13 +81,14 @@ export function acknowledge(ws: WebSocket, message: string | ArrayBuffer): boole
   return true;
 }
 
+/** Encoded messages by position, projection and format, shared between the subscribers of one push. */
+export type EncodedPages = Map<string, { message: string | Uint8Array; rowCount: number }>;
+
 /**
  * Sends a subscriber what it is due: rows from its position up to the high
  * watermark, within its window. `pages` shares encoded messages between
  * subscribers at the same position with the same projection and format.
  */
-export type EncodedPages = Map<string, { message: string | Uint8Array; rowCount: number }>;
-
 export function pump(ws: WebSocket, sql: SqlStorage, offsets: queries.TabletOffsets, pages: EncodedPages): void {
   if (ws.readyState !== WebSocket.OPEN) return;
   const state = ws.deserializeAttachment() as SubscriberState | null;

@@ -1,13 +1,16 @@
 /**
  * The Tablet Durable Object: one bucket of one table. A thin shell over the
  * plain functions in `log.ts` (the log), `kv.ts` (primary-key state),
- * `subscribers.ts` (at most `subscribersPerTabletMax` sockets) and
- * `counters.ts` (usage for metrics); its storage is SQLite (see `schema.ts`).
+ * `subscribers.ts` (hibernatable sockets; `fetch` admits at most
+ * `subscribersPerTabletMax`) and `counters.ts` (usage for metrics); its
+ * storage is SQLite (see `schema.ts`).
  *
- * Invariant: a write is answered only after its transaction committed, and
+ * Invariants: a write is answered only after its transaction committed, and
  * the runtime's output gate holds the answer until the write is durable, so
  * every offset a client sees survives a crash. Reads run between writes,
  * never inside one, so a lookup after an acknowledged write sees it.
+ * Retention drops only log that is tiered (`markTiered`), never untiered
+ * data, whatever its age.
  */
 import { DurableObject } from "cloudflare:workers";
 import { migrate } from "./schema.ts";
@@ -22,7 +25,7 @@ import type { TabletSubscription } from "../subscribe/protocol.ts";
 import { subscriptionHeader } from "../subscribe/protocol.ts";
 import type { EncodedPages } from "./subscribers.ts";
 import { acceptSubscriber, acknowledge, pump, startOffset } from "./subscribers.ts";
-import { errorBody } from "../errors.ts";
+import { errorResponse } from "../errors.ts";
 import { requestLimits } from "../vocabulary.ts";
 import { Counters } from "./counters.ts";
 
@@ -97,21 +100,20 @@ export class Tablet extends DurableObject<Env> {
 
   /** WebSocket upgrades from the subscription relay; the spec is in the `Floe-Subscription` header. */
   override async fetch(request: Request): Promise<Response> {
-    if (this.dropped) return Response.json(errorBody("not_found", tableDroppedMessage), { status: 404 });
+    if (this.dropped) return errorResponse("not_found", tableDroppedMessage);
     const spec = request.headers.get(subscriptionHeader);
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || spec === null) {
-      return Response.json(errorBody("bad_request", "a Tablet only accepts subscription upgrades"), { status: 400 });
+      return errorResponse("bad_request", "a Tablet only accepts subscription upgrades");
     }
     const subscription = JSON.parse(spec) as TabletSubscription;
     const subscribers = this.ctx.getWebSockets().length;
     if (subscribers >= requestLimits.subscribersPerTabletMax) {
       // 503, not 429: the bucket is full for every client, not just this one; the relay forwards the error.
-      const message = `bucket ${subscription.bucket} already has ${subscribers} subscribers, the most one Tablet serves; retry later`;
-      return Response.json(errorBody("unavailable", message), { status: 503 });
+      return errorResponse("unavailable", `bucket ${subscription.bucket} already has ${subscribers} subscribers, the most one Tablet serves; retry later`);
     }
     const start = startOffset(this.ctx.storage.sql, this.offsets, subscription.start);
     if (typeof start !== "number") {
-      return Response.json(errorBody("bad_request", `bucket ${subscription.bucket}: ${start.error}`), { status: 400 });
+      return errorResponse("bad_request", `bucket ${subscription.bucket}: ${start.error}`);
     }
     const { client, server } = acceptSubscriber(this.ctx, subscription, start, this.offsets.highWatermark);
     pump(server, this.ctx.storage.sql, this.offsets, new Map());
