@@ -32,7 +32,7 @@ export async function tableRound(env: Env, table: TableEntry, options: RoundOpti
     const state = await getLakeState(env.CATALOG, table.tableId);
     const result = !options.force && !isDue(table, state, options.nowMs)
       ? { kind: "not_due" as const }
-      : await tierTable(env, table, options.nowMs);
+      : await tierTable(env, table, state, options.nowMs);
     // Offsets only move forward and Tablets keep the highest they are told, so a stale state is merely late.
     const tiered = result.kind === "committed" ? result.bucketOffsets : state?.bucketOffsets;
     if (tiered) await applyRetention(env, table, tiered);

@@ -12,10 +12,9 @@
  * loses the race are never referenced (only wasted), so nothing is
  * duplicated; a bucket's tiered offset only moves forward.
  */
-import type * as arrow from "apache-arrow";
 import type { TableEntry } from "../catalog/catalog.ts";
 import type { LakeState } from "../catalog/lake.ts";
-import { commitLakeState, getLakeState } from "../catalog/lake.ts";
+import { commitLakeState } from "../catalog/lake.ts";
 import { gather, gatherRange } from "../arrow/gather.ts";
 import { buildColumn, readScalar } from "../table/columns.ts";
 import { encodeKey } from "../table/keys.ts";
@@ -46,9 +45,9 @@ export type TieringResult =
 /** Rows one bucket contributes to one round, so a round stays well inside a Worker's memory. */
 export const roundRowsPerBucketMax = 200_000;
 
-export async function tierTable(env: Env, table: TableEntry, nowMs: number): Promise<TieringResult> {
+/** One round from `state`, the table's lake state as just read from the catalog (null: nothing tiered yet). */
+export async function tierTable(env: Env, table: TableEntry, state: LakeState | null, nowMs: number): Promise<TieringResult> {
   const { definition } = table;
-  const state = await getLakeState(env.CATALOG, table.tableId);
   const from = (bucket: number) => state?.bucketOffsets[String(bucket)] ?? 0;
   const statuses = await Promise.all(bucketsOf(definition.bucket.num).map((b) => tabletStub(env, table.tableId, b).status()));
   const pending = statuses.map((s, bucket) => ({ bucket, from: from(bucket), to: s.highWatermark })).filter((p) => p.to > p.from);
@@ -85,7 +84,7 @@ export async function tierTable(env: Env, table: TableEntry, nowMs: number): Pro
         bucket, content, path: uri(key), recordCount: rows, fileSizeInBytes: bytes.byteLength, partition,
         metrics: new Map(columns.map((c) => [c.id, columnMetrics(c, c.data)])), splitOffsets: [4],
       };
-      if (content === 2) file.equalityIds = definition.primaryKey.map((name) => definition.columns.find((c) => c.name === name)!.id);
+      if (content === 2) file.equalityIds = schema["identifier-field-ids"];
       return file;
     };
     const rowsOf = dataFileColumns(definition, pages, bucket, rowCount);
@@ -98,11 +97,10 @@ export async function tierTable(env: Env, table: TableEntry, nowMs: number): Pro
       const { finalRows, existedRows } = lastChangePerKey(definition, pages, rowCount);
       if (finalRows.length > 0) dataFiles.push(await put(rowsOf(finalRows), finalRows.length, schema, 0));
       if (existedRows.length > 0) {
-        const keyIds = new Set(definition.primaryKey);
-        const deleteColumns = rowsOf(existedRows).filter((c) => keyIds.has(c.name));
-        const deleteSchema = { ...schema, fields: schema.fields.filter((f) => keyIds.has(f.name)) };
-        const equalityIds = deleteSchema.fields.map((f) => f.id).join(",");
-        deleteFiles.push(await put(deleteColumns, existedRows.length, deleteSchema, 2, { "delete-type": "equality", "delete-field-ids": equalityIds }));
+        const keyNames = new Set(definition.primaryKey);
+        const deleteSchema = { ...schema, fields: schema.fields.filter((f) => keyNames.has(f.name)) };
+        const equalityIds = schema["identifier-field-ids"]!.join(",");
+        deleteFiles.push(await put(rowsOf(existedRows, keyNames), existedRows.length, deleteSchema, 2, { "delete-type": "equality", "delete-field-ids": equalityIds }));
       }
     }
     bucketOffsets[String(bucket)] = start + rowCount;
@@ -203,14 +201,16 @@ async function readRange(env: Env, table: TableEntry, bucket: number, from: numb
 function dataFileColumns(definition: TableDefinition, pages: LogPage[], bucket: number, rowCount: number) {
   const userCount = definition.columns.length;
   const pageColumn = (index: number) => pages.map((p) => p.data[index]!);
-  return (rows: number[]): DataFileColumn[] => {
-    const systemData: Record<string, arrow.Data> = {
-      __bucket: buildColumn({ kind: "INT" }, new Array(rows.length).fill(bucket)),
-      __offset: gather(pageColumn(userCount), rows),
-      __timestamp: gather(pageColumn(userCount + 1), rows),
-    };
-    return lakeColumns(definition).map((c, i) => ({ ...c, data: i < userCount ? gather(pageColumn(i), rows) : systemData[c.name]! }));
-  };
+  // A page holds the table's columns, then _offset and _timestamp, which become __offset and __timestamp.
+  const pageIndex: Record<string, number> = { __offset: userCount, __timestamp: userCount + 1 };
+  return (rows: number[], only?: ReadonlySet<string>): DataFileColumn[] =>
+    lakeColumns(definition).flatMap((c, i) => {
+      if (only && !only.has(c.name)) return [];
+      const data = c.name === "__bucket"
+        ? buildColumn({ kind: "INT" }, new Array(rows.length).fill(bucket))
+        : gather(pageColumn(i < userCount ? i : pageIndex[c.name]!), rows);
+      return [{ ...c, data }];
+    });
 }
 
 function bucketRange(buckets: number[]): ManifestFile["partitions"][number] {

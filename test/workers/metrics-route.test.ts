@@ -13,6 +13,7 @@ import { describe, expect, it } from "vitest";
 import { getTable } from "../../src/catalog/catalog.ts";
 import { runTieringPass } from "../../src/lake/pass.ts";
 import { tierTable } from "../../src/lake/tiering.ts";
+import { getLakeState } from "../../src/catalog/lake.ts";
 import type { TabletSubscription } from "../../src/subscribe/protocol.ts";
 import { subscriptionHeader } from "../../src/subscribe/protocol.ts";
 import { lookupCountsFlushMs } from "../../src/tablet/counters.ts";
@@ -172,7 +173,8 @@ describe("GET /v1/metrics", () => {
     await ok("POST", "/databases/m_fail/tables/clicks/rows", [{ n: 3 }]);
     await runTieringPass(lakePutsFailing(), { force: true, nowMs: Date.now() });
     expect((await metricsOf("m_fail", "clicks")).lastTieringError).not.toBeNull();
-    await tierTable(env, await getTable(env.CATALOG, "m_fail", "clicks"), Date.now());
+    const clicks = await getTable(env.CATALOG, "m_fail", "clicks");
+    await tierTable(env, clicks, await getLakeState(env.CATALOG, clicks.tableId), Date.now());
     expect((await metricsOf("m_fail", "clicks")).lastTieringError).not.toBeNull();
     const upToDate = await ok("POST", "/tiering/run");
     expect(upToDate.tables.find((t: { table: string }) => t.table === "m_fail.clicks")).toMatchObject({ kind: "up_to_date" });

@@ -75,14 +75,14 @@ describe("tiering under injected failures", () => {
     const path = `/databases/lakefail/tables/${name}/rows`;
     await ok("POST", path, Array.from({ length: 10 }, (_, id) => ({ id })));
     const table = await getTable(env.CATALOG, "lakefail", name);
-    await tierTable(env, table, Date.now());
+    await tierTable(env, table, await getLakeState(env.CATALOG, table.tableId), Date.now());
     await ok("POST", path, Array.from({ length: 10 }, (_, i) => ({ id: 10 + i })));
 
-    await expect(tierTable(failingEnv(failAt), table, Date.now())).rejects.toThrow(/injected/);
+    await expect(tierTable(failingEnv(failAt), table, await getLakeState(env.CATALOG, table.tableId), Date.now())).rejects.toThrow(/injected/);
     const before = await getLakeState(env.CATALOG, table.tableId);
     expect(before!.bucketOffsets).toEqual({ "0": 10 });
 
-    expect(await tierTable(env, table, Date.now())).toMatchObject({ kind: "committed", records: 10 });
+    expect(await tierTable(env, table, await getLakeState(env.CATALOG, table.tableId), Date.now())).toMatchObject({ kind: "committed", records: 10 });
     const prefix = `lakefail/${name}-${table.tableId}/`;
     expect(await lakeIds(prefix, await referencedFiles(table.tableId))).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect((await getLakeState(env.CATALOG, table.tableId))!.bucketOffsets).toEqual({ "0": 20 });

@@ -8,6 +8,7 @@ import { parquetReadObjects } from "hyparquet";
 import { describe, expect, it } from "vitest";
 import { getTable } from "../../src/catalog/catalog.ts";
 import { tierTable } from "../../src/lake/tiering.ts";
+import { getLakeState } from "../../src/catalog/lake.ts";
 import { runTieringPass } from "../../src/lake/pass.ts";
 import { tabletName } from "../../src/vocabulary.ts";
 import { api, createTable, highWatermarks, ok } from "./helpers.ts";
@@ -75,7 +76,8 @@ describe("tiering log tables", () => {
     await createTable("lake", "raced", lakeTable);
     await ok("POST", "/databases/lake/tables/raced/rows", rows(0, 30));
     const table = await getTable(env.CATALOG, "lake", "raced");
-    const results = await Promise.all([tierTable(env, table, Date.now()), tierTable(env, table, Date.now())]);
+    const state = await getLakeState(env.CATALOG, table.tableId);
+    const results = await Promise.all([tierTable(env, table, state, Date.now()), tierTable(env, table, state, Date.now())]);
     expect(results.filter((r) => r.kind === "committed")).toHaveLength(1);
     expect(results.filter((r) => r.kind === "lost_race")).toHaveLength(1);
     expect((await ok("POST", "/tiering/run")).tables.find((t: { table: string }) => t.table === "lake.raced").kind).toBe("up_to_date");
