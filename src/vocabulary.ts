@@ -51,6 +51,11 @@ export const requestLimits = {
 /** `{table}$lake` names the lake side of `{table}` (a scan with `source=lake`). */
 export const lakeTableSuffix = "$lake";
 
+/** The table a `{table}$lake` name reads, or undefined for a plain name. */
+export function tableOfLakeName(name: string): string | undefined {
+  return name.endsWith(lakeTableSuffix) ? name.slice(0, -lakeTableSuffix.length) : undefined;
+}
+
 /**
  * WebSocket clients that cannot set headers (browsers) send their bearer
  * token as a subprotocol: they offer `floe` and `floe.bearer.<token as

@@ -10,7 +10,7 @@ import { FloeError } from "../errors.ts";
 import { withTable } from "../catalog/cache.ts";
 import { openScan, scanSources } from "../read/scan.ts";
 import { scanBody, scanFormats } from "../read/scan-output.ts";
-import { contentTypes, headers, lakeTableSuffix } from "../vocabulary.ts";
+import { contentTypes, headers, tableOfLakeName } from "../vocabulary.ts";
 import type { FloeEnv } from "./env.ts";
 import { columnsParam, enumParam, integerParam, nameParam } from "./params.ts";
 
@@ -18,7 +18,8 @@ const contentTypeOf = { json: contentTypes.json, ndjson: contentTypes.ndjson, ar
 
 export const scanRoutes = new Hono<FloeEnv>().get("/:table/scan", async (c) => {
   const tableParam = c.req.param("table");
-  const lakeAlias = tableParam.endsWith(lakeTableSuffix);
+  const lakeTable = tableOfLakeName(tableParam);
+  const lakeAlias = lakeTable !== undefined;
   const source = enumParam("source", c.req.query("source"), scanSources, lakeAlias ? "lake" : "union");
   if (lakeAlias && source !== "lake") throw FloeError.badRequest(`${tableParam} is the lake table: its source can only be lake`);
   const format = enumParam("format", c.req.query("format"), scanFormats, "json");
@@ -34,7 +35,7 @@ export const scanRoutes = new Hono<FloeEnv>().get("/:table/scan", async (c) => {
     snapshotId: snapshotText === undefined ? undefined : integerParam("snapshot", snapshotText),
   };
   const database = nameParam("database", c.req.param("db"));
-  const name = nameParam("table", lakeAlias ? tableParam.slice(0, -lakeTableSuffix.length) : tableParam);
+  const name = nameParam("table", lakeTable ?? tableParam);
   const { scan, first } = await withTable(c.env.CATALOG, database, name, async (table) => {
     const opened = await openScan(c.env, table, request);
     // The first rows are read before answering, so an early failure still gets its error status.

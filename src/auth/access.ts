@@ -17,7 +17,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { FloeError } from "../errors.ts";
-import { accessMode, announceMode } from "./mode.ts";
+import { accessMode } from "./mode.ts";
 import { allowedOrigins } from "./cors.ts";
 import { requiredScope } from "./routes.ts";
 import type { Scope } from "./scopes.ts";
@@ -35,7 +35,6 @@ const rootPrincipal: Principal = { name: "root", scopes: [adminScope] };
 
 export const requireAccess: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
   const mode = accessMode(c.env);
-  announceMode(mode);
   const need = requiredScope(c.req.method, new URL(c.req.url).pathname);
   if (need.kind !== "open" && mode.kind === "open") refuseOtherOrigins(c.env, c.req.header("origin"));
   if (need.kind !== "open" && mode.kind !== "open") {

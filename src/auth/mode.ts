@@ -40,12 +40,9 @@ export function accessMode(env: Env): AccessMode {
   return { kind: "unconfigured", message: `this server has no FLOE_ROOT_TOKEN, so it serves no data: ${fix}` };
 }
 
-let announced = false;
-
-/** Says once per isolate (in practice, at start-up) that the server is open or unusable. */
+/** Says that the server is open or unusable; called once, when the Worker loads (`index.ts`). */
 export function announceMode(mode: AccessMode): void {
-  if (announced || mode.kind === "tokens") return;
-  announced = true;
+  if (mode.kind === "tokens") return;
   if (mode.kind === "open") {
     const message = "FLOE_ENV=development and no FLOE_ROOT_TOKEN: every route is open to anyone who can reach this server";
     console.warn(JSON.stringify({ event: "access_open", message }));

@@ -8,7 +8,7 @@
  */
 import type { Scope } from "./scopes.ts";
 import { adminScope } from "./scopes.ts";
-import { lakeTableSuffix } from "../vocabulary.ts";
+import { tableOfLakeName } from "../vocabulary.ts";
 
 /** What a request needs: nothing (open), or a scope some held scope must grant. */
 export type Need = { kind: "open" } | Scope;
@@ -69,7 +69,7 @@ function matchSegments(pattern: readonly string[], segments: readonly (string | 
 }
 
 function withoutLakeSuffix(table: string): string {
-  return table.endsWith(lakeTableSuffix) ? table.slice(0, -lakeTableSuffix.length) : table;
+  return tableOfLakeName(table) ?? table;
 }
 
 /** Decoded as the router decodes path parameters, so the scope names what the handler will touch; null if malformed. */

@@ -7,6 +7,8 @@ import { createServer } from "node:net";
 
 export interface RunningServer {
   url: string;
+  /** What wrangler and the Worker have printed so far. */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -50,6 +52,7 @@ export async function startServer(persistTo: string): Promise<RunningServer> {
   }
   return {
     url,
+    output: () => output.join(""),
     async stop() {
       const exited = new Promise((resolve) => child.on("exit", resolve));
       child.kill("SIGTERM");

@@ -67,6 +67,8 @@ async function everyRow(): Promise<unknown[]> {
 describe("the README walk-through on wrangler dev", () => {
   it("creates, writes in three encodings, reads, describes, and survives a restart", async () => {
     server = await startServer(state);
+    // `npm start` runs open, and the Worker says so when it loads.
+    expect(server.output()).toMatch(/"event":"access_open"/);
     expect((await call("PUT", "/databases/shop")).status).toBe(201);
     expect((await call("PUT", "/databases/shop/tables/events", JSON.stringify(eventsDefinition))).status).toBe(201);
 
