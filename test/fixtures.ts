@@ -1,4 +1,4 @@
-/** Table definitions shared by the Workers-runtime tests and the smoke test. */
+/** Table definitions and helpers shared by the Workers-runtime tests and the smoke test. */
 export const eventsDefinition = {
   columns: [
     { name: "id", type: "BIGINT", nullable: false },
@@ -9,3 +9,12 @@ export const eventsDefinition = {
   ],
   bucket: { num: 4, key: ["user"] },
 };
+
+/** A seeded pseudo-random source in [0, 1), so a randomised test replays the same sequence. */
+export function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}

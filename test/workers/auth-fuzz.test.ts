@@ -7,17 +7,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { apiWithEnv, type Answer } from "./helpers.ts";
+import { random } from "../fixtures.ts";
 
 const rootToken = `fuzz-root-${"f".repeat(40)}`;
 const enforcing = { FLOE_ENV: "production", FLOE_ROOT_TOKEN: rootToken };
-
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
 
 async function asRoot(method: string, path: string, body?: unknown): Promise<any> {
   const answer = await apiWithEnv(enforcing, method, path, body, { authorization: `Bearer ${rootToken}` });

@@ -5,14 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { api, createTable, highWatermarks, ok } from "./helpers.ts";
-
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
+import { random } from "../fixtures.ts";
 
 describe("fuzzing the API with malformed requests", () => {
   it("answers 4xx JSON errors, keeps serving and changes nothing", async () => {

@@ -6,14 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { createTable, ok } from "./helpers.ts";
-
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
+import { random } from "../fixtures.ts";
 
 type Row = { region: string; id: number; name: string; score: number | null; note: string | null };
 const keyOf = (r: { region: string; id: number }) => `${r.region}/${r.id}`;

@@ -2,16 +2,9 @@ import * as arrow from "apache-arrow";
 import { describe, expect, it } from "vitest";
 import { bucketOfHash, murmur3 } from "../../src/table/bucketing.ts";
 import { createTable, ok, readAllBuckets } from "./helpers.ts";
+import { random } from "../fixtures.ts";
 
 /** A small deterministic PRNG, so a failure reproduces. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-
 interface Row {
   id: number;
   user: string;

@@ -10,14 +10,7 @@ import { describe, expect, it } from "vitest";
 import { resolveTable } from "../../src/catalog/cache.ts";
 import { openScan } from "../../src/read/scan.ts";
 import { api, createTable, expectError, ok } from "./helpers.ts";
-
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
+import { random } from "../fixtures.ts";
 
 type LogRow = { id: number; v: string; n: number | null };
 type KeyRow = { region: string; id: number; name: string; score: number | null };

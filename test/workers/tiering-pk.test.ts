@@ -8,14 +8,7 @@ import { env } from "cloudflare:workers";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import { describe, expect, it } from "vitest";
 import { createTable, ok } from "./helpers.ts";
-
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
+import { random } from "../fixtures.ts";
 
 type Row = Record<string, unknown>;
 const keyOf = (r: Row) => `${r.region}/${r.id}`;
