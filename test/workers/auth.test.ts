@@ -9,7 +9,7 @@
  * runs open, as `npm start` does.
  */
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { apiWithEnv, base, clientRequest, expectError, fetchWithEnv, type Answer } from "./helpers.ts";
+import { apiWithEnv, base, clientRequest, expectError, fetchWithEnv, waitFor, type Answer } from "./helpers.ts";
 import { websocketAuth } from "../../src/vocabulary.ts";
 import { subscribe } from "../../src/client/subscribe.ts";
 
@@ -225,7 +225,7 @@ describe("WebSocket tokens", () => {
       },
     });
     const hasFirstRow = () => rows.some((row) => (row as { id: number }).id === 1);
-    for (let i = 0; i < 500 && !hasFirstRow(); i++) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(hasFirstRow, "the first row");
     subscription.close();
     expect(rows).toContainEqual(expect.objectContaining({ id: 1, name: "a" }));
   });
@@ -241,15 +241,11 @@ describe("WebSocket tokens", () => {
     ws.addEventListener("close", () => (closed = true));
     ws.send(JSON.stringify({ from: "latest" }));
     ws.send("ping");
-    const until = async (check: () => boolean) => {
-      for (let i = 0; i < 300 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
-    };
-    await until(() => messages.includes("pong"));
+    await waitFor(() => messages.includes("pong"), "the pong");
     expect(closed).toBe(false);
     await asRoot("DELETE", `/tokens/${id}`);
     ws.send("ping");
-    await until(() => closed);
-    expect(closed).toBe(true);
+    await waitFor(() => closed, "the close");
     expect(messages.find((m) => m?.type === "error")).toMatchObject({ error: { code: "unauthorized", message: expect.stringMatching(/revoked/) } });
   });
 

@@ -103,3 +103,12 @@ export async function highWatermarks(db: string, table: string): Promise<number[
   const described = await ok("GET", `/databases/${db}/tables/${table}`);
   return described.buckets.map((b: { highWatermark: number }) => b.highWatermark);
 }
+
+/** Waits until `check` holds, polling every 10 ms; fails naming `what` after `timeoutMs`. */
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -19,7 +19,7 @@ import { subscriptionHeader } from "../../src/subscribe/protocol.ts";
 import { lookupCountsFlushMs } from "../../src/tablet/counters.ts";
 import { tabletStub } from "../../src/tablet/stub.ts";
 import { requestLimits } from "../../src/vocabulary.ts";
-import { api, apiWithEnv, base, createTable, expectError, ok } from "./helpers.ts";
+import { api, apiWithEnv, base, createTable, expectError, ok, waitFor } from "./helpers.ts";
 
 const users = {
   columns: [{ name: "id", type: "INT" }, { name: "name", type: "STRING" }],
@@ -35,14 +35,6 @@ const numbers = (buckets: number, lake = false) => ({
 async function metricsOf(db: string, table: string): Promise<any> {
   const { tables } = await ok("GET", `/metrics?database=${db}`);
   return tables.find((t: { table: string }) => t.table === table);
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** The stored record-batch bytes of every bucket, read back through the Tablets. */

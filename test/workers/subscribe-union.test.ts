@@ -10,7 +10,7 @@ import * as arrow from "apache-arrow";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { subscribe, type ReceivedBatch } from "../../src/client/subscribe.ts";
-import { base, createTable, ok } from "./helpers.ts";
+import { base, createTable, ok, waitFor } from "./helpers.ts";
 
 async function subscribeRaw(table: string, message: unknown) {
   const response = await exports.default.fetch(`${base}/databases/us/tables/${table}/subscribe`, { headers: { Upgrade: "websocket" } });
@@ -24,14 +24,6 @@ async function subscribeRaw(table: string, message: unknown) {
   });
   ws.send(JSON.stringify(message));
   return { ws, messages };
-}
-
-async function waitFor(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** Per bucket, the rows of the batch messages received, checking each message continues the previous one. */

@@ -5,21 +5,13 @@ import { describe, expect, it } from "vitest";
 import { subscribe, type ReceivedBatch } from "../../src/client/subscribe.ts";
 import { windowRows } from "../../src/subscribe/protocol.ts";
 import { tabletName } from "../../src/vocabulary.ts";
-import { base, createTable, highWatermarks, ok } from "./helpers.ts";
+import { base, createTable, highWatermarks, ok, waitFor } from "./helpers.ts";
 
 async function connect(url: string): Promise<WebSocket> {
   const response = await exports.default.fetch(url, { headers: { Upgrade: "websocket" } });
   if (!response.webSocket) throw new Error(`no upgrade: ${response.status} ${await response.text()}`);
   response.webSocket.accept();
   return response.webSocket;
-}
-
-async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** A raw socket that records every message, JSON parsed or Arrow decoded. */
