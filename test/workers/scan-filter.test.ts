@@ -8,6 +8,7 @@ import { tableFromIPC } from "apache-arrow";
 import { beforeAll, describe, expect, it } from "vitest";
 import { api, createTable, expectError, ok } from "./helpers.ts";
 import { rowGroupRowsMax } from "../../src/lake/parquet.ts";
+import { filterLengthMax } from "../../src/read/filter.ts";
 
 type Row = { id: number; city: string; score: number | null };
 
@@ -124,6 +125,11 @@ describe("scan filters", () => {
     await bad("format=xml", 400, "bad_request", /format/);
     await bad("limit=0", 400, "bad_request", /at least 1/);
     await bad("snapshot=abc", 400, "bad_request", /snapshot/);
+    // The filter's length limit, at and one past it.
+    const inList = (length: number) => `id IN (${"1,".repeat((length - "id IN (1)".length) / 2)}1)`;
+    expect(inList(filterLengthMax)).toHaveLength(filterLengthMax - 1);
+    expect((await api("GET", `/databases/f/tables/visits/scan?columns=id&filter=${encodeURIComponent(`${inList(filterLengthMax)} `)}`)).status).toBe(200);
+    await bad(`filter=${encodeURIComponent(`${inList(filterLengthMax)}  `)}`, 400, "bad_request", /longer than 4096/);
     await bad("snapshot=1", 404, "not_found", /no lake snapshot 1/);
     await bad("source=hot&snapshot=1", 400, "bad_request", /source=lake or source=union/);
     expectError(await api("GET", "/databases/f/tables/visits$lake/scan?source=hot"), 400, "bad_request", /source can only be lake/);
