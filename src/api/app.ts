@@ -25,7 +25,7 @@ import { snapshotRoutes, tieringRoutes } from "./lake.ts";
 import { tokenRoutes } from "./tokens.ts";
 import { metricsRoutes } from "./metrics.ts";
 
-export const floeVersion = "0.1.0";
+const floeVersion = "0.1.0";
 
 export function createApp(): Hono<FloeEnv> {
   const app = new Hono<FloeEnv>();

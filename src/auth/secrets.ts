@@ -8,7 +8,7 @@
  */
 
 /** Scoped tokens start with this, so a leaked one is easy to recognise (and to scan for). */
-export const tokenPrefix = "floe_";
+const tokenPrefix = "floe_";
 
 const secretBytes = 32;
 // 32 bytes are 43 base64url characters without padding.

@@ -8,7 +8,7 @@
  * `connect` lets a caller supply the socket another way.
  */
 import * as arrow from "apache-arrow";
-import type { BatchMessage, ErrorMessage, From, SnapshotMessage, SubscribedMessage } from "../subscribe/protocol.ts";
+import type { BatchMessage, ErrorMessage, From, SnapshotMessage, SubscribeMessage, SubscribedMessage } from "../subscribe/protocol.ts";
 import { arrowMetadataKeys, windowRows } from "../subscribe/protocol.ts";
 import { websocketAuth } from "../vocabulary.ts";
 
@@ -76,12 +76,13 @@ export function subscribe(options: SubscribeOptions): Subscription {
     const ws = await connect(options.url, options.token === undefined ? undefined : websocketAuth.protocolsFor(options.token));
     socket = ws;
     const resuming = Object.keys(positions).length > 0;
-    ws.send(JSON.stringify({
+    const first: SubscribeMessage = {
       from: resuming ? { offsets: positions } : options.from,
       buckets: resuming ? undefined : options.buckets,
       columns: options.columns,
       format: options.format,
-    }));
+    };
+    ws.send(JSON.stringify(first));
     let handling = Promise.resolve();
     ws.addEventListener("message", (event) => {
       const data = event.data as string | ArrayBuffer | Blob;

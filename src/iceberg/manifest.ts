@@ -64,7 +64,7 @@ const intMap = (fieldId: number, name: string, keyId: number, valueId: number, v
     name,
   );
 
-export function manifestEntrySchema(partitionFields: readonly PartitionField[]): AvroSchema {
+function manifestEntrySchema(partitionFields: readonly PartitionField[]): AvroSchema {
   return {
     type: "record",
     name: "manifest_entry",
@@ -107,7 +107,7 @@ export function manifestEntrySchema(partitionFields: readonly PartitionField[]):
   };
 }
 
-export const manifestFileSchema: AvroSchema = {
+const manifestFileSchema: AvroSchema = {
   type: "record",
   name: "manifest_file",
   fields: [

@@ -20,7 +20,7 @@ export interface ColumnMetrics {
 }
 
 /** Bound values longer than this are truncated (Iceberg's default metrics mode, truncate(16)). */
-export const boundLengthMax = 16;
+const boundLengthMax = 16;
 
 export function columnMetrics(column: Column, data: arrow.Data): ColumnMetrics {
   const { type } = column;

@@ -8,7 +8,7 @@ import { parseDurationMs, propertyDefaults } from "../table/properties.ts";
 import type { TableDefinition } from "../table/schema.ts";
 
 /** Freshness the minute cron already honours; below it a table gets its own alarm. */
-export const cronIntervalMs = 60_000;
+const cronIntervalMs = 60_000;
 
 export function isLakeEnabled(table: TableEntry): boolean {
   return table.definition.properties["table.datalake.enabled"] === "true";

@@ -43,7 +43,7 @@ export type TieringResult =
   | { kind: "lost_race" };
 
 /** Rows one bucket contributes to one round, so a round stays well inside a Worker's memory. */
-export const roundRowsPerBucketMax = 200_000;
+const roundRowsPerBucketMax = 200_000;
 
 /** One round from `state`, the table's lake state as just read from the catalog (null: nothing tiered yet). */
 export async function tierTable(env: Env, table: TableEntry, state: LakeState | null, nowMs: number): Promise<TieringResult> {
@@ -173,7 +173,7 @@ function lastChangePerKey(definition: TableDefinition, pages: LogPage[], rowCoun
 }
 
 /** The lake partition of a bucket: `bucket[N]` of a one-column bucket key (Floe's own bucket function), else the bucket itself. */
-export function partitionSpec(definition: TableDefinition): PartitionField[] {
+function partitionSpec(definition: TableDefinition): PartitionField[] {
   const [key, ...more] = definition.bucket.key;
   if (key !== undefined && more.length === 0) {
     const column = definition.columns.find((c) => c.name === key)!;

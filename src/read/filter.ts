@@ -145,7 +145,7 @@ function isFinerThanColumn(column: Column, json: unknown, value: Scalar): boolea
 }
 
 /** Orders two non-null scalars of one type; strings by code point, bytes unsigned. */
-export function compareScalars(type: FloeType, a: Scalar, b: Scalar): number {
+function compareScalars(type: FloeType, a: Scalar, b: Scalar): number {
   if (type.kind === "STRING") return compareText(a as string, b as string);
   if (a instanceof Uint8Array && b instanceof Uint8Array) {
     for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
