@@ -79,6 +79,12 @@ export async function listTables(db: D1Database, database: string): Promise<Tabl
   return (await queries.selectTables(db, database)).map(entryFromRow);
 }
 
+/** The live table with this id, or null once it is dropped. */
+export async function getTableById(db: D1Database, tableId: string): Promise<TableEntry | null> {
+  const row = await queries.selectTableById(db, tableId);
+  return row ? entryFromRow(row) : null;
+}
+
 /** Every table of every database, ordered by database and name. */
 export async function listAllTables(db: D1Database): Promise<TableEntry[]> {
   return (await queries.selectAllTables(db)).map(entryFromRow);
@@ -93,7 +99,7 @@ export async function dropTable(db: D1Database, database: string, name: string):
   return table;
 }
 
-export function entryFromRow(row: queries.TableRow): TableEntry {
+function entryFromRow(row: queries.TableRow): TableEntry {
   return {
     database: row.databaseName,
     name: row.tableName,

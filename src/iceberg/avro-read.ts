@@ -10,9 +10,10 @@
  * BigInt otherwise, so no value is ever rounded.
  */
 import type { AvroSchema } from "./avro.ts";
+import { magic } from "./avro.ts";
 
 const utf8 = new TextDecoder();
-const magic = [0x4f, 0x62, 0x6a, 0x01];
+
 
 class Cursor {
   at = 0;

@@ -123,7 +123,8 @@ function fits(schema: AvroSchema, value: unknown): boolean {
   return type !== "null";
 }
 
-const magic = new Uint8Array([0x4f, 0x62, 0x6a, 0x01]);
+/** The first bytes of every Avro object container file. */
+export const magic = new Uint8Array([0x4f, 0x62, 0x6a, 0x01]);
 
 /** An Avro object container file holding `records`, with `metadata` in its header. */
 export function writeContainer(schema: AvroSchema, records: readonly unknown[], metadata: Record<string, string>): Uint8Array {

@@ -44,7 +44,7 @@ export interface TableMetadata {
 }
 
 /** Partition field ids start here, as Iceberg's do; an unpartitioned table's last id is one below. */
-const firstPartitionFieldId = 1000;
+export const firstPartitionFieldId = 1000;
 
 export function newTableMetadata(options: {
   tableUuid: string;

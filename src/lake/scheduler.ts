@@ -10,8 +10,7 @@
  * the cron pass's (`round.ts`): retention and the error record included.
  */
 import { DurableObject } from "cloudflare:workers";
-import { entryFromRow } from "../catalog/catalog.ts";
-import * as queries from "../catalog/queries.ts";
+import { getTableById } from "../catalog/catalog.ts";
 import { freshnessMs, needsScheduler } from "./freshness.ts";
 import { tableRound } from "./round.ts";
 
@@ -24,10 +23,8 @@ export class LakeScheduler extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     const tableId = await this.ctx.storage.get<string>("tableId");
-    const row = tableId === undefined ? null : await queries.selectTableById(this.env.CATALOG, tableId);
-    if (!row) return;
-    const table = entryFromRow(row);
-    if (!needsScheduler(table.definition)) return;
+    const table = tableId === undefined ? null : await getTableById(this.env.CATALOG, tableId);
+    if (!table || !needsScheduler(table.definition)) return;
     // This object remembers whether its last round failed, so a healthy table costs no catalog write to clear an error.
     const errorOnRecord = (await this.ctx.storage.get<boolean>("failed")) ?? true;
     const result = await tableRound(this.env, table, { force: true, nowMs: Date.now(), errorOnRecord });

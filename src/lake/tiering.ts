@@ -27,7 +27,7 @@ import { icebergSchema, lakeColumns, systemColumns } from "../iceberg/schema.ts"
 import type { DataFile, ManifestFile, PartitionField } from "../iceberg/manifest.ts";
 import { writeManifest, writeManifestList } from "../iceberg/manifest.ts";
 import type { TableMetadata } from "../iceberg/metadata.ts";
-import { newSnapshotId, newTableMetadata, withSnapshot } from "../iceberg/metadata.ts";
+import { firstPartitionFieldId, newSnapshotId, newTableMetadata, withSnapshot } from "../iceberg/metadata.ts";
 import { boundValue, columnMetrics } from "../iceberg/metrics.ts";
 import type { DataFileColumn } from "./parquet.ts";
 import { writeDataFile } from "./parquet.ts";
@@ -177,10 +177,10 @@ function partitionSpec(definition: TableDefinition): PartitionField[] {
   const [key, ...more] = definition.bucket.key;
   if (key !== undefined && more.length === 0) {
     const column = definition.columns.find((c) => c.name === key)!;
-    return [{ sourceId: column.id, fieldId: 1000, name: `${key}_bucket`, transform: `bucket[${definition.bucket.num}]`, resultType: "int" }];
+    return [{ sourceId: column.id, fieldId: firstPartitionFieldId, name: `${key}_bucket`, transform: `bucket[${definition.bucket.num}]`, resultType: "int" }];
   }
   const bucketColumn = systemColumns.find((c) => c.name === "__bucket")!;
-  return [{ sourceId: bucketColumn.id, fieldId: 1000, name: "__bucket", transform: "identity", resultType: "int" }];
+  return [{ sourceId: bucketColumn.id, fieldId: firstPartitionFieldId, name: "__bucket", transform: "identity", resultType: "int" }];
 }
 
 async function readRange(env: Env, table: TableEntry, bucket: number, from: number, to: number): Promise<LogPage[]> {

@@ -23,8 +23,7 @@ import { gatherRange } from "../arrow/gather.ts";
 import { systemColumns } from "../iceberg/schema.ts";
 import { fileContent } from "../iceberg/manifest-read.ts";
 import { pageOf } from "../read/log-page.ts";
-import type { LakeFile } from "../read/lake-snapshot.ts";
-import { currentSnapshot } from "../read/lake-snapshot.ts";
+import type { LakeFile, LakeSnapshot } from "../read/lake-snapshot.ts";
 import { mergedBucketRows } from "../read/primary-key-merge.ts";
 import { emptyStats, lakeRows } from "../read/scan-rows.ts";
 import type { TabletStatus } from "../tablet/tablet.ts";
@@ -50,14 +49,15 @@ interface Replay {
   to: number;
 }
 
-export async function planBucket(env: Env, table: TableEntry, subscription: TabletSubscription): Promise<BucketPlan> {
+/** `lakeSnapshot` loads the table's current snapshot, once for all the buckets of a subscription that need it. */
+export async function planBucket(env: Env, table: TableEntry, subscription: TabletSubscription, lakeSnapshot: () => Promise<LakeSnapshot>): Promise<BucketPlan> {
   const { start, bucket } = subscription;
   const from = "position" in start ? (start.position === "earliest" ? 0 : undefined) : "offset" in start ? start.offset : undefined;
   if (from === undefined) return { kind: "tablet", subscription };
   const status = await tabletStub(env, table.tableId, bucket).status();
   // Pinned to an offset: "earliest" resolved later by the Tablet could skip log that retention drops in between.
   if (from >= status.logStartOffset) return { kind: "tablet", subscription: { ...subscription, start: { offset: from } } };
-  const snapshot = await currentSnapshot(env, table);
+  const snapshot = await lakeSnapshot();
   const to = snapshot.bucketOffsets[String(bucket)] ?? 0;
   // Only tiered data is ever dropped, so the snapshot reaches the log start; if not, the Tablet reports the gap.
   if (to < status.logStartOffset) return { kind: "tablet", subscription };

@@ -19,6 +19,8 @@ import type { ErrorMessage, TabletSubscription } from "./protocol.ts";
 import { idleTimeoutMs, subscriptionHeader } from "./protocol.ts";
 import { parseSubscribeMessage } from "./request.ts";
 import { planBucket } from "./lake-replay.ts";
+import type { LakeSnapshot } from "../read/lake-snapshot.ts";
+import { currentSnapshot } from "../read/lake-snapshot.ts";
 import { websocketAuth } from "../vocabulary.ts";
 
 export interface RelayOptions {
@@ -101,7 +103,9 @@ async function connectTablets(
   tablets: Map<number, WebSocket>,
   touch: () => void,
 ): Promise<void> {
-  const plans = await Promise.all(subscriptions.map((subscription) => planBucket(env, table, subscription)));
+  let snapshot: Promise<LakeSnapshot> | undefined;
+  const lakeSnapshot = () => (snapshot ??= currentSnapshot(env, table));
+  const plans = await Promise.all(subscriptions.map((subscription) => planBucket(env, table, subscription, lakeSnapshot)));
   const send = (message: string | Uint8Array) => {
     // Stops the replay (no more lake reads) once the client has left.
     if (server.readyState !== WebSocket.OPEN) throw new Error("the client left during the lake replay");
