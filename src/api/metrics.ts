@@ -41,7 +41,7 @@ export const metricsRoutes = new Hono<FloeEnv>().get("/", async (c) => {
 function tableMetrics(table: TableEntry, tablets: readonly TabletMetrics[], error: TieringError | undefined, nowMs: number) {
   const total = (count: (m: TabletMetrics) => number) => tablets.reduce((sum, m) => sum + count(m), 0);
   // Without a lake nothing is ever tiered, so a lag would only repeat the high watermark.
-  const tiered = isLakeEnabled(table);
+  const tiered = isLakeEnabled(table.definition);
   return {
     database: table.database,
     table: table.name,

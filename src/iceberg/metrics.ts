@@ -9,7 +9,7 @@ import type * as arrow from "apache-arrow";
 import type { Column } from "../table/schema.ts";
 import type { FloeType } from "../table/types.ts";
 import { readScalar, valueBytes } from "../table/columns.ts";
-import { minimalBigEndian } from "../table/bucketing.ts";
+import { minimalBigEndian, signedBigEndian } from "../table/bucketing.ts";
 
 export interface ColumnMetrics {
   valueCount: number;
@@ -148,11 +148,4 @@ export function readBound(type: FloeType, bytes: Uint8Array): number | bigint | 
     case "STRING": return new TextDecoder().decode(bytes);
     case "BYTES": return bytes;
   }
-}
-
-/** A two's-complement big-endian integer of any length, as Iceberg stores decimals. */
-export function signedBigEndian(bytes: Uint8Array): bigint {
-  let value = 0n;
-  for (const byte of bytes) value = (value << 8n) | BigInt(byte);
-  return bytes.length > 0 && bytes[0]! >= 0x80 ? value - (1n << BigInt(8 * bytes.length)) : value;
 }

@@ -3,15 +3,14 @@
  * must be kept, and whether that is finer than the minute cron, in which
  * case a `LakeScheduler` alarm tiers it.
  */
-import type { TableEntry } from "../catalog/catalog.ts";
 import { parseDurationMs, propertyDefaults } from "../table/properties.ts";
 import type { TableDefinition } from "../table/schema.ts";
 
 /** Freshness the minute cron already honours; below it a table gets its own alarm. */
 const cronIntervalMs = 60_000;
 
-export function isLakeEnabled(table: TableEntry): boolean {
-  return table.definition.properties["table.datalake.enabled"] === "true";
+export function isLakeEnabled(definition: TableDefinition): boolean {
+  return definition.properties["table.datalake.enabled"] === "true";
 }
 
 export function freshnessMs(definition: TableDefinition): number {
@@ -19,5 +18,5 @@ export function freshnessMs(definition: TableDefinition): number {
 }
 
 export function needsScheduler(definition: TableDefinition): boolean {
-  return definition.properties["table.datalake.enabled"] === "true" && freshnessMs(definition) < cronIntervalMs;
+  return isLakeEnabled(definition) && freshnessMs(definition) < cronIntervalMs;
 }

@@ -13,7 +13,7 @@ import { parquetMetadataAsync, parquetRead } from "hyparquet";
 import type { Column } from "../table/schema.ts";
 import { buildColumn } from "../table/columns.ts";
 import type { Scalar } from "../table/values.ts";
-import { signedBigEndian } from "../iceberg/metrics.ts";
+import { signedBigEndian } from "../table/bucketing.ts";
 import type { ColumnStats } from "../read/filter.ts";
 
 /** Bytes read from a file's end first: the footer of a small file, often the whole file. */

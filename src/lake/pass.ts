@@ -14,7 +14,7 @@ import { lakeSchedulerStub } from "./scheduler.ts";
 export type { TableTiering } from "./round.ts";
 
 export async function runTieringPass(env: Env, options: { force: boolean; nowMs: number }): Promise<TableTiering[]> {
-  const tables = (await listAllTables(env.CATALOG)).filter(isLakeEnabled);
+  const tables = (await listAllTables(env.CATALOG)).filter((table) => isLakeEnabled(table.definition));
   // Read once per pass, so a healthy table costs no catalog write to clear an error it does not have.
   const errors = await bestEffort("every table", listTieringErrors(env.CATALOG), new Map());
   return Promise.all(tables.map(async (table): Promise<TableTiering> => {

@@ -98,6 +98,13 @@ export function minimalBigEndian(value: bigint): Uint8Array {
   return Uint8Array.from(bytes.reverse());
 }
 
+/** A two's-complement big-endian integer of any length, the inverse of `minimalBigEndian`. */
+export function signedBigEndian(bytes: Uint8Array): bigint {
+  let value = 0n;
+  for (const byte of bytes) value = (value << 8n) | BigInt(byte);
+  return bytes.length > 0 && bytes[0]! >= 0x80 ? value - (1n << BigInt(8 * bytes.length)) : value;
+}
+
 /** MurmurHash3 x86 32-bit, as a signed 32-bit integer (Java's `int`). */
 export function murmur3(bytes: Uint8Array, seed = 0): number {
   const c1 = 0xcc9e2d51;

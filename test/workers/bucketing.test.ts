@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assignBuckets, bucketOfHash, minimalBigEndian, murmur3, singleValueBytes } from "../../src/table/bucketing.ts";
+import { assignBuckets, bucketOfHash, minimalBigEndian, murmur3, signedBigEndian, singleValueBytes } from "../../src/table/bucketing.ts";
 import { buildColumn } from "../../src/table/columns.ts";
 import type { FloeType } from "../../src/table/types.ts";
 import type { Scalar } from "../../src/table/values.ts";
@@ -24,6 +24,9 @@ describe("Iceberg bucket hash (spec appendix B vectors)", () => {
     expect([...minimalBigEndian(-1n)]).toEqual([0xff]);
     expect([...minimalBigEndian(128n)]).toEqual([0x00, 0x80]);
     expect([...minimalBigEndian(-129n)]).toEqual([0xff, 0x7f]);
+    for (const value of [0n, -1n, 127n, 128n, -128n, -129n, 10n ** 38n - 1n, -(10n ** 38n) + 1n]) {
+      expect(signedBigEndian(minimalBigEndian(value))).toBe(value);
+    }
   });
 
   it("hashes dates, times and timestamps", () => {
