@@ -67,8 +67,7 @@ export const websocketAuth = {
   bearerPrefix: "floe.bearer.",
   /** The subprotocols a client offers to carry `token`. */
   protocolsFor(token: string): string[] {
-    const base64 = btoa(String.fromCharCode(...new TextEncoder().encode(token)));
-    return [this.protocol, `${this.bearerPrefix}${base64.replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "")}`];
+    return [this.protocol, `${this.bearerPrefix}${base64url(new TextEncoder().encode(token))}`];
   },
   /** The token carried by a `Sec-WebSocket-Protocol` header, if any (undefined when absent or malformed). */
   tokenOf(header: string | null): string | undefined {
@@ -86,6 +85,13 @@ export const websocketAuth = {
     return header?.split(",").some((p) => p.trim() === this.protocol) ?? false;
   },
 } as const;
+
+/** Bytes as unpadded base64url, the alphabet tokens and subprotocols allow. */
+export function base64url(bytes: Uint8Array): string {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
 
 /** The Durable Object name of a table's Tablet for one bucket. */
 export function tabletName(tableId: string, bucket: number): string {

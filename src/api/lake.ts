@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { getLakeState } from "../catalog/lake.ts";
 import { runTieringPass } from "../lake/pass.ts";
 import { readMetadata } from "../lake/objects.ts";
+import { bucketOffsetsOf } from "../iceberg/metadata.ts";
 import type { FloeEnv } from "./env.ts";
 import { withTableParam } from "./params.ts";
 
@@ -20,7 +21,7 @@ export const snapshotRoutes = new Hono<FloeEnv>().get("/:table/snapshots", async
       sequenceNumber: s["sequence-number"],
       timestamp: new Date(s["timestamp-ms"]).toISOString(),
       operation: s.summary.operation,
-      bucketOffsets: JSON.parse(s.summary["floe.bucket-offsets"] ?? "{}"),
+      bucketOffsets: bucketOffsetsOf(s),
       addedDataFiles: Number(s.summary["added-data-files"] ?? 0),
       addedRecords: Number(s.summary["added-records"] ?? 0),
       totalDataFiles: Number(s.summary["total-data-files"] ?? 0),

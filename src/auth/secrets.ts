@@ -6,6 +6,7 @@
  * chosen by people, so there is no dictionary to defend against, and a fast
  * hash keeps every request's check cheap.
  */
+import { base64url } from "../vocabulary.ts";
 
 /** Scoped tokens start with this, so a leaked one is easy to recognise (and to scan for). */
 const tokenPrefix = "floe_";
@@ -16,11 +17,7 @@ const secretShape = new RegExp(`^${tokenPrefix}[A-Za-z0-9_-]{43}$`);
 const secretAnywhere = new RegExp(secretShape.source.slice(1, -1), "g");
 
 export function newTokenSecret(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(secretBytes));
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  const base64url = btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-  return `${tokenPrefix}${base64url}`;
+  return `${tokenPrefix}${base64url(crypto.getRandomValues(new Uint8Array(secretBytes)))}`;
 }
 
 /** The shape of a secret `newTokenSecret` mints, checked before any hashing or catalog lookup. */

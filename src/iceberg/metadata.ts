@@ -43,6 +43,14 @@ export interface TableMetadata {
   "metadata-log": { "timestamp-ms": number; "metadata-file": string }[];
 }
 
+/** The snapshot summary key holding, as JSON, each bucket's exclusive end offset the snapshot reaches. */
+export const bucketOffsetsSummaryKey = "floe.bucket-offsets";
+
+/** A snapshot's per-bucket end offsets (none for a snapshot Floe did not commit). */
+export function bucketOffsetsOf(snapshot: Snapshot): Record<string, number> {
+  return JSON.parse(snapshot.summary[bucketOffsetsSummaryKey] ?? "{}") as Record<string, number>;
+}
+
 /** Partition field ids start here, as Iceberg's do; an unpartitioned table's last id is one below. */
 export const firstPartitionFieldId = 1000;
 

@@ -27,7 +27,7 @@ import { icebergSchema, lakeColumns, systemColumns } from "../iceberg/schema.ts"
 import type { DataFile, ManifestFile, PartitionField } from "../iceberg/manifest.ts";
 import { writeManifest, writeManifestList } from "../iceberg/manifest.ts";
 import type { TableMetadata } from "../iceberg/metadata.ts";
-import { firstPartitionFieldId, newSnapshotId, newTableMetadata, withSnapshot } from "../iceberg/metadata.ts";
+import { bucketOffsetsSummaryKey, firstPartitionFieldId, newSnapshotId, newTableMetadata, withSnapshot } from "../iceberg/metadata.ts";
 import { boundValue, columnMetrics } from "../iceberg/metrics.ts";
 import type { DataFileColumn } from "./parquet.ts";
 import { writeDataFile } from "./parquet.ts";
@@ -242,6 +242,6 @@ function commitSummary(metadata: TableMetadata, dataFiles: BucketFile[], deleteF
     "total-equality-deletes": total("total-equality-deletes", deletes),
     "engine-name": "floe",
     "commit-user": "floe",
-    "floe.bucket-offsets": JSON.stringify(bucketOffsets),
+    [bucketOffsetsSummaryKey]: JSON.stringify(bucketOffsets),
   };
 }

@@ -14,6 +14,7 @@ import type { ManifestFile } from "../iceberg/manifest.ts";
 import type { ManifestEntry } from "../iceberg/manifest-read.ts";
 import { bucketOf, readManifest, readManifestList } from "../iceberg/manifest-read.ts";
 import { readLakeObject, readMetadata } from "../lake/objects.ts";
+import { bucketOffsetsOf } from "../iceberg/metadata.ts";
 import { mapLimited } from "./read-ahead.ts";
 
 export interface LakeFile extends ManifestEntry {
@@ -42,8 +43,7 @@ export async function snapshotById(env: Env, table: TableEntry, snapshotId: numb
   const snapshot = metadata?.snapshots.find((s) => s["snapshot-id"] === snapshotId);
   if (!snapshot) throw FloeError.notFound(`table ${table.database}.${table.name} has no lake snapshot ${snapshotId}`);
   const manifests = readManifestList(await readLakeObject(env, snapshot["manifest-list"]));
-  const bucketOffsets = JSON.parse(snapshot.summary["floe.bucket-offsets"] ?? "{}") as Record<string, number>;
-  return { snapshotId, bucketOffsets, files: await filesOf(env, manifests) };
+  return { snapshotId, bucketOffsets: bucketOffsetsOf(snapshot), files: await filesOf(env, manifests) };
 }
 
 /** Manifests read from R2 at once. */
