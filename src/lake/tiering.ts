@@ -32,10 +32,10 @@ import { boundValue, columnMetrics } from "../iceberg/metrics.ts";
 import type { DataFileColumn } from "./parquet.ts";
 import { writeDataFile } from "./parquet.ts";
 import { lakeUri, readMetadata } from "./objects.ts";
-import { readLogPage } from "../read/log.ts";
+import { readLogRange } from "../read/log.ts";
 import type { LogPage } from "../read/log-page.ts";
 import { bucketsOf, tabletStub } from "../tablet/stub.ts";
-import { lakeLayout, requestLimits } from "../vocabulary.ts";
+import { lakeLayout } from "../vocabulary.ts";
 
 export type TieringResult =
   | { kind: "committed"; snapshotId: number; records: number; bucketOffsets: Record<string, number> }
@@ -71,7 +71,7 @@ export async function tierTable(env: Env, table: TableEntry, state: LakeState | 
   const deleteFiles: BucketFile[] = [];
   const bucketOffsets = { ...(state?.bucketOffsets ?? {}) };
   for (const { bucket, from: start, to } of pending) {
-    const pages = await readRange(env, table, bucket, start, Math.min(to, start + roundRowsPerBucketMax));
+    const pages = await readLogRange(env, table, { bucket, from: start, to: Math.min(to, start + roundRowsPerBucketMax) });
     const rowCount = pages.reduce((n, p) => n + p.rowCount, 0);
     if (rowCount === 0) continue;
     const partition = { [partitionFields[0]!.name]: bucket };
@@ -181,17 +181,6 @@ function partitionSpec(definition: TableDefinition): PartitionField[] {
   }
   const bucketColumn = systemColumns.find((c) => c.name === "__bucket")!;
   return [{ sourceId: bucketColumn.id, fieldId: firstPartitionFieldId, name: "__bucket", transform: "identity", resultType: "int" }];
-}
-
-async function readRange(env: Env, table: TableEntry, bucket: number, from: number, to: number): Promise<LogPage[]> {
-  const pages: LogPage[] = [];
-  for (let offset = from; offset < to; ) {
-    const page = await readLogPage(env, table, { bucket, offset, limit: Math.min(requestLimits.logReadRowsMax, to - offset) });
-    if (page.rowCount === 0) break;
-    pages.push(page);
-    offset = page.nextOffset;
-  }
-  return pages;
 }
 
 /**

@@ -6,6 +6,7 @@
 import { FloeError } from "../errors.ts";
 import type { TableEntry } from "../catalog/catalog.ts";
 import { tabletStub } from "../tablet/stub.ts";
+import { requestLimits } from "../vocabulary.ts";
 import type { LogPage } from "./log-page.ts";
 import { pageFromRange, projectColumns } from "./log-page.ts";
 
@@ -45,4 +46,22 @@ export async function readLogPage(env: Env, table: TableEntry, request: LogReadR
     throw FloeError.badRequest(message);
   }
   return pageFromRange(request.bucket, result, projected, request.limit);
+}
+
+/**
+ * Every page of one bucket's log in `[from, to)`, in order: the whole range
+ * or a failure, never a silently shorter range.
+ */
+export async function readLogRange(
+  env: Env, table: TableEntry, request: Omit<LogReadRequest, "offset" | "limit"> & { from: number; to: number },
+): Promise<LogPage[]> {
+  const { from, to, ...rest } = request;
+  const pages: LogPage[] = [];
+  for (let offset = from; offset < to; ) {
+    const page = await readLogPage(env, table, { ...rest, offset, limit: Math.min(requestLimits.logReadRowsMax, to - offset) });
+    if (page.rowCount === 0) throw new Error(`bucket ${request.bucket}'s log ended at ${offset}, before ${to}`);
+    pages.push(page);
+    offset = page.nextOffset;
+  }
+  return pages;
 }

@@ -16,7 +16,7 @@ import { gather } from "../arrow/gather.ts";
 import { readBound } from "../iceberg/metrics.ts";
 import { lakeKey } from "../lake/objects.ts";
 import { openDataFile, readRows, rowGroupRanges, rowGroupStats } from "../lake/parquet-read.ts";
-import { readLogPage } from "./log.ts";
+import { readLogRange } from "./log.ts";
 import type { ColumnStats, Predicate } from "./filter.ts";
 import { matches, mayMatch } from "./filter.ts";
 import type { LakeFile } from "./lake-snapshot.ts";
@@ -89,15 +89,9 @@ export async function* hotRows(env: Env, table: TableEntry, bucket: number, from
 }
 
 async function hotSlice(env: Env, table: TableEntry, bucket: number, from: number, to: number, columns: readonly Column[]): Promise<RowChunk[]> {
-  const chunks: RowChunk[] = [];
-  for (let offset = from; offset < to; ) {
-    const page = await readLogPage(env, table, { bucket, offset, limit: to - offset, columns: columns.map((c) => c.name), outOfRange: "gone" });
-    if (page.rowCount === 0) throw new Error(`bucket ${bucket}'s log ended at ${offset}, before ${to}`);
-    // The page holds the asked columns, then _offset, _timestamp and _change.
-    chunks.push({ rowCount: page.rowCount, data: page.data.slice(0, columns.length), changes: page.data[columns.length + 2] });
-    offset = page.nextOffset;
-  }
-  return chunks;
+  const pages = await readLogRange(env, table, { bucket, from, to, columns: columns.map((c) => c.name), outOfRange: "gone" });
+  // A page holds the asked columns, then _offset, _timestamp and _change.
+  return pages.map((page) => ({ rowCount: page.rowCount, data: page.data.slice(0, columns.length), changes: page.data[columns.length + 2] }));
 }
 
 /** The chunk's rows that satisfy every predicate (the chunk itself when there are none). */
