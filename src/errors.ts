@@ -45,6 +45,18 @@ export class FloeError extends Error {
   }
 }
 
+/**
+ * A Tablet answered that its table was dropped: the table entry the caller
+ * used is stale. `withTable` resolves the table again and retries once; if
+ * it escapes, the table is gone.
+ */
+export class TableDroppedError extends FloeError {
+  constructor() {
+    super("not_found", "this table was dropped");
+    this.name = "TableDroppedError";
+  }
+}
+
 /** An error answer with its status, for places that answer without throwing (a Durable Object's `fetch`). */
 export function errorResponse(kind: ErrorKind, message: string): Response {
   return Response.json(errorBody(kind, message), { status: errorStatus[kind] });

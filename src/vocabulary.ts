@@ -37,8 +37,6 @@ export const requestLimits = {
   /** Rows a prefix lookup answers at most (default and ceiling). */
   prefixRowsDefault: 1_000,
   prefixRowsMax: 10_000,
-  /** Rows a hot scan of a primary-key table answers at most, per bucket. */
-  hotScanRowsPerBucketMax: 100_000,
   /** Writer ids are short opaque strings. */
   writerIdLengthMax: 128,
   /** A token's name is a label for people (`POST /v1/tokens`). */

@@ -11,12 +11,11 @@ import { mapLimited } from "../read/read-ahead.ts";
 import { Hono } from "hono";
 import * as catalog from "../catalog/catalog.ts";
 import type { TableEntry } from "../catalog/catalog.ts";
-import { isTableDropped } from "../catalog/cache.ts";
 import type { TieringError } from "../catalog/tiering-errors.ts";
 import { listTieringErrors } from "../catalog/tiering-errors.ts";
-import { isLakeEnabled } from "../lake/freshness.ts";
+import { isLakeEnabled } from "../table/schema.ts";
 import { bucketsOf, tabletStub } from "../tablet/stub.ts";
-import type { TabletMetrics } from "../tablet/tablet.ts";
+import type { TabletMetrics } from "../tablet/contract.ts";
 import type { FloeEnv } from "./env.ts";
 import { nameParam } from "./params.ts";
 
@@ -71,12 +70,9 @@ async function askTablets(env: Env, tables: readonly TableEntry[]): Promise<(Tab
   const calls = tables.flatMap((table, t) => bucketsOf(table.definition.bucket.num).map((bucket) => ({ t, bucket })));
   await mapLimited(calls, tabletCallsInFlightMax, async ({ t, bucket }) => {
     if (dropped.has(t)) return;
-    try {
-      answers[t]![bucket] = await tabletStub(env, tables[t]!.tableId, bucket).metrics();
-    } catch (error) {
-      if (!isTableDropped(error)) throw error;
-      dropped.add(t);
-    }
+    const answer = await tabletStub(env, tables[t]!.tableId, bucket).metrics();
+    if (answer.kind === "dropped") dropped.add(t);
+    else answers[t]![bucket] = answer;
   });
   return answers.map((buckets, t) => (dropped.has(t) ? null : buckets));
 }

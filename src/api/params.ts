@@ -4,7 +4,7 @@ import type { TableEntry } from "../catalog/catalog.ts";
 import { withTable } from "../catalog/cache.ts";
 import { FloeError } from "../errors.ts";
 import { assertName } from "../table/schema.ts";
-import type { WriterSeq } from "../tablet/log.ts";
+import type { WriterSeq } from "../tablet/contract.ts";
 import { headers, requestLimits } from "../vocabulary.ts";
 
 export function nameParam(what: "database" | "table", value: string | undefined): string {

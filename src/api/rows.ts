@@ -10,7 +10,7 @@ import { parseJsonRows, parseNdjsonRows, rowsFromJson } from "../write/json.ts";
 import { planWrite } from "../write/plan.ts";
 import { writeRows } from "../write/write.ts";
 import { readLogPage } from "../read/log.ts";
-import { pageToArrow, pageToJsonRows, projectColumns } from "../read/log-page.ts";
+import { pageToIpc, pageToJsonRows } from "../log/page.ts";
 import { lookupKeys, lookupPrefix } from "../read/lookup.ts";
 import { relaySubscription } from "../subscribe/relay.ts";
 import { contentTypes, headers, requestLimits, websocketAuth } from "../vocabulary.ts";
@@ -54,7 +54,7 @@ export const rowRoutes = new Hono<FloeEnv>()
     c.header(headers.highWatermark, String(page.highWatermark));
     c.header(headers.logStartOffset, String(page.logStartOffset));
     if (format === "arrow") {
-      return c.body(pageToArrow(page) as Uint8Array<ArrayBuffer>, 200, { "content-type": contentTypes.arrowStream });
+      return c.body(pageToIpc(page) as Uint8Array<ArrayBuffer>, 200, { "content-type": contentTypes.arrowStream });
     }
     const rows = pageToJsonRows(page);
     if (format === "ndjson") {

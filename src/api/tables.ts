@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import * as catalog from "../catalog/catalog.ts";
 import type { TableEntry } from "../catalog/catalog.ts";
 import { definitionToJson, parseTableDefinition } from "../table/schema.ts";
-import { bucketsOf, tabletStub } from "../tablet/stub.ts";
+import { bucketsOf, live, tabletStub } from "../tablet/stub.ts";
 import type { FloeEnv } from "./env.ts";
 import { readJsonBody } from "./body.ts";
 import { nameParam, withTableParam } from "./params.ts";
@@ -33,7 +33,7 @@ export const tableRoutes = new Hono<FloeEnv>()
         ...tableSummary(table),
         buckets: await Promise.all(
           bucketsOf(table.definition.bucket.num).map(async (bucket) => {
-            const status = await tabletStub(c.env, table.tableId, bucket).status();
+            const status = live(await tabletStub(c.env, table.tableId, bucket).status());
             const tieredOffset = lake?.bucketOffsets[String(bucket)] ?? 0;
             return { bucket, logStartOffset: status.logStartOffset, tieredOffset, highWatermark: status.highWatermark };
           }),

@@ -10,7 +10,7 @@
  */
 import type { TableEntry } from "./catalog.ts";
 import { getTable } from "./catalog.ts";
-import { tableDroppedMessage } from "../tablet/tablet.ts";
+import { TableDroppedError } from "../errors.ts";
 
 const entryTtlMs = 30_000;
 const entriesMax = 10_000;
@@ -32,11 +32,6 @@ export function forgetTable(database: string, name: string): void {
   entries.delete(cacheKey(database, name));
 }
 
-/** Whether an error is a Tablet saying its table was dropped. */
-export function isTableDropped(error: unknown): boolean {
-  return error instanceof Error && error.message.includes(tableDroppedMessage);
-}
-
 /**
  * Runs `use` with the named table; when it meets a dropped Tablet, runs it
  * once more with the table resolved afresh.
@@ -45,7 +40,7 @@ export async function withTable<T>(db: D1Database, database: string, name: strin
   try {
     return await use(await resolveTable(db, database, name));
   } catch (error) {
-    if (!isTableDropped(error)) throw error;
+    if (!(error instanceof TableDroppedError)) throw error;
     forgetTable(database, name);
     return use(await resolveTable(db, database, name));
   }

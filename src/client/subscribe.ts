@@ -8,8 +8,8 @@
  * `connect` lets a caller supply the socket another way.
  */
 import * as arrow from "apache-arrow";
-import type { BatchMessage, ErrorMessage, From, SnapshotMessage, SubscribeMessage, SubscribedMessage } from "../subscribe/protocol.ts";
-import { arrowMetadataKeys, windowRows } from "../subscribe/protocol.ts";
+import type { BatchMessage, ErrorMessage, From, SnapshotMessage, SubscribeMessage, SubscribedMessage } from "../protocol/subscription.ts";
+import { arrowMetadataKeys, windowRows } from "../protocol/subscription.ts";
 import { websocketAuth } from "../vocabulary.ts";
 
 const ackDelayMs = 50;

@@ -14,7 +14,7 @@ import type { Column } from "../table/schema.ts";
 import { buildColumn } from "../table/columns.ts";
 import type { Scalar } from "../table/values.ts";
 import { signedBigEndian } from "../table/bucketing.ts";
-import type { ColumnStats } from "../read/filter.ts";
+import type { ColumnStats } from "../table/stats.ts";
 
 /** Bytes read from a file's end first: the footer of a small file, often the whole file. */
 const tailBytes = 256 * 1024;

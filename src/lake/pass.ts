@@ -6,7 +6,8 @@
  */
 import { listAllTables } from "../catalog/catalog.ts";
 import { listTieringErrors } from "../catalog/tiering-errors.ts";
-import { isLakeEnabled, needsScheduler } from "./freshness.ts";
+import { needsScheduler } from "./freshness.ts";
+import { isLakeEnabled } from "../table/schema.ts";
 import type { TableTiering } from "./round.ts";
 import { bestEffort, tableRound } from "./round.ts";
 import { lakeSchedulerStub } from "./scheduler.ts";

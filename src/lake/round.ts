@@ -10,8 +10,7 @@
 import type { TableEntry } from "../catalog/catalog.ts";
 import { getLakeState, type LakeState } from "../catalog/lake.ts";
 import { clearTieringError, recordTieringError } from "../catalog/tiering-errors.ts";
-import { parseDurationMs, propertyDefaults } from "../table/properties.ts";
-import { bucketsOf, tabletStub } from "../tablet/stub.ts";
+import { bucketsOf, live, tabletStub } from "../tablet/stub.ts";
 import type { TieringResult } from "./tiering.ts";
 import { tierTable } from "./tiering.ts";
 import { freshnessMs } from "./freshness.ts";
@@ -59,10 +58,9 @@ export async function bestEffort<T>(subject: string, work: Promise<T>, fallback:
 
 /** Tells every Tablet how far the lake holds it, so it can drop log data past `table.log.ttl`. */
 async function applyRetention(env: Env, table: TableEntry, tieredOffsets: LakeState["bucketOffsets"]): Promise<void> {
-  const ttlMs = parseDurationMs(table.definition.properties["table.log.ttl"] ?? propertyDefaults["table.log.ttl"]!);
   await Promise.all(
-    bucketsOf(table.definition.bucket.num).map((bucket) =>
-      tabletStub(env, table.tableId, bucket).markTiered(tieredOffsets[String(bucket)] ?? 0, ttlMs),
+    bucketsOf(table.definition.bucket.num).map(async (bucket) =>
+      live(await tabletStub(env, table.tableId, bucket).markTiered(tieredOffsets[String(bucket)] ?? 0)),
     ),
   );
 }

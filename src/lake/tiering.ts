@@ -12,15 +12,15 @@
  * loses the race are never referenced (only wasted), so nothing is
  * duplicated; a bucket's tiered offset only moves forward.
  */
+import type * as arrow from "apache-arrow";
 import type { TableEntry } from "../catalog/catalog.ts";
 import type { LakeState } from "../catalog/lake.ts";
 import { commitLakeState } from "../catalog/lake.ts";
 import { gather, gatherRange } from "../arrow/gather.ts";
 import { buildColumn, readScalar } from "../table/columns.ts";
-import { encodeKey } from "../table/keys.ts";
+import { encodeKey, keyId } from "../table/keys.ts";
 import type { TableDefinition } from "../table/schema.ts";
 import { isPrimaryKeyTable } from "../table/schema.ts";
-import { keyId } from "../tablet/kv.ts";
 import type { ChangeType } from "../table/change-type.ts";
 import type { IcebergSchema } from "../iceberg/schema.ts";
 import { icebergSchema, lakeColumns, systemColumns } from "../iceberg/schema.ts";
@@ -33,8 +33,9 @@ import type { DataFileColumn } from "./parquet.ts";
 import { writeDataFile } from "./parquet.ts";
 import { lakeUri, readMetadata } from "./objects.ts";
 import { readLogRange } from "../read/log.ts";
-import type { LogPage } from "../read/log-page.ts";
-import { bucketsOf, tabletStub } from "../tablet/stub.ts";
+import type { LogPage } from "../log/page.ts";
+import { systemColumnIndexes } from "../log/page.ts";
+import { bucketsOf, live, tabletStub } from "../tablet/stub.ts";
 import { lakeLayout } from "../vocabulary.ts";
 
 export type TieringResult =
@@ -49,7 +50,7 @@ const roundRowsPerBucketMax = 200_000;
 export async function tierTable(env: Env, table: TableEntry, state: LakeState | null, nowMs: number): Promise<TieringResult> {
   const { definition } = table;
   const from = (bucket: number) => state?.bucketOffsets[String(bucket)] ?? 0;
-  const statuses = await Promise.all(bucketsOf(definition.bucket.num).map((b) => tabletStub(env, table.tableId, b).status()));
+  const statuses = await Promise.all(bucketsOf(definition.bucket.num).map(async (b) => live(await tabletStub(env, table.tableId, b).status())));
   const pending = statuses.map((s, bucket) => ({ bucket, from: from(bucket), to: s.highWatermark })).filter((p) => p.to > p.from);
   if (pending.length === 0) return { kind: "up_to_date" };
 
@@ -151,12 +152,12 @@ const all = (n: number) => Array.from({ length: n }, (_, i) => i);
  * keys that existed before the round (the keys that need an equality delete).
  */
 function lastChangePerKey(definition: TableDefinition, pages: LogPage[], rowCount: number) {
-  const columnData = (index: number) => gatherRange(pages.map((p) => p.data[index]!), 0, rowCount);
+  const columnData = (index: number) => gatherRange(pageColumn(pages, index), 0, rowCount);
   const key = definition.primaryKey.map((name) => {
     const index = definition.columns.findIndex((c) => c.name === name);
     return { type: definition.columns[index]!.type, data: columnData(index) };
   });
-  const changes = columnData(definition.columns.length + 2);
+  const changes = columnData(systemColumnIndexes(definition.columns.length).change);
   const change = (row: number) => readScalar({ kind: "STRING" }, changes, row) as ChangeType;
   const first = new Map<string, number>();
   const last = new Map<string, number>();
@@ -189,17 +190,22 @@ function partitionSpec(definition: TableDefinition): PartitionField[] {
  */
 function dataFileColumns(definition: TableDefinition, pages: LogPage[], bucket: number, rowCount: number) {
   const userCount = definition.columns.length;
-  const pageColumn = (index: number) => pages.map((p) => p.data[index]!);
   // A page holds the table's columns, then _offset and _timestamp, which become __offset and __timestamp.
-  const pageIndex: Record<string, number> = { __offset: userCount, __timestamp: userCount + 1 };
+  const system = systemColumnIndexes(userCount);
+  const pageIndex: Record<string, number> = { __offset: system.offset, __timestamp: system.timestamp };
   return (rows: number[], only?: ReadonlySet<string>): DataFileColumn[] =>
     lakeColumns(definition).flatMap((c, i) => {
       if (only && !only.has(c.name)) return [];
       const data = c.name === "__bucket"
         ? buildColumn({ kind: "INT" }, new Array(rows.length).fill(bucket))
-        : gather(pageColumn(i < userCount ? i : pageIndex[c.name]!), rows);
+        : gather(pageColumn(pages, i < userCount ? i : pageIndex[c.name]!), rows);
       return [{ ...c, data }];
     });
+}
+
+/** One column of log pages, as the chunks of their record batches. */
+function pageColumn(pages: readonly LogPage[], index: number): arrow.Data[] {
+  return pages.flatMap((p) => p.batches.map((b) => b.columns[index]!));
 }
 
 function bucketRange(buckets: number[]): ManifestFile["partitions"][number] {

@@ -21,6 +21,7 @@ import { FloeError } from "../errors.ts";
 import type { Column } from "../table/schema.ts";
 import type { FloeType } from "../table/types.ts";
 import type { Scalar } from "../table/values.ts";
+import type { ColumnStats } from "../table/stats.ts";
 import { ValueError, scalarFromJson } from "../table/values.ts";
 import { formatType } from "../table/types.ts";
 
@@ -34,13 +35,6 @@ export interface Predicate {
   valueSet?: Set<Scalar>;
 }
 
-/** What statistics say about one column of a file or row group; absent fields are unknown. */
-export interface ColumnStats {
-  min?: Scalar;
-  max?: Scalar;
-  nullCount?: number;
-  valueCount?: number;
-}
 
 /** Longest filter text accepted, so parsing stays cheap. */
 export const filterLengthMax = 4096;

@@ -1,39 +1,38 @@
 /**
- * The hot scan of a primary-key table: the current row of every key, read
- * from each bucket's kv in one step, so each bucket's rows are exactly its
- * state at the offset reported with them.
+ * The hot scan of a primary-key table: each bucket's current rows, read
+ * from its kv page by page in key order, so a bucket of any size streams in
+ * bounded memory.
+ *
+ * A page is the bucket's state at the high watermark it was read at. The
+ * scan reports, per bucket, the high watermark before its first page: when
+ * nothing is written meanwhile every row is exactly that state; a write
+ * landing between pages may already show in later pages, and replaying the
+ * changelog from the reported offset (whose changes carry full row images)
+ * brings every key to its current state either way.
  */
-import { FloeError } from "../errors.ts";
 import type { TableEntry } from "../catalog/catalog.ts";
-import { isPrimaryKeyTable } from "../table/schema.ts";
-import { bucketsOf, tabletStub } from "../tablet/stub.ts";
-import { storedRowToObject } from "../tablet/kv.ts";
-import { requestLimits } from "../vocabulary.ts";
-import type { Row } from "./lookup.ts";
+import type { Column } from "../table/schema.ts";
+import { decodeStream } from "../arrow/ipc.ts";
+import { live, tabletStub } from "../tablet/stub.ts";
+import { primaryKeySpec } from "../write/plan.ts";
+import type { RowChunk } from "./scan-rows.ts";
 
-export interface HotScan {
-  /** Per bucket, the log offset its rows are current at (its high watermark then). */
-  offsets: Record<string, number>;
-  rows: Row[];
-}
+/** Rows and bytes of kv one page carries at most. */
+export const kvPageRowsMax = 10_000;
+const kvPageBytesMax = 4 * 1024 * 1024;
 
-export async function scanHot(env: Env, table: TableEntry): Promise<HotScan> {
-  const { definition } = table;
-  if (!isPrimaryKeyTable(definition)) {
-    throw new Error("the hot key-value scan reads primary-key tables only; log tables scan their log");
-  }
-  const perBucket = requestLimits.hotScanRowsPerBucketMax;
-  const snapshots = await Promise.all(
-    bucketsOf(definition.bucket.num).map((bucket) => tabletStub(env, table.tableId, bucket).scanKv(new Uint8Array(0), perBucket)),
-  );
-  const offsets: Record<string, number> = {};
-  const rows: Row[] = [];
-  snapshots.forEach((snapshot, bucket) => {
-    if (snapshot.truncated) {
-      throw new FloeError("payload_too_large", `bucket ${bucket} holds more than ${perBucket} rows, more than one hot scan answers`);
+/** Every current row of one bucket, as chunks over `columns` (a subset of the table's, in table order). */
+export async function* kvBucketRows(env: Env, table: TableEntry, bucket: number, columns: readonly Column[]): AsyncGenerator<RowChunk> {
+  const spec = primaryKeySpec(table.definition);
+  const indexes = columns.map((c) => table.definition.columns.indexOf(c));
+  const stub = tabletStub(env, table.tableId, bucket);
+  let after: Uint8Array | undefined;
+  do {
+    const page = live(await stub.scanKv({ table: spec, prefix: new Uint8Array(0), after, rowsMax: kvPageRowsMax, bytesMax: kvPageBytesMax, isLookup: false }));
+    if (page.rowCount > 0) {
+      const batch = decodeStream(page.ipc).batches[0]!;
+      yield { rowCount: page.rowCount, data: indexes.map((i) => batch.data.children[i]!) };
     }
-    offsets[String(bucket)] = snapshot.highWatermark;
-    for (const text of snapshot.rows) rows.push(storedRowToObject(definition.columns, text));
-  });
-  return { offsets, rows };
+    after = page.lastKey ?? undefined;
+  } while (after !== undefined);
 }

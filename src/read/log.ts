@@ -1,14 +1,14 @@
 /**
- * Reading one bucket's log from an offset through the log route: asks the
- * bucket's Tablet for stored batches and cuts them into a page
- * (`log-page.ts`).
+ * Reading one bucket's log from an offset: asks the bucket's Tablet for a
+ * page of the asked columns (`log/page.ts`), which it cuts and projects.
  */
 import { FloeError } from "../errors.ts";
 import type { TableEntry } from "../catalog/catalog.ts";
-import { tabletStub } from "../tablet/stub.ts";
+import { columnSpec } from "../table/schema.ts";
+import { live, tabletStub } from "../tablet/stub.ts";
 import { requestLimits } from "../vocabulary.ts";
-import type { LogPage } from "./log-page.ts";
-import { pageFromRange, projectColumns } from "./log-page.ts";
+import type { LogPage } from "../log/page.ts";
+import { pageFromWire, projectColumns } from "../log/page.ts";
 
 export interface LogReadRequest {
   bucket: number;
@@ -33,11 +33,12 @@ export async function readLogPage(env: Env, table: TableEntry, request: LogReadR
     throw FloeError.badRequest(`bucket ${request.bucket} does not exist; the table has ${definition.bucket.num}`);
   }
   const projected = projectColumns(definition.columns, request.columns);
-  const result = await tabletStub(env, table.tableId, request.bucket).read({
+  const result = live(await tabletStub(env, table.tableId, request.bucket).read({
     offset: request.offset,
     rowsMax: request.limit,
     bytesMax: readBytesMax,
-  });
+    columns: projected.map(columnSpec),
+  }));
   if (result.kind === "offset_out_of_range") {
     const message = `offset ${request.offset} is outside bucket ${request.bucket}'s log [${result.logStartOffset}, ${result.highWatermark}]`;
     if (request.outOfRange === "gone") {
@@ -45,7 +46,7 @@ export async function readLogPage(env: Env, table: TableEntry, request: LogReadR
     }
     throw FloeError.badRequest(message);
   }
-  return pageFromRange(request.bucket, result, projected, request.limit);
+  return pageFromWire(result.page, request.bucket, projected);
 }
 
 /**

@@ -13,13 +13,17 @@ import { isPrimaryKeyTable } from "../table/schema.ts";
 import { assignBuckets } from "../table/bucketing.ts";
 import { encodeKey } from "../table/keys.ts";
 import type { JsonValue } from "../table/values.ts";
-import { tabletStub } from "../tablet/stub.ts";
-import { storedRowToObject } from "../tablet/kv.ts";
+import { decodeStream } from "../arrow/ipc.ts";
+import { live, tabletStub } from "../tablet/stub.ts";
+import { columnsToJsonRows } from "../log/page.ts";
 import { primaryKeySpec } from "../write/plan.ts";
 import { rowsFromJson } from "../write/json.ts";
 import { requestLimits } from "../vocabulary.ts";
 
 export type Row = Record<string, JsonValue>;
+
+/** Stored bytes one prefix lookup reads at most; past them the answer is `truncated`. */
+const prefixBytesMax = 8 * 1024 * 1024;
 
 /** Key objects as encoded kv keys with their buckets. */
 function encodeKeys(definition: TableDefinition, names: readonly string[], what: string, objects: readonly unknown[]) {
@@ -57,9 +61,10 @@ export async function lookupKeys(env: Env, table: TableEntry, keys: unknown): Pr
   const rows: (Row | null)[] = new Array(keys.length).fill(null);
   await Promise.all(
     [...byBucket].map(async ([bucket, indexes]) => {
-      const found = await tabletStub(env, table.tableId, bucket).lookup(indexes.map((i) => encoded[i]!.key));
-      found.forEach((text, j) => {
-        if (text !== null) rows[indexes[j]!] = storedRowToObject(definition.columns, text);
+      const found = live(await tabletStub(env, table.tableId, bucket).lookup({ table: spec, keys: indexes.map((i) => encoded[i]!.key) }));
+      const objects = jsonRows(definition, found.ipc);
+      found.rowOf.forEach((index, j) => {
+        if (index >= 0) rows[indexes[j]!] = objects[index]!;
       });
     }),
   );
@@ -74,6 +79,15 @@ export async function lookupPrefix(env: Env, table: TableEntry, prefix: unknown,
   }
   const bucketKey = definition.bucket.key;
   const [{ bucket, key }] = encodeKeys(definition, bucketKey, "prefix", [prefix]) as [{ bucket: number; key: Uint8Array }];
-  const answer = await tabletStub(env, table.tableId, bucket).scanKv(key, limit);
-  return { rows: answer.rows.map((text) => storedRowToObject(definition.columns, text)), truncated: answer.truncated };
+  // One row more than asked says whether the prefix holds more.
+  const page = live(await tabletStub(env, table.tableId, bucket).scanKv({
+    table: primaryKeySpec(definition), prefix: key, rowsMax: limit + 1, bytesMax: prefixBytesMax, isLookup: true,
+  }));
+  return { rows: jsonRows(definition, page.ipc).slice(0, limit), truncated: page.lastKey !== null };
+}
+
+/** A Tablet's rows (an IPC stream of the table's columns) as JSON objects: the edge where lookups leave Arrow. */
+function jsonRows(definition: TableDefinition, ipc: Uint8Array): Row[] {
+  const table = decodeStream(ipc);
+  return table.batches.flatMap((batch) => columnsToJsonRows(definition.columns, batch.data.children, batch.numRows));
 }

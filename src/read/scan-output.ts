@@ -10,7 +10,7 @@
  */
 import { arrowSchemaOf, buildColumn } from "../table/columns.ts";
 import type { Column } from "../table/schema.ts";
-import { columnsToJsonRows } from "./log-page.ts";
+import { columnsToJsonRows } from "../log/page.ts";
 import { encodeStream, joinStream, splitStream } from "../arrow/ipc.ts";
 import type { Scan, ScanSource } from "./scan.ts";
 import type { RowChunk } from "./scan-rows.ts";

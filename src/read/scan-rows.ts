@@ -16,8 +16,10 @@ import { gather } from "../arrow/gather.ts";
 import { readBound } from "../iceberg/metrics.ts";
 import { lakeKey } from "../lake/objects.ts";
 import { openDataFile, readRows, rowGroupRanges, rowGroupStats } from "../lake/parquet-read.ts";
+import { systemColumnIndexes } from "../log/page.ts";
+import type { ColumnStats } from "../table/stats.ts";
 import { readLogRange } from "./log.ts";
-import type { ColumnStats, Predicate } from "./filter.ts";
+import type { Predicate } from "./filter.ts";
 import { matches, mayMatch } from "./filter.ts";
 import type { LakeFile } from "./lake-snapshot.ts";
 import { readAhead } from "./read-ahead.ts";
@@ -90,8 +92,12 @@ export async function* hotRows(env: Env, table: TableEntry, bucket: number, from
 
 async function hotSlice(env: Env, table: TableEntry, bucket: number, from: number, to: number, columns: readonly Column[]): Promise<RowChunk[]> {
   const pages = await readLogRange(env, table, { bucket, from, to, columns: columns.map((c) => c.name), outOfRange: "gone" });
-  // A page holds the asked columns, then _offset, _timestamp and _change.
-  return pages.map((page) => ({ rowCount: page.rowCount, data: page.data.slice(0, columns.length), changes: page.data[columns.length + 2] }));
+  const { change } = systemColumnIndexes(columns.length);
+  return pages.flatMap((page) => page.batches.map((batch) => ({
+    rowCount: batch.rowCount,
+    data: batch.columns.slice(0, columns.length),
+    changes: batch.columns[change],
+  })));
 }
 
 /** The chunk's rows that satisfy every predicate (the chunk itself when there are none). */

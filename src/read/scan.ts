@@ -21,16 +21,14 @@ import type { TableEntry } from "../catalog/catalog.ts";
 import { FloeError } from "../errors.ts";
 import type { Column } from "../table/schema.ts";
 import { isPrimaryKeyTable } from "../table/schema.ts";
-import { scalarFromJson } from "../table/values.ts";
-import { buildColumn } from "../table/columns.ts";
 import { gatherRange } from "../arrow/gather.ts";
-import { bucketsOf, tabletStub } from "../tablet/stub.ts";
+import { bucketsOf, live, tabletStub } from "../tablet/stub.ts";
 import { fileContent } from "../iceberg/manifest-read.ts";
 import { concatAhead, mapLimited } from "./read-ahead.ts";
 import { parseFilter } from "./filter.ts";
 import type { Predicate } from "./filter.ts";
-import { projectColumns } from "./log-page.ts";
-import { scanHot } from "./hot-scan.ts";
+import { projectColumns } from "../log/page.ts";
+import { kvBucketRows } from "./hot-scan.ts";
 import type { LakeSnapshot } from "./lake-snapshot.ts";
 import { currentSnapshot, snapshotById } from "./lake-snapshot.ts";
 import type { BucketRange } from "./primary-key-merge.ts";
@@ -77,16 +75,14 @@ export async function openScan(env: Env, table: TableEntry, request: ScanRequest
   });
 
   const keyed = isPrimaryKeyTable(definition);
-  const point = keyed && request.source === "hot" ? null : await readPoint(env, table, request);
+  const { snapshot, ranges } = await readPoint(env, table, request);
+  const offsets = Object.fromEntries(ranges.map((r) => [String(r.bucket), r.to]));
   // A primary-key table's key-value state is its current state: the Tablets alone, and the union while nothing is
   // tiered (merging the changelog from offset 0 instead would hold all of it in memory).
-  if (keyed && (point === null || (request.source === "union" && point.snapshot?.snapshotId === null))) {
-    const hot = await scanHot(env, table);
-    const data = readColumns.map((c) => buildColumn(c.type, hot.rows.map((row) => (row[c.name] == null ? null : scalarFromJson(c.type, row[c.name])))));
-    return scan(null, hot.offsets, single(selectRows({ rowCount: hot.rows.length, data }, readColumns, predicates)));
+  if (keyed && (request.source === "hot" || (request.source === "union" && snapshot?.snapshotId === null))) {
+    const bucketRows = (range: BucketRange) => filtered(kvBucketRows(env, table, range.bucket, readColumns), readColumns, predicates);
+    return scan(null, offsets, concatAhead(ranges.map(bucketRows), bucketsAhead));
   }
-  const { snapshot, ranges } = point!;
-  const offsets = Object.fromEntries(ranges.map((r) => [String(r.bucket), r.to]));
   const files = snapshot?.files ?? [];
   const bucketRows = keyed
     ? (range: BucketRange) => mergedBucketRows(env, table, range, files.filter((f) => f.bucket === range.bucket), readColumns, predicates, stats)
@@ -129,7 +125,7 @@ async function readPoint(env: Env, table: TableEntry, request: ScanRequest): Pro
 /** Per bucket, the log after the snapshot (or the whole retained log) up to the high watermark now. */
 async function hotRanges(env: Env, table: TableEntry, snapshot: LakeSnapshot | null): Promise<BucketRange[]> {
   const buckets = bucketsOf(table.definition.bucket.num);
-  const statuses = await mapLimited(buckets, tabletCallsAtOnce, (bucket) => tabletStub(env, table.tableId, bucket).status());
+  const statuses = await mapLimited(buckets, tabletCallsAtOnce, async (bucket) => live(await tabletStub(env, table.tableId, bucket).status()));
   return buckets.map((bucket) => {
     const { logStartOffset, highWatermark } = statuses[bucket]!;
     const from = snapshot ? (snapshot.bucketOffsets[String(bucket)] ?? 0) : logStartOffset;
@@ -146,13 +142,11 @@ async function* logBucketRows(
 ): AsyncGenerator<RowChunk> {
   const data = files.filter((f) => f.content === fileContent.data).sort((a, b) => a.dataSequenceNumber - b.dataSequenceNumber);
   yield* lakeRows(env, data, columns, predicates, stats);
-  for await (const chunk of hotRows(env, table, range.bucket, range.from, range.to, columns)) {
-    yield selectRows(chunk, columns, predicates);
-  }
+  yield* filtered(hotRows(env, table, range.bucket, range.from, range.to, columns), columns, predicates);
 }
 
-async function* single(chunk: RowChunk): AsyncGenerator<RowChunk> {
-  yield chunk;
+async function* filtered(rows: AsyncGenerator<RowChunk>, columns: readonly Column[], predicates: readonly Predicate[]): AsyncGenerator<RowChunk> {
+  for await (const chunk of rows) yield selectRows(chunk, columns, predicates);
 }
 
 async function* projected(rows: AsyncGenerator<RowChunk>, from: readonly Column[], to: readonly Column[]): AsyncGenerator<RowChunk> {

@@ -22,15 +22,16 @@ import { buildColumn, readScalar } from "../table/columns.ts";
 import { gatherRange } from "../arrow/gather.ts";
 import { systemColumns } from "../iceberg/schema.ts";
 import { fileContent } from "../iceberg/manifest-read.ts";
-import { pageOf } from "../read/log-page.ts";
+import type { LogPage } from "../log/page.ts";
+import { changeColumnData, pageColumns } from "../log/page.ts";
 import type { LakeFile, LakeSnapshot } from "../read/lake-snapshot.ts";
 import { mergedBucketRows } from "../read/primary-key-merge.ts";
 import { emptyStats, lakeRows } from "../read/scan-rows.ts";
-import type { TabletStatus } from "../tablet/tablet.ts";
-import { tabletStub } from "../tablet/stub.ts";
-import { encodeBatchMessage, encodeSnapshotMessage } from "./batch-message.ts";
-import type { SubscribedMessage, TabletSubscription } from "./protocol.ts";
-import { catchUpRows } from "./protocol.ts";
+import type { TabletStatus } from "../tablet/contract.ts";
+import { live, tabletStub } from "../tablet/stub.ts";
+import { encodeBatchMessage, encodeSnapshotMessage } from "../protocol/messages.ts";
+import type { SubscribedMessage, TabletSubscription } from "../protocol/subscription.ts";
+import { catchUpRows } from "../protocol/subscription.ts";
 
 type Send = (message: string | Uint8Array) => void;
 
@@ -54,7 +55,7 @@ export async function planBucket(env: Env, table: TableEntry, subscription: Tabl
   const { start, bucket } = subscription;
   const from = "position" in start ? (start.position === "earliest" ? 0 : undefined) : "offset" in start ? start.offset : undefined;
   if (from === undefined) return { kind: "tablet", subscription };
-  const status = await tabletStub(env, table.tableId, bucket).status();
+  const status = live(await tabletStub(env, table.tableId, bucket).status());
   // Pinned to an offset: "earliest" resolved later by the Tablet could skip log that retention drops in between.
   if (from >= status.logStartOffset) return { kind: "tablet", subscription: { ...subscription, start: { offset: from } } };
   const snapshot = await lakeSnapshot();
@@ -89,16 +90,18 @@ async function replayRows(env: Env, replay: Replay, send: Send): Promise<void> {
     { column: offsetColumn!, op: "<" as const, values: [BigInt(to)] },
   ];
   const data = replay.files.filter((f) => f.content === fileContent.data);
+  // The lake's __offset and __timestamp have the Arrow types of a page's _offset and _timestamp.
   for await (const chunk of lakeRows(env, data, readColumns, predicates, emptyStats())) {
     for (let begin = 0; begin < chunk.rowCount; begin += catchUpRows) {
       const end = Math.min(chunk.rowCount, begin + catchUpRows);
-      const system = (c: Column) => Array.from({ length: end - begin }, (_, i) => readScalar(c.type, chunk.data[readColumns.indexOf(c)]!, begin + i)!);
-      const offsets = system(offsetColumn!);
-      const page = pageOf(subscription.bucket, status, Number(offsets[0]), projected, chunk.data.slice(0, projected.length).map((d) => gatherRange([d], begin, end)), {
-        _offset: offsets,
-        _timestamp: system(timestampColumn!),
-        _change: new Array<string>(end - begin).fill("+I"),
-      });
+      const rowCount = end - begin;
+      const columns = [...chunk.data.map((d) => gatherRange([d], begin, end)), changeColumnData(rowCount)];
+      // Rows of one bucket's files are consecutive offsets, so the first one places them all.
+      const firstOffset = Number(readScalar(offsetColumn!.type, chunk.data[projected.length]!, begin));
+      const page: LogPage = {
+        bucket: subscription.bucket, logStartOffset: status.logStartOffset, highWatermark: status.highWatermark,
+        nextOffset: firstOffset + rowCount, columns: pageColumns(projected), rowCount, batches: [{ rowCount, columns }],
+      };
       send(encodeBatchMessage(page, subscription.format));
     }
   }

@@ -39,8 +39,7 @@ export function buildColumn(type: FloeType, values: readonly (Scalar | null)[]):
       return arrow.makeData({ ...common, type: common.type as arrow.Decimal, data: words });
     }
     default: {
-      const ArrayType = fixedWidthArray(type);
-      const data = new ArrayType(length);
+      const data = fixedWidthValues(type, length) as Exclude<ReturnType<typeof fixedWidthValues>, Uint32Array>;
       const zero = data instanceof BigInt64Array ? 0n : 0;
       values.forEach((v, i) => { data[i] = (v ?? zero) as never; });
       return makeColumn({ ...common, data });
@@ -116,22 +115,20 @@ function writeInt128(words: Uint32Array, index: number, value: bigint): void {
   }
 }
 
-type FixedWidthArray =
-  | Int8ArrayConstructor | Int16ArrayConstructor | Int32ArrayConstructor
-  | Float32ArrayConstructor | Float64ArrayConstructor | BigInt64ArrayConstructor;
-
-function fixedWidthArray(type: FloeType): FixedWidthArray {
+/** A zeroed values buffer for `length` values of a fixed-width type, as Arrow lays it out (DECIMAL: four 32-bit words each). */
+export function fixedWidthValues(type: FloeType, length: number): Int8Array | Int16Array | Int32Array | Float32Array | Float64Array | BigInt64Array | Uint32Array {
   switch (type.kind) {
-    case "TINYINT": return Int8Array;
-    case "SMALLINT": return Int16Array;
+    case "TINYINT": return new Int8Array(length);
+    case "SMALLINT": return new Int16Array(length);
     case "INT":
-    case "DATE": return Int32Array;
-    case "FLOAT": return Float32Array;
-    case "DOUBLE": return Float64Array;
+    case "DATE": return new Int32Array(length);
+    case "FLOAT": return new Float32Array(length);
+    case "DOUBLE": return new Float64Array(length);
     case "BIGINT":
     case "TIME":
     case "TIMESTAMP":
-    case "TIMESTAMP_LTZ": return BigInt64Array;
+    case "TIMESTAMP_LTZ": return new BigInt64Array(length);
+    case "DECIMAL": return new Uint32Array(length * 4);
     default: throw new Error(`${type.kind} is not a fixed-width type`);
   }
 }

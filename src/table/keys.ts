@@ -26,6 +26,13 @@ export function encodeKey(columns: readonly KeyColumn[], row: number): Uint8Arra
   return Uint8Array.from(parts);
 }
 
+/** An encoded key as a Map key: one UTF-16 unit per byte. */
+export function keyId(key: Uint8Array): string {
+  let id = "";
+  for (const byte of key) id += String.fromCharCode(byte);
+  return id;
+}
+
 /** The smallest byte string greater than every key that starts with `prefix`, or undefined if none is. */
 export function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
   const end = prefix.slice();

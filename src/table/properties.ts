@@ -99,3 +99,4 @@ export function parseDurationMs(text: string): number {
   }
   return Number(match[1]) * unitMs;
 }
+

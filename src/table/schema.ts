@@ -11,13 +11,29 @@ import { FloeError } from "../errors.ts";
 import type { FloeType } from "./types.ts";
 import { formatType, isBucketable, parseType } from "./types.ts";
 import type { Properties } from "./properties.ts";
-import { parseProperties } from "./properties.ts";
+import { parseDurationMs, parseProperties, propertyDefaults } from "./properties.ts";
 
 export interface Column {
   id: number;
   name: string;
   type: FloeType;
   nullable: boolean;
+}
+
+/** A column as requests and Durable Object calls carry it: its type spelled out, so it crosses any boundary as plain data. */
+export interface ColumnSpec {
+  id: number;
+  name: string;
+  type: string;
+  nullable: boolean;
+}
+
+export function columnSpec(column: Column): ColumnSpec {
+  return { id: column.id, name: column.name, type: formatType(column.type), nullable: column.nullable };
+}
+
+export function columnFromSpec(spec: ColumnSpec): Column {
+  return { id: spec.id, name: spec.name, type: parseType(spec.type), nullable: spec.nullable };
 }
 
 export interface TableDefinition {
@@ -30,7 +46,7 @@ export interface TableDefinition {
 
 /** The JSON form of a definition, as clients send and see it. */
 export interface TableDefinitionJson {
-  columns: { id?: number; name: string; type: string; nullable: boolean }[];
+  columns: (Omit<ColumnSpec, "id"> & { id?: number })[];
   primaryKey: string[];
   partitionKeys: string[];
   bucket: { num: number; key: string[] };
@@ -174,7 +190,7 @@ function parseBucket(input: unknown): { num: number; key?: string[] } {
 
 export function definitionToJson(definition: TableDefinition): TableDefinitionJson {
   return {
-    columns: definition.columns.map((c) => ({ id: c.id, name: c.name, type: formatType(c.type), nullable: c.nullable })),
+    columns: definition.columns.map(columnSpec),
     primaryKey: definition.primaryKey,
     partitionKeys: definition.partitionKeys,
     bucket: definition.bucket,
@@ -195,15 +211,23 @@ export function isPrimaryKeyTable(definition: TableDefinition): boolean {
   return definition.primaryKey.length > 0;
 }
 
+/** Whether a table tiers into the lake (`table.datalake.enabled`). */
+export function isLakeEnabled(definition: TableDefinition): boolean {
+  return definition.properties["table.datalake.enabled"] === "true";
+}
+
+/** How long a table's buckets keep their log (`table.log.ttl`), and whether the lake must hold it first. */
+export function retentionOf(definition: TableDefinition): { ttlMs: number; keepUntiered: boolean } {
+  return {
+    ttlMs: parseDurationMs(definition.properties["table.log.ttl"] ?? propertyDefaults["table.log.ttl"]!),
+    keepUntiered: isLakeEnabled(definition),
+  };
+}
+
 /** Loads a definition the catalog stored with `definitionToJson` (already validated). */
 export function definitionFromJson(json: TableDefinitionJson): TableDefinition {
   return {
-    columns: json.columns.map((c, index) => ({
-      id: c.id ?? index + 1,
-      name: c.name,
-      type: parseType(c.type),
-      nullable: c.nullable,
-    })),
+    columns: json.columns.map((c, index) => columnFromSpec({ ...c, id: c.id ?? index + 1 })),
     primaryKey: json.primaryKey,
     partitionKeys: json.partitionKeys,
     bucket: json.bucket,

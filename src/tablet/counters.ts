@@ -11,7 +11,7 @@
  * `lookupCountsFlushMs` later. A crash can lose that last window of lookup
  * counts, never a write count.
  */
-import type { LogFrames } from "./frames.ts";
+import type { LogFrames } from "../log/frames.ts";
 import * as queries from "./queries.ts";
 
 export const lookupCountsFlushMs = 1_000;

@@ -1,156 +1,199 @@
 /**
- * Primary-key writes in a Tablet: each input row is merged with the key's
- * current row (kv), the resulting change is appended to the log (the
- * changelog) and kv is updated, all in the caller's transaction.
+ * Primary-key state in a Tablet: writes merge each input row with the key's
+ * current row (kv), append the resulting changes to the log (the changelog)
+ * and update kv, all in the caller's transaction; lookups and scans read kv.
  *
  * Invariants: kv and changelog change together, so a row visible in kv has
  * its change in the log and replaying the changelog from offset 0 rebuilds
  * kv exactly; rows of one batch apply in order, so a key written twice in a
- * batch sees its first write; an unchanged row, a delete of a missing key
- * and a write the merge engine ignores produce no change at all.
+ * batch sees its first write; an unchanged row (the same bytes,
+ * `kv-row.ts`), a delete of a missing key and a write the merge engine
+ * ignores produce no change at all. Change images come from the input's
+ * Arrow columns or from stored rows, never through scalars or text.
  */
 import type * as arrow from "apache-arrow";
-import { decodeStream, joinStream } from "../arrow/ipc.ts";
-import { buildColumn, readScalar } from "../table/columns.ts";
+import { decodeStream, encodeStream, joinStream } from "../arrow/ipc.ts";
+import { gather } from "../arrow/gather.ts";
+import { arrowSchemaOf, buildColumn } from "../table/columns.ts";
 import type { ChangeType } from "../table/change-type.ts";
 import { changeCode, changeColumnName } from "../table/change-type.ts";
-import { encodeKey } from "../table/keys.ts";
+import { encodeKey, keyId, prefixEnd } from "../table/keys.ts";
 import type { Column } from "../table/schema.ts";
-import type { FloeType } from "../table/types.ts";
-import { parseType } from "../table/types.ts";
-import type { JsonValue } from "../table/values.ts";
-import { scalarFromJson, scalarToJson } from "../table/values.ts";
-import type { LogFrames } from "./frames.ts";
-import { encodeFrames } from "./frames.ts";
+import { columnFromSpec } from "../table/schema.ts";
+import type { LogFrames } from "../log/frames.ts";
+import { encodeFrames } from "../log/frames.ts";
+import type { KvScanRequest, LookupRequest, PrimaryKeySpec, PrimaryKeyWrite } from "./contract.ts";
+import type { RowLayout } from "./kv-row.ts";
+import { decodeRows, encodeRow, integerAt, mergeRow, rowFromLegacyJson, rowLayout, sameRow } from "./kv-row.ts";
 import * as queries from "./queries.ts";
 
-/** What a Tablet needs to know of a primary-key table to apply writes; sent with every write. */
-export interface PrimaryKeySpec {
-  columns: { name: string; type: string; nullable: boolean }[];
-  /** Key columns in kv-key order: the bucket key first, then the rest of the primary key. */
-  keyOrder: string[];
-  mergeEngine: "last_row" | "first_row" | "versioned";
-  versionColumn?: string;
-  changelogImage: "full" | "wal";
+/** A primary-key table as the Tablet works with it, derived once per spec. */
+interface KvTable {
+  columns: Column[];
+  layout: RowLayout;
+  /** Column indexes of the kv key, in key order. */
+  keyIndexes: number[];
+  spec: PrimaryKeySpec;
+  versionIndex?: number;
 }
 
-export interface PrimaryKeyWrite extends PrimaryKeySpec {
-  op: "upsert" | "delete";
+let lastTable: { text: string; table: KvTable } | undefined;
+
+/** The Tablet's view of a primary-key table; the last one is kept, since every call of a table carries the same spec. */
+function kvTableOf(spec: PrimaryKeySpec): KvTable {
+  const text = JSON.stringify([spec.columns, spec.keyOrder, spec.versionColumn]);
+  if (lastTable?.text === text) return { ...lastTable.table, spec };
+  const columns = spec.columns.map(columnFromSpec);
+  const indexOf = (name: string) => columns.findIndex((c) => c.name === name);
+  const table: KvTable = { columns, layout: rowLayout(columns), keyIndexes: spec.keyOrder.map(indexOf), spec };
+  if (spec.versionColumn !== undefined) table.versionIndex = indexOf(spec.versionColumn);
+  lastTable = { text, table };
+  return table;
 }
 
-type StoredRow = JsonValue[];
+/** Where a change's row image is: a row of an input batch, or a stored row's bytes. */
+type Image = { batch: number; row: number } | { bytes: Uint8Array };
 
 interface Change {
   type: ChangeType;
-  row: StoredRow;
+  image: Image;
+}
+
+interface KeyState {
+  key: Uint8Array;
+  row: Uint8Array | null;
+  /** Where `row`'s image is, for the changelog. */
+  image: Image | null;
+  changed: boolean;
 }
 
 /** Applies a write to kv and returns the changelog frames to append. */
 export function applyPrimaryKeyWrite(sql: SqlStorage, write: PrimaryKeyWrite, input: LogFrames): LogFrames {
-  const columns: Column[] = write.columns.map((c, i) => ({ id: i + 1, name: c.name, type: parseType(c.type), nullable: c.nullable }));
-  const columnIndex = new Map(columns.map((c, i) => [c.name, i]));
-  const versionIndex = write.versionColumn === undefined ? undefined : columnIndex.get(write.versionColumn)!;
-  const version = versionIndex === undefined ? undefined : { index: versionIndex, type: columns[versionIndex]!.type };
+  const table = kvTableOf(write);
   const batches = input.batches.map(({ ipcBatch }) => {
-    const batch = decodeStream(joinStream(input.schema, [ipcBatch]));
-    const key = write.keyOrder.map((name) => ({ type: columns[columnIndex.get(name)!]!.type, data: batch.getChild(name)!.data[0]! }));
-    const keys = Array.from({ length: batch.numRows }, (_, r) => encodeKey(key, r));
-    return { batch, keys };
+    const decoded = decodeStream(joinStream(input.schema, [ipcBatch]));
+    const present = new Map(decoded.schema.fields.map((f, i) => [table.columns.findIndex((c) => c.name === f.name), decoded.getChildAt(i)!.data[0]!]));
+    const keyColumns = table.keyIndexes.map((index) => ({ type: table.columns[index]!.type, data: present.get(index)! }));
+    const keys = Array.from({ length: decoded.numRows }, (_, r) => encodeKey(keyColumns, r));
+    return { present, keys, full: present.size === table.columns.length };
   });
+  const full = batches.every((b) => b.full);
   // One read for every key the write touches; afterwards `current` is the state as rows apply in order.
-  const stored = queries.getKvRows(sql, batches.flatMap((b) => b.keys), keyId);
-  const current = new Map<string, { key: Uint8Array; row: StoredRow | null; changed: boolean }>();
+  const stored = readRows(sql, table, batches.flatMap((b) => b.keys));
+  const current = new Map<string, KeyState>();
   const changes: Change[] = [];
-  for (const { batch, keys } of batches) {
-    const present = batch.schema.fields.map((f) => ({ index: columnIndex.get(f.name)!, data: batch.getChild(f.name)!.data[0]! }));
-    const partial = present.length < columns.length;
+  batches.forEach(({ present, keys }, b) => {
+    const columns = full ? table.columns.map((_, i) => present.get(i)!) : [];
     keys.forEach((key, r) => {
       const id = keyId(key);
-      const entry = current.get(id) ?? { key, row: parseStored(stored.get(id)), changed: false };
-      const next = write.op === "delete" ? null : mergedRow(columns, present, r, partial ? entry.row : null);
-      const rowChanges = deriveChanges(write, entry.row, next, version);
+      let entry = current.get(id);
+      if (!entry) {
+        const row = stored.get(id) ?? null;
+        entry = { key, row, image: row && { bytes: row }, changed: false };
+        current.set(id, entry);
+      }
+      let next: Uint8Array | null = null;
+      let image: Image | null = null;
+      if (write.op !== "delete") {
+        next = full ? encodeRow(table.layout, columns, r) : mergeRow(table.layout, entry.row, present, r);
+        image = full ? { batch: b, row: r } : { bytes: next };
+      }
+      const rowChanges = deriveChanges(table, entry, next, image);
       if (rowChanges.length > 0) {
         changes.push(...rowChanges);
         entry.row = next;
+        entry.image = image;
         entry.changed = true;
       }
-      current.set(id, entry);
     });
-  }
+  });
   const changed = [...current.values()].filter((e) => e.changed);
   queries.deleteKvRows(sql, changed.filter((e) => e.row === null).map((e) => e.key));
-  queries.putKvRows(sql, changed.filter((e) => e.row !== null).map((e) => ({ key: e.key, row: JSON.stringify(e.row) })));
-  return changelogFrames(columns, changes);
+  queries.putKvRows(sql, changed.flatMap((e) => (e.row === null ? [] : [{ key: e.key, row: e.row }])));
+  return changelogFrames(table, full ? batches.map((b) => table.columns.map((_, i) => b.present.get(i)!)) : [], changes);
 }
 
 /** The changes one input row makes, under the table's merge engine. */
-function deriveChanges(write: PrimaryKeyWrite, old: StoredRow | null, next: StoredRow | null, version?: VersionColumn): Change[] {
+function deriveChanges(table: KvTable, old: KeyState, next: Uint8Array | null, nextImage: Image | null): Change[] {
+  const { spec } = table;
   if (next === null) {
     // Deletes: only the default engine applies them (Fluss forces IGNORE for first_row and versioned).
-    if (old === null || write.mergeEngine !== "last_row") return [];
-    return [{ type: "-D", row: old }];
+    if (old.row === null || spec.mergeEngine !== "last_row") return [];
+    return [{ type: "-D", image: old.image! }];
   }
-  if (old === null) return [{ type: "+I", row: next }];
-  if (write.mergeEngine === "first_row") return [];
-  if (version && !isNewerVersion(version.type, next[version.index]!, old[version.index]!)) return [];
-  if (JSON.stringify(next) === JSON.stringify(old)) return [];
-  return write.changelogImage === "wal" ? [{ type: "+U", row: next }] : [{ type: "-U", row: old }, { type: "+U", row: next }];
-}
-
-/** The versioned engine's version column, resolved once per write. */
-interface VersionColumn {
-  index: number;
-  type: FloeType;
+  if (old.row === null) return [{ type: "+I", image: nextImage! }];
+  if (spec.mergeEngine === "first_row") return [];
+  if (table.versionIndex !== undefined && !isNewerVersion(table, next, old.row)) return [];
+  if (sameRow(next, old.row)) return [];
+  return spec.changelogImage === "wal"
+    ? [{ type: "+U", image: nextImage! }]
+    : [{ type: "-U", image: old.image! }, { type: "+U", image: nextImage! }];
 }
 
 /** Versioned engine: the new row wins when its version is not null and at least the stored one. */
-function isNewerVersion(type: FloeType, next: JsonValue, old: JsonValue): boolean {
-  if (next === null) return false;
-  if (old === null) return true;
-  return BigInt(scalarFromJson(type, next) as number | bigint) >= BigInt(scalarFromJson(type, old) as number | bigint);
+function isNewerVersion(table: KvTable, next: Uint8Array, old: Uint8Array): boolean {
+  const nextVersion = integerAt(table.layout, next, table.versionIndex!);
+  if (nextVersion === null) return false;
+  const oldVersion = integerAt(table.layout, old, table.versionIndex!);
+  return oldVersion === null || nextVersion >= oldVersion;
 }
 
-/** The row after the write: the input's columns over the old row (partial update) or over nulls. */
-function mergedRow(columns: readonly Column[], present: { index: number; data: arrow.Data }[], r: number, base: StoredRow | null): StoredRow {
-  const row: StoredRow = base ? [...base] : new Array(columns.length).fill(null);
-  for (const { index, data } of present) {
-    const type = columns[index]!.type;
-    const value = readScalar(type, data, r);
-    row[index] = value === null ? null : scalarToJson(type, value);
-  }
-  return row;
-}
-
-/** A key as a Map key: one UTF-16 unit per byte. */
-export function keyId(key: Uint8Array): string {
-  let id = "";
-  for (const byte of key) id += String.fromCharCode(byte);
-  return id;
-}
-
-function parseStored(text: string | undefined): StoredRow | null {
-  return text === undefined ? null : (JSON.parse(text) as StoredRow);
-}
-
-/** The changelog batch: the table's columns plus the change code. */
-function changelogFrames(columns: readonly Column[], changes: readonly Change[]): LogFrames {
+/** The changelog batch: the table's columns, gathered from the input batches and stored rows, plus the change code. */
+function changelogFrames(table: KvTable, inputColumns: arrow.Data[][], changes: readonly Change[]): LogFrames {
   if (changes.length === 0) return { schema: new Uint8Array(0), batches: [] };
-  const changeType: FloeType = { kind: "TINYINT" };
-  const data = columns.map((column, c) =>
-    buildColumn(column.type, changes.map((change) => {
-      const value = change.row[c];
-      return value === null || value === undefined ? null : scalarFromJson(column.type, value);
-    })),
-  );
+  const storedImages = new Map<Uint8Array, number>();
+  for (const { image } of changes) if ("bytes" in image && !storedImages.has(image.bytes)) storedImages.set(image.bytes, storedImages.size);
+  const stored = decodeRows(table.layout, [...storedImages.keys()]);
+  const batchStarts: number[] = [];
+  const storedStart = inputColumns.reduce((start, columns) => (batchStarts.push(start), start + (columns[0]?.length ?? 0)), 0);
+  const rows = changes.map(({ image }) => ("bytes" in image ? storedStart + storedImages.get(image.bytes)! : batchStarts[image.batch]! + image.row));
+  const data = table.columns.map((_, c) => gather([...inputColumns.map((columns) => columns[c]!), stored[c]!], rows));
+  const changeType = { kind: "TINYINT" } as const;
   data.push(buildColumn(changeType, changes.map((change) => changeCode[change.type])));
-  const schemaColumns = [...columns, { id: 0, name: changeColumnName, type: changeType, nullable: false }];
+  const schemaColumns = [...table.columns, { id: 0, name: changeColumnName, type: changeType, nullable: false }];
   return encodeFrames(schemaColumns, { rowCount: changes.length, columns: data });
 }
 
-/** Rows of kv as JSON objects, in column order. */
-export function storedRowToObject(columns: readonly { name: string }[], text: string): Record<string, JsonValue> {
-  const values = JSON.parse(text) as StoredRow;
-  const object: Record<string, JsonValue> = {};
-  columns.forEach((column, i) => { object[column.name] = values[i] ?? null; });
-  return object;
+/** The current rows of `keys`, in the table's columns, and where each key's row is among them. */
+export function lookupRows(sql: SqlStorage, request: LookupRequest): { ipc: Uint8Array; rowOf: number[] } {
+  const table = kvTableOf(request.table);
+  const stored = readRows(sql, table, request.keys);
+  const found: Uint8Array[] = [];
+  const indexOf = new Map<Uint8Array, number>();
+  const rowOf = request.keys.map((key) => {
+    const row = stored.get(keyId(key));
+    if (row === undefined) return -1;
+    if (!indexOf.has(row)) indexOf.set(row, found.push(row) - 1);
+    return indexOf.get(row)!;
+  });
+  return { ipc: rowsToIpc(table, found), rowOf };
+}
+
+/** One page of current rows in key order, under a prefix and after a key. */
+export function scanRows(sql: SqlStorage, request: KvScanRequest): { ipc: Uint8Array; rowCount: number; lastKey: Uint8Array | null } {
+  const table = kvTableOf(request.table);
+  const { prefix, after } = request;
+  const bounds = { ...(prefix.length > 0 ? { from: prefix, to: prefixEnd(prefix) } : {}), ...(after ? { after } : {}) };
+  const stored = queries.scanKvRows(sql, bounds, request.rowsMax, request.bytesMax);
+  const rows = stored.map(({ row }) => rowBytes(table, row));
+  // A page cut by its row or byte bound may have a successor; a shorter one is the last.
+  const bytes = rows.reduce((n, row) => n + row.length, 0);
+  const cut = rows.length === request.rowsMax || (rows.length > 0 && bytes >= request.bytesMax);
+  return { ipc: rowsToIpc(table, rows), rowCount: rows.length, lastKey: cut ? stored.at(-1)!.key : null };
+}
+
+/** The stored rows of `keys` by key id, each in the binary row form. */
+function readRows(sql: SqlStorage, table: KvTable, keys: readonly Uint8Array[]): Map<string, Uint8Array> {
+  const stored = queries.getKvRows(sql, keys, keyId);
+  return new Map([...stored].map(([id, row]) => [id, rowBytes(table, row)]));
+}
+
+/** A stored kv row in the binary form, converting one written in the older JSON form. */
+function rowBytes(table: KvTable, row: queries.StoredKvRow): Uint8Array {
+  return typeof row === "string" ? rowFromLegacyJson(table.layout, row) : new Uint8Array(row);
+}
+
+/** Rows in the table's columns as one Arrow IPC stream. */
+function rowsToIpc(table: KvTable, rows: readonly Uint8Array[]): Uint8Array {
+  return encodeStream(arrowSchemaOf(table.columns), decodeRows(table.layout, rows), rows.length);
 }

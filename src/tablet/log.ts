@@ -1,6 +1,6 @@
 /**
  * The Tablet's log: appends Arrow record batches at dense offsets and reads
- * them back by offset.
+ * them back by offset as log pages.
  *
  * Invariants: offsets are dense and increasing per bucket; `logStartOffset <=
  * highWatermark`; an append is one SQLite transaction (batches, offsets and
@@ -8,38 +8,18 @@
  * retried writer sequence is answered from what was committed, never
  * written twice.
  */
+import type * as arrow from "apache-arrow";
+import { decodeStream, joinStream } from "../arrow/ipc.ts";
+import { gatherRange } from "../arrow/gather.ts";
+import type { ColumnBatch } from "../arrow/batch.ts";
+import { changeColumnName } from "../table/change-type.ts";
+import type { Column } from "../table/schema.ts";
+import type { LogFrames } from "../log/frames.ts";
+import type { LogPage } from "../log/page.ts";
+import { pageColumns, systemColumnData } from "../log/page.ts";
+import type { AppendResult, WriterSeq } from "./contract.ts";
 import * as queries from "./queries.ts";
 import type { TabletOffsets } from "./queries.ts";
-import type { LogFrames } from "./frames.ts";
-
-export interface WriterSeq {
-  id: string;
-  seq: number;
-}
-
-export type AppendResult =
-  | { kind: "appended"; baseOffset: number; count: number }
-  | { kind: "duplicate"; baseOffset: number; count: number }
-  | { kind: "out_of_order"; lastSeq: number };
-
-export interface ReadRequest {
-  /** The first offset to read; `earliest` is the log start offset. */
-  offset: number | "earliest";
-  rowsMax: number;
-  bytesMax: number;
-}
-
-export type ReadResult =
-  | {
-      kind: "batches";
-      /** The first offset read (the request's, with `earliest` resolved). */
-      offset: number;
-      logStartOffset: number;
-      highWatermark: number;
-      schemas: Record<number, Uint8Array>;
-      batches: queries.StoredBatch[];
-    }
-  | { kind: "offset_out_of_range"; logStartOffset: number; highWatermark: number };
 
 /** How many recent sequences per writer are remembered for retries. */
 export const writerSeqWindow = 8;
@@ -87,14 +67,54 @@ export function appendFrames(
   return { result: { kind: "appended", baseOffset, count }, offsets: updated };
 }
 
-export function readLog(sql: SqlStorage, offsets: TabletOffsets, request: ReadRequest): ReadResult {
+export interface PageRequest {
+  /** The first offset to read; `earliest` is the log start offset. */
+  offset: number | "earliest";
+  rowsMax: number;
+  bytesMax: number;
+  columns: readonly Column[];
+}
+
+/**
+ * At most `rowsMax` rows from `offset`, and about `bytesMax` bytes of
+ * stored Arrow (a batch that would pass it is cut in proportion, keeping at
+ * least one row per page), projected to the asked columns; null when
+ * `offset` is outside the log. Stored batches that lie whole inside the
+ * range pass through without copying.
+ */
+export function readPage(sql: SqlStorage, offsets: TabletOffsets, bucket: number, request: PageRequest): LogPage | null {
   const { logStartOffset, highWatermark } = offsets;
-  const offset = request.offset === "earliest" ? logStartOffset : request.offset;
-  if (offset < logStartOffset || offset > highWatermark) {
-    return { kind: "offset_out_of_range", logStartOffset, highWatermark };
+  const from = request.offset === "earliest" ? logStartOffset : request.offset;
+  if (from < logStartOffset || from > highWatermark) return null;
+  const stored = from === highWatermark ? [] : queries.readBatches(sql, from, request.rowsMax, request.bytesMax);
+  const schemas = new Map<number, Uint8Array>();
+  const end = Math.min(highWatermark, from + request.rowsMax);
+  const batches: ColumnBatch[] = [];
+  let rowCount = 0;
+  let bytes = 0;
+  for (const batch of stored) {
+    const first = Math.max(from, batch.baseOffset);
+    const size = batch.ipcBatch.byteLength;
+    const affordable = bytes + size <= request.bytesMax ? batch.recordCount : Math.floor((batch.recordCount * (request.bytesMax - bytes)) / size);
+    const last = Math.min(end, batch.baseOffset + batch.recordCount, first + Math.max(affordable, rowCount === 0 ? 1 : 0));
+    if (last <= first) break;
+    bytes += size;
+    if (!schemas.has(batch.schemaId)) schemas.set(batch.schemaId, queries.readSchema(sql, batch.schemaId));
+    const decoded = decodeStream(joinStream(schemas.get(batch.schemaId)!, [batch.ipcBatch]));
+    const cut = (data: arrow.Data) =>
+      first === batch.baseOffset && last === batch.baseOffset + batch.recordCount
+        ? data
+        : gatherRange([data], first - batch.baseOffset, last - batch.baseOffset);
+    const changeCodes = decoded.getChild(changeColumnName)?.data[0];
+    const columns = request.columns.map((column) => {
+      const child = decoded.getChild(column.name);
+      if (!child) throw new Error(`stored batch at offset ${batch.baseOffset} has no column '${column.name}'`);
+      return cut(child.data[0]!);
+    });
+    const codes = changeCodes && (cut(changeCodes).values as Int8Array);
+    columns.push(...systemColumnData(first, last - first, batch.commitMs, codes));
+    batches.push({ rowCount: last - first, columns });
+    rowCount += last - first;
   }
-  const batches = offset === highWatermark ? [] : queries.readBatches(sql, offset, request.rowsMax, request.bytesMax);
-  const schemas: Record<number, Uint8Array> = {};
-  for (const batch of batches) schemas[batch.schemaId] ??= queries.readSchema(sql, batch.schemaId);
-  return { kind: "batches", offset, logStartOffset, highWatermark, schemas, batches };
+  return { bucket, logStartOffset, highWatermark, nextOffset: from + rowCount, columns: pageColumns(request.columns), rowCount, batches };
 }

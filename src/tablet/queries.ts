@@ -1,6 +1,8 @@
 /**
  * Every SQL statement the Tablet runs, as small typed functions. Cursors are
  * consumed before returning, so no caller can hold one across an `await`.
+ * The row forms here (stored batches, kv rows) are the Tablet's own and
+ * never leave it.
  */
 export interface TabletOffsets {
   logStartOffset: number;
@@ -134,13 +136,33 @@ export function readBatches(sql: SqlStorage, from: number, rowsMax: number, byte
 }
 
 /**
- * Drops the batches that end at or below `tieredOffset` and were committed
+ * Drops the batches that end at or below `endAtOrBelow` and were committed
  * at or before `committedAtOrBeforeMs` (a prefix of the log, since commit
  * times grow with offsets); answers the first offset still stored, if any.
  */
-export function dropTieredBatches(sql: SqlStorage, tieredOffset: number, committedAtOrBeforeMs: number): number | undefined {
-  sql.exec("DELETE FROM log_batch WHERE base_offset + record_count <= ? AND commit_ms <= ?", tieredOffset, committedAtOrBeforeMs);
+export function dropBatches(sql: SqlStorage, endAtOrBelow: number, committedAtOrBeforeMs: number): number | undefined {
+  sql.exec("DELETE FROM log_batch WHERE base_offset + record_count <= ? AND commit_ms <= ?", endAtOrBelow, committedAtOrBeforeMs);
   return sql.exec<{ start: number | null }>("SELECT min(base_offset) AS start FROM log_batch").one().start ?? undefined;
+}
+
+/** The commit time of the oldest stored batch ending at or below `endAtOrBelow`, if any. */
+export function oldestCommitMs(sql: SqlStorage, endAtOrBelow: number): number | undefined {
+  return sql
+    .exec<{ commitMs: number | null }>("SELECT min(commit_ms) AS commitMs FROM log_batch WHERE base_offset + record_count <= ?", endAtOrBelow)
+    .one().commitMs ?? undefined;
+}
+
+export function readRetention(sql: SqlStorage): { ttlMs: number; keepUntiered: boolean } | undefined {
+  const row = sql.exec<{ ttlMs: number; keepUntiered: number }>("SELECT ttl_ms AS ttlMs, keep_untiered AS keepUntiered FROM tablet_retention").toArray()[0];
+  return row && { ttlMs: row.ttlMs, keepUntiered: row.keepUntiered !== 0 };
+}
+
+export function writeRetention(sql: SqlStorage, retention: { ttlMs: number; keepUntiered: boolean }): void {
+  sql.exec(
+    "INSERT INTO tablet_retention (singleton, ttl_ms, keep_untiered) VALUES (1, ?, ?) ON CONFLICT (singleton) DO UPDATE SET ttl_ms = excluded.ttl_ms, keep_untiered = excluded.keep_untiered",
+    retention.ttlMs,
+    retention.keepUntiered ? 1 : 0,
+  );
 }
 
 /** The commit time of the last stored batch starting at or below `offset` (the one holding it, below the high watermark). */
@@ -213,17 +235,20 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 
 const kvLookupArities = [1, 8, 32, boundParametersMax];
 
+/** A kv row as SQLite holds it: the binary row form (`kv-row.ts`), or the JSON text Tablets stored before it. */
+export type StoredKvRow = ArrayBuffer | string;
+
 /**
  * The stored rows of the given keys (absent keys are missing from the map),
  * keyed by `keyId`. Statements use a few fixed IN-list sizes, padded by
  * repeating a key, so SQLite's statement cache serves them all.
  */
-export function getKvRows(sql: SqlStorage, keys: readonly Uint8Array[], keyId: (key: Uint8Array) => string): Map<string, string> {
-  const found = new Map<string, string>();
+export function getKvRows(sql: SqlStorage, keys: readonly Uint8Array[], keyId: (key: Uint8Array) => string): Map<string, StoredKvRow> {
+  const found = new Map<string, StoredKvRow>();
   for (const chunk of chunks(keys, boundParametersMax)) {
     const arity = kvLookupArities.find((n) => n >= chunk.length)!;
     const padded = [...chunk, ...new Array<Uint8Array>(arity - chunk.length).fill(chunk[0]!)];
-    const cursor = sql.exec<{ key: ArrayBuffer; row: string }>(`SELECT key, row FROM kv WHERE key IN (${inList(arity)})`, ...padded);
+    const cursor = sql.exec<{ key: ArrayBuffer; row: StoredKvRow }>(`SELECT key, row FROM kv WHERE key IN (${inList(arity)})`, ...padded);
     for (const { key, row } of cursor) found.set(keyId(new Uint8Array(key)), row);
   }
   return found;
@@ -239,7 +264,7 @@ function inList(arity: number): string {
   return list;
 }
 
-export function putKvRows(sql: SqlStorage, rows: readonly { key: Uint8Array; row: string }[]): void {
+export function putKvRows(sql: SqlStorage, rows: readonly { key: Uint8Array; row: Uint8Array }[]): void {
   for (const chunk of chunks(rows, boundParametersMax / 2)) {
     sql.exec(
       `INSERT INTO kv (key, row) VALUES ${chunk.map(() => "(?, ?)").join(",")}
@@ -255,21 +280,35 @@ export function deleteKvRows(sql: SqlStorage, keys: readonly Uint8Array[]): void
   }
 }
 
-/** Rows with keys in `[from, to)` (either bound optional), in key order, at most `limit`. */
-export function scanKvRows(sql: SqlStorage, from: Uint8Array | undefined, to: Uint8Array | undefined, limit: number): string[] {
-  const bounds: string[] = [];
-  const bindings: (Uint8Array | number)[] = [];
-  if (from) {
-    bounds.push("key >= ?");
-    bindings.push(from);
+/**
+ * Rows with keys in `[from, to)` (either bound optional) and after `after`,
+ * in key order, until `rowsMax` rows or `bytesMax` bytes of rows are read
+ * (at least one row).
+ */
+export function scanKvRows(
+  sql: SqlStorage,
+  bounds: { from?: Uint8Array; to?: Uint8Array; after?: Uint8Array },
+  rowsMax: number,
+  bytesMax: number,
+): { key: Uint8Array; row: StoredKvRow }[] {
+  const where: string[] = [];
+  const bindings: Uint8Array[] = [];
+  for (const [bound, test] of [[bounds.from, "key >= ?"], [bounds.to, "key < ?"], [bounds.after, "key > ?"]] as const) {
+    if (bound === undefined) continue;
+    where.push(test);
+    bindings.push(bound);
   }
-  if (to) {
-    bounds.push("key < ?");
-    bindings.push(to);
+  const cursor = sql.exec<{ key: ArrayBuffer; row: StoredKvRow }>(
+    `SELECT key, row FROM kv ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY key LIMIT ?`,
+    ...bindings,
+    rowsMax,
+  );
+  const rows: { key: Uint8Array; row: StoredKvRow }[] = [];
+  let bytes = 0;
+  for (const { key, row } of cursor) {
+    rows.push({ key: new Uint8Array(key), row });
+    bytes += typeof row === "string" ? row.length : row.byteLength;
+    if (bytes >= bytesMax) break;
   }
-  const where = bounds.length > 0 ? `WHERE ${bounds.join(" AND ")}` : "";
-  return sql
-    .exec<{ row: string }>(`SELECT row FROM kv ${where} ORDER BY key LIMIT ?`, ...bindings, limit)
-    .toArray()
-    .map((r) => r.row);
+  return rows;
 }

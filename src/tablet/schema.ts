@@ -57,6 +57,16 @@ const migrations: readonly string[] = [
      keys_looked_up INTEGER NOT NULL
    );
    INSERT INTO tablet_counters VALUES (1, 0, 0, 0, 0);`,
+  // 6: the bucket's retention policy (`table.log.ttl`, and whether only
+  // tiered log may go), as the last write carried it, for the alarm that
+  // drops expired log. Also: kv rows are written in the binary row form from
+  // here on (kv-row.ts); rows in the older JSON text form are converted as
+  // they are read, so nothing is rewritten here.
+  `CREATE TABLE tablet_retention (
+     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+     ttl_ms INTEGER NOT NULL,
+     keep_untiered INTEGER NOT NULL
+   );`,
 ];
 
 /** Brings the Tablet's database up to the newest migration. */

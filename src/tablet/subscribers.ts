@@ -1,21 +1,21 @@
 /**
  * A Tablet's subscribers: hibernatable WebSockets, each with its position in
- * the log kept in its attachment, so it survives hibernation.
+ * the log and what it has in flight kept in its attachment, so it survives
+ * hibernation.
  *
  * Every push reads from the log at the subscriber's position, the same way
  * for catching up and for live batches, so a subscriber never misses a row
  * or sees one twice, whether it starts far behind, falls behind, or the
- * object was evicted in between. Flow control: at most `windowRows` rows
- * beyond the subscriber's last ack are ever sent; the rest stays in the log
- * (SQLite), not in memory, until the subscriber acknowledges.
+ * object was evicted in between. Flow control (protocol/subscription.ts):
+ * what is sent beyond a subscriber's last ack is bounded in rows, bytes and
+ * messages, per subscriber and for the Tablet as a whole; the rest stays in
+ * the log (SQLite), not in memory, until acknowledged.
  */
-import { pageFromRange } from "../read/log-page.ts";
-import type { Column } from "../table/schema.ts";
-import { parseType } from "../table/types.ts";
-import type { BucketStart, ErrorMessage, SubscribedMessage, TabletSubscription } from "../subscribe/protocol.ts";
-import { catchUpRows, windowRows } from "../subscribe/protocol.ts";
-import { encodeBatchMessage } from "../subscribe/batch-message.ts";
-import { readLog } from "./log.ts";
+import { columnFromSpec } from "../table/schema.ts";
+import type { BucketStart, ErrorMessage, SubscribedMessage, TabletSubscription } from "../protocol/subscription.ts";
+import { catchUpRows, messageBytesMax, messagesInFlightMax, tabletInFlightBytesMax, windowRows } from "../protocol/subscription.ts";
+import { encodeBatchMessage } from "../protocol/messages.ts";
+import { readPage } from "./log.ts";
 import * as queries from "./queries.ts";
 
 /** What a subscriber socket's attachment holds. */
@@ -23,13 +23,14 @@ interface SubscriberState {
   bucket: number;
   columns: TabletSubscription["columns"];
   format: "json" | "arrow";
+  windowBytes: number;
   /** The next offset to send. */
   position: number;
   /** Every row below this offset is acknowledged. */
   acked: number;
+  /** Per message sent and not yet acknowledged: the offset after its last row, and its size, flattened. */
+  inFlight: number[];
 }
-
-const catchUpBytesMax = 4 * 1024 * 1024;
 
 /** The first offset a subscription sends, or an error message. */
 export function startOffset(sql: SqlStorage, offsets: queries.TabletOffsets, start: BucketStart): number | { error: string } {
@@ -55,8 +56,10 @@ export function acceptSubscriber(
     bucket: subscription.bucket,
     columns: subscription.columns,
     format: subscription.format,
+    windowBytes: subscription.windowBytes,
     position,
     acked: position,
+    inFlight: [],
   };
   server.serializeAttachment(state);
   const subscribed: SubscribedMessage = { type: "subscribed", bucket: subscription.bucket, offset: position, highWatermark };
@@ -77,50 +80,88 @@ export function acknowledge(ws: WebSocket, message: string | ArrayBuffer): boole
   if (typeof ack !== "number" || !Number.isSafeInteger(ack)) return false;
   const state = ws.deserializeAttachment() as SubscriberState;
   state.acked = Math.max(state.acked, Math.min(ack, state.position));
+  let kept = 0;
+  while (kept < state.inFlight.length && state.inFlight[kept]! <= state.acked) kept += 2;
+  state.inFlight = state.inFlight.slice(kept);
   ws.serializeAttachment(state);
   return true;
 }
 
-/** Encoded messages by position, projection and format, shared between the subscribers of one push. */
-export type EncodedPages = Map<string, { message: string | Uint8Array; rowCount: number }>;
+/** Bytes a subscriber has in flight. */
+export function bytesInFlight(ws: WebSocket): number {
+  const state = ws.deserializeAttachment() as SubscriberState | null;
+  return state ? sumSizes(state.inFlight) : 0;
+}
+
+function sumSizes(inFlight: readonly number[]): number {
+  let bytes = 0;
+  for (let i = 1; i < inFlight.length; i += 2) bytes += inFlight[i]!;
+  return bytes;
+}
+
+/** Encoded messages by position, projection, format and size, shared between the subscribers of one push. */
+export type EncodedPages = Map<string, { message: string | Uint8Array; rowCount: number; bytes: number }>;
+
+/** The Tablet-wide budget of one push: bytes all subscribers may still have sent beyond their acks. */
+export interface PushBudget {
+  bytesLeft: number;
+}
+
+export function pushBudget(sockets: readonly WebSocket[]): PushBudget {
+  return { bytesLeft: tabletInFlightBytesMax - sockets.reduce((sum, ws) => sum + bytesInFlight(ws), 0) };
+}
 
 /**
  * Sends a subscriber what it is due: rows from its position up to the high
- * watermark, within its window. `pages` shares encoded messages between
- * subscribers at the same position with the same projection and format.
+ * watermark, within its window and the push's budget. `pages` shares encoded
+ * messages between subscribers at the same position with the same
+ * projection, format and size.
  */
-export function pump(ws: WebSocket, sql: SqlStorage, offsets: queries.TabletOffsets, pages: EncodedPages): void {
+export function pump(ws: WebSocket, sql: SqlStorage, offsets: queries.TabletOffsets, pages: EncodedPages, budget: PushBudget): void {
   if (ws.readyState !== WebSocket.OPEN) return;
   const state = ws.deserializeAttachment() as SubscriberState | null;
   if (!state) return;
   const start = state.position;
-  while (state.position < offsets.highWatermark && state.position - state.acked < windowRows) {
-    const limit = Math.min(catchUpRows, windowRows - (state.position - state.acked));
-    const key = `${state.position}|${limit}|${state.format}|${state.columns.map((c) => c.name).join(",")}`;
+  for (;;) {
+    const rowsLeft = windowRows - (state.position - state.acked);
+    const bytesLeft = Math.min(state.windowBytes - sumSizes(state.inFlight), budget.bytesLeft);
+    if (state.position >= offsets.highWatermark || rowsLeft <= 0 || bytesLeft <= 0 || state.inFlight.length >= 2 * messagesInFlightMax) break;
+    const rowsMax = Math.min(catchUpRows, rowsLeft);
+    const bytesMax = Math.min(messageBytesMax, bytesLeft);
+    const key = `${state.position}|${rowsMax}|${bytesMax}|${state.format}|${state.columns.map((c) => c.name).join(",")}`;
     let encoded = pages.get(key);
     if (encoded === undefined) {
-      const range = readLog(sql, offsets, { offset: state.position, rowsMax: limit, bytesMax: catchUpBytesMax });
-      if (range.kind !== "batches") {
-        // The subscriber's position was dropped after tiering; it must resume from the lake's offsets.
+      const page = readPage(sql, offsets, state.bucket, { offset: state.position, rowsMax, bytesMax, columns: state.columns.map(columnFromSpec) });
+      if (page === null) {
+        // Retention dropped the subscriber's position; it must resume from the lake or a later offset.
         const error: ErrorMessage = {
           type: "error",
-          error: { code: "not_found", message: `bucket ${state.bucket}: offset ${state.position} was dropped from the log after tiering; it starts at ${range.logStartOffset}` },
+          error: { code: "not_found", message: `bucket ${state.bucket}: offset ${state.position} was dropped from the log by retention; it starts at ${offsets.logStartOffset}` },
         };
         ws.send(JSON.stringify(error));
-        ws.close(1008, "position dropped after tiering");
+        ws.close(1008, "position dropped by retention");
         return;
       }
-      const page = pageFromRange(state.bucket, range, columnsOf(state), limit);
       if (page.rowCount === 0) break;
-      encoded = { message: encodeBatchMessage(page, state.format), rowCount: page.rowCount };
+      const message = encodeBatchMessage(page, state.format);
+      encoded = { message, rowCount: page.rowCount, bytes: typeof message === "string" ? utf8Length(message) : message.byteLength };
       pages.set(key, encoded);
     }
     ws.send(encoded.message);
     state.position += encoded.rowCount;
+    state.inFlight.push(state.position, encoded.bytes);
+    budget.bytesLeft -= encoded.bytes;
   }
   if (state.position !== start) ws.serializeAttachment(state);
 }
 
-function columnsOf(state: SubscriberState): Column[] {
-  return state.columns.map((c, i) => ({ id: i + 1, name: c.name, type: parseType(c.type), nullable: c.nullable }));
+/** The UTF-8 length of a text message, as it goes over the socket. */
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    // Two more bytes for U+0800..U+FFFF, one for U+0080..U+07FF; a surrogate pair (4 bytes) is two units of 2.
+    if (unit >= 0x80) bytes += unit >= 0x800 && (unit < 0xd800 || unit > 0xdfff) ? 2 : 1;
+  }
+  return bytes;
 }

@@ -2,69 +2,45 @@
  * The Tablet Durable Object: one bucket of one table. A thin shell over the
  * plain functions in `log.ts` (the log), `kv.ts` (primary-key state),
  * `subscribers.ts` (hibernatable sockets; `fetch` admits at most
- * `subscribersPerTabletMax`) and `counters.ts` (usage for metrics); its
- * storage is SQLite (see `schema.ts`).
+ * `subscribersPerTabletMax`), `retention.ts` and `counters.ts` (usage for
+ * metrics); its storage is SQLite (see `schema.ts`). Its RPC methods take
+ * and answer what `contract.ts` declares.
  *
  * Invariants: a write is answered only after its transaction committed, and
  * the runtime's output gate holds the answer until the write is durable, so
  * every offset a client sees survives a crash. Reads run between writes,
  * never inside one, so a lookup after an acknowledged write sees it.
- * Retention drops only log that is tiered (`markTiered`), never untiered
- * data, whatever its age.
+ * Retention drops only log older than `table.log.ttl`, and of a lake table
+ * only what is tiered (`markTiered`), never untiered data, whatever its age.
  */
 import { DurableObject } from "cloudflare:workers";
 import { migrate } from "./schema.ts";
 import * as queries from "./queries.ts";
-import type { LogFrames } from "./frames.ts";
-import type { AppendResult, ReadRequest, ReadResult, WriterSeq } from "./log.ts";
-import { appendFrames, previousAnswer, readLog } from "./log.ts";
-import type { PrimaryKeyWrite } from "./kv.ts";
-import { applyPrimaryKeyWrite, keyId } from "./kv.ts";
-import { prefixEnd } from "../table/keys.ts";
-import type { TabletSubscription } from "../subscribe/protocol.ts";
-import { subscriptionHeader } from "../subscribe/protocol.ts";
+import type {
+  AppendRequest, AppendResult, Dropped, KvScanRequest, KvScanResult, LookupRequest, LookupResult, MetricsResult,
+  ReadRequest, ReadResult, StatusResult, TabletStatus,
+} from "./contract.ts";
+import { appendFrames, previousAnswer, readPage } from "./log.ts";
+import { applyPrimaryKeyWrite, lookupRows, scanRows } from "./kv.ts";
+import { columnFromSpec } from "../table/schema.ts";
+import { pageToWire } from "../log/page.ts";
+import type { TabletSubscription } from "../protocol/subscription.ts";
+import { subscriptionHeader } from "../protocol/subscription.ts";
 import type { EncodedPages } from "./subscribers.ts";
-import { acceptSubscriber, acknowledge, pump, startOffset } from "./subscribers.ts";
+import { acceptSubscriber, acknowledge, pump, pushBudget, startOffset } from "./subscribers.ts";
 import { errorResponse } from "../errors.ts";
 import { requestLimits } from "../vocabulary.ts";
 import { Counters } from "./counters.ts";
+import { Retention } from "./retention.ts";
 
-export interface AppendRequest extends LogFrames {
-  writer?: WriterSeq;
-  /** Present for primary-key tables: the frames hold input rows, and the log gets their changes. */
-  primaryKey?: PrimaryKeyWrite;
-}
-
-export interface TabletStatus {
-  logStartOffset: number;
-  highWatermark: number;
-}
-
-/** What `GET /v1/metrics` reports of one bucket. */
-export interface TabletMetrics extends queries.TabletCounters {
-  /** Open subscriber sockets (one per relayed client subscription to this bucket). */
-  subscribers: number;
-  logStartOffset: number;
-  highWatermark: number;
-  tieredOffset: number;
-  /** When the oldest row not yet in the lake was committed; null when the lake holds every row. */
-  oldestUntieredCommitMs: number | null;
-}
-
-export interface KvSnapshot {
-  /** The log offset the rows are current at. */
-  highWatermark: number;
-  rows: string[];
-  truncated: boolean;
-}
-
-/** The message a dropped Tablet answers every call with; see `catalog/cache.ts`. */
-export const tableDroppedMessage = "floe: this table was dropped";
+const dropped: Dropped = { kind: "dropped" };
+const droppedMessage = "this table was dropped";
 
 export class Tablet extends DurableObject<Env> {
   private offsets: queries.TabletOffsets;
   private dropped: boolean;
   private readonly counters: Counters;
+  private readonly retention: Retention;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -74,14 +50,11 @@ export class Tablet extends DurableObject<Env> {
       migrate(sql);
       return [queries.readOffsets(sql), queries.isDropped(sql)] as const;
     });
+    this.retention = new Retention(ctx);
   }
 
-  private assertLive(): void {
-    if (this.dropped) throw new Error(tableDroppedMessage);
-  }
-
-  append(request: AppendRequest): AppendResult {
-    this.assertLive();
+  async append(request: AppendRequest): Promise<AppendResult> {
+    if (this.dropped) return dropped;
     const sql = this.ctx.storage.sql;
     const previousHighWatermark = this.offsets.highWatermark;
     const result = this.ctx.storage.transactionSync(() => {
@@ -95,12 +68,13 @@ export class Tablet extends DurableObject<Env> {
     });
     // Pushed now, released with the answer: the output gate holds both until the write is durable.
     if (this.offsets.highWatermark !== previousHighWatermark) this.pushToSubscribers();
+    await this.retention.keep(request.retention, this.offsets);
     return result;
   }
 
   /** WebSocket upgrades from the subscription relay; the spec is in the `Floe-Subscription` header. */
   override async fetch(request: Request): Promise<Response> {
-    if (this.dropped) return errorResponse("not_found", tableDroppedMessage);
+    if (this.dropped) return errorResponse("not_found", droppedMessage);
     const spec = request.headers.get(subscriptionHeader);
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || spec === null) {
       return errorResponse("bad_request", "a Tablet only accepts subscription upgrades");
@@ -116,12 +90,12 @@ export class Tablet extends DurableObject<Env> {
       return errorResponse("bad_request", `bucket ${subscription.bucket}: ${start.error}`);
     }
     const { client, server } = acceptSubscriber(this.ctx, subscription, start, this.offsets.highWatermark);
-    pump(server, this.ctx.storage.sql, this.offsets, new Map());
+    pump(server, this.ctx.storage.sql, this.offsets, new Map(), pushBudget(this.ctx.getWebSockets()));
     return new Response(null, { status: 101, webSocket: client });
   }
 
   override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
-    if (acknowledge(ws, message)) pump(ws, this.ctx.storage.sql, this.offsets, new Map());
+    if (acknowledge(ws, message)) pump(ws, this.ctx.storage.sql, this.offsets, new Map(), pushBudget(this.ctx.getWebSockets()));
   }
 
   override webSocketClose(): void {
@@ -131,67 +105,70 @@ export class Tablet extends DurableObject<Env> {
   /** Sends every subscriber what it is due; subscribers at one position share each encoded message. */
   private pushToSubscribers(): void {
     const pages: EncodedPages = new Map();
-    for (const ws of this.ctx.getWebSockets()) pump(ws, this.ctx.storage.sql, this.offsets, pages);
+    const sockets = this.ctx.getWebSockets();
+    const budget = pushBudget(sockets);
+    for (const ws of sockets) pump(ws, this.ctx.storage.sql, this.offsets, pages, budget);
   }
 
   read(request: ReadRequest): ReadResult {
-    this.assertLive();
-    return readLog(this.ctx.storage.sql, this.offsets, request);
+    if (this.dropped) return dropped;
+    // The Worker names the bucket when it decodes the page; the Tablet does not need to know its own.
+    const page = readPage(this.ctx.storage.sql, this.offsets, -1, { ...request, columns: request.columns.map(columnFromSpec) });
+    if (page === null) {
+      const { logStartOffset, highWatermark } = this.offsets;
+      return { kind: "offset_out_of_range", logStartOffset, highWatermark };
+    }
+    return { kind: "page", page: pageToWire(page) };
   }
 
-  status(): TabletStatus {
-    this.assertLive();
-    const { logStartOffset, highWatermark } = this.offsets;
-    return { logStartOffset, highWatermark };
+  status(): StatusResult {
+    if (this.dropped) return dropped;
+    return { kind: "status", ...this.currentStatus() };
   }
 
-  metrics(): TabletMetrics {
-    this.assertLive();
+  private currentStatus(): TabletStatus {
     const { logStartOffset, highWatermark, tieredOffset } = this.offsets;
+    return { logStartOffset, highWatermark, tieredOffset };
+  }
+
+  metrics(): MetricsResult {
+    if (this.dropped) return dropped;
+    const { tieredOffset, highWatermark } = this.offsets;
     // Untiered data is never dropped, so below the high watermark the batch holding `tieredOffset` is stored.
     const oldestUntieredCommitMs = tieredOffset < highWatermark ? (queries.commitMsAt(this.ctx.storage.sql, tieredOffset) ?? null) : null;
     return {
+      kind: "metrics",
       ...this.counters.read(),
+      ...this.currentStatus(),
       subscribers: this.ctx.getWebSockets().length,
-      logStartOffset,
-      highWatermark,
-      tieredOffset,
       oldestUntieredCommitMs,
     };
   }
 
-  /**
-   * Records how far the lake holds this bucket, then drops log data that is
-   * both tiered and older than `ttlMs`. Untiered data is never dropped.
-   */
-  markTiered(tieredOffset: number, ttlMs: number): TabletStatus {
-    this.assertLive();
-    const sql = this.ctx.storage.sql;
-    this.offsets = this.ctx.storage.transactionSync(() => {
-      const tiered = Math.min(this.offsets.highWatermark, Math.max(this.offsets.tieredOffset, tieredOffset));
-      const firstKept = queries.dropTieredBatches(sql, tiered, Date.now() - ttlMs);
-      const updated = { ...this.offsets, tieredOffset: tiered, logStartOffset: firstKept ?? this.offsets.highWatermark };
-      queries.writeOffsets(sql, updated);
-      return updated;
-    });
+  /** Records how far the lake holds this bucket, then applies retention. */
+  async markTiered(tieredOffset: number): Promise<StatusResult> {
+    if (this.dropped) return dropped;
+    this.offsets = await this.retention.markTiered(this.offsets, tieredOffset);
     return this.status();
   }
 
-  /** The current rows of the given encoded keys, or null where a key has none, in order. */
-  lookup(keys: Uint8Array[]): (string | null)[] {
-    this.assertLive();
-    this.counters.recordLookup(keys.length);
-    const stored = queries.getKvRows(this.ctx.storage.sql, keys, keyId);
-    return keys.map((key) => stored.get(keyId(key)) ?? null);
+  override async alarm(): Promise<void> {
+    if (this.dropped) return;
+    this.offsets = await this.retention.onAlarm(this.offsets);
   }
 
-  /** Current rows whose encoded key starts with `prefix` (every row when empty), at most `limit`. */
-  scanKv(prefix: Uint8Array, limit: number): KvSnapshot {
-    this.assertLive();
-    // An empty prefix is the hot scan, not a lookup.
-    if (prefix.length > 0) this.counters.recordLookup(0);
-    const rows = queries.scanKvRows(this.ctx.storage.sql, prefix.length > 0 ? prefix : undefined, prefixEnd(prefix), limit + 1);
-    return { highWatermark: this.offsets.highWatermark, rows: rows.slice(0, limit), truncated: rows.length > limit };
+  /** The current rows of the given encoded keys, in order. */
+  lookup(request: LookupRequest): LookupResult {
+    if (this.dropped) return dropped;
+    this.counters.recordLookup(request.keys.length);
+    return { kind: "rows", ...lookupRows(this.ctx.storage.sql, request) };
+  }
+
+  /** Current rows in key order whose key starts with `prefix` (every row when empty), one page at a time. */
+  scanKv(request: KvScanRequest): KvScanResult {
+    if (this.dropped) return dropped;
+    if (request.isLookup) this.counters.recordLookup(0);
+    return { kind: "rows", ...scanRows(this.ctx.storage.sql, request), highWatermark: this.offsets.highWatermark };
   }
 
   /** Deletes everything this Tablet stores and leaves a tombstone; used when its table is dropped. */

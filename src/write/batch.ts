@@ -4,7 +4,7 @@
  * nulls. Decoders (`json.ts`, `arrow.ts`) produce it; `route.ts` splits it.
  */
 import { FloeError } from "../errors.ts";
-import type { ColumnBatch } from "../tablet/frames.ts";
+import type { ColumnBatch } from "../arrow/batch.ts";
 import type { TableDefinition } from "../table/schema.ts";
 import { requestLimits } from "../vocabulary.ts";
 

@@ -13,7 +13,8 @@ import { FloeError } from "../errors.ts";
 import type { Column, TableDefinition } from "../table/schema.ts";
 import { isPrimaryKeyTable } from "../table/schema.ts";
 import { formatType } from "../table/types.ts";
-import type { PrimaryKeySpec, PrimaryKeyWrite } from "../tablet/kv.ts";
+import { columnSpec } from "../table/schema.ts";
+import type { PrimaryKeySpec, PrimaryKeyWrite } from "../tablet/contract.ts";
 
 export interface WritePlan {
   /** The columns the request's rows carry, in table order. */
@@ -60,7 +61,7 @@ export function primaryKeySpec(definition: TableDefinition): PrimaryKeySpec {
   const bucketKey = definition.bucket.key;
   const engine = definition.properties["table.merge-engine"]?.toLowerCase();
   const spec: PrimaryKeySpec = {
-    columns: definition.columns.map((c) => ({ name: c.name, type: formatType(c.type), nullable: c.nullable })),
+    columns: definition.columns.map(columnSpec),
     keyOrder: [...bucketKey, ...definition.primaryKey.filter((name) => !bucketKey.includes(name))],
     mergeEngine: engine === "first_row" || engine === "versioned" ? engine : "last_row",
     changelogImage: definition.properties["table.changelog.image"]?.toLowerCase() === "wal" ? "wal" : "full",

@@ -11,9 +11,10 @@
  */
 import { FloeError } from "../errors.ts";
 import type { TableEntry } from "../catalog/catalog.ts";
-import { tabletStub } from "../tablet/stub.ts";
-import { encodeFrames } from "../tablet/frames.ts";
-import type { WriterSeq } from "../tablet/log.ts";
+import { live, tabletStub } from "../tablet/stub.ts";
+import type { WriterSeq } from "../tablet/contract.ts";
+import { encodeFrames } from "../log/frames.ts";
+import { retentionOf } from "../table/schema.ts";
 import type { RowBatch } from "./batch.ts";
 import type { WritePlan } from "./plan.ts";
 import { routeToBuckets } from "./route.ts";
@@ -35,14 +36,15 @@ export async function writeRows(
 ): Promise<BucketWrite[]> {
   const spreadSeed = writer ? `${writer.id}/${writer.seq}` : undefined;
   const routed = routeToBuckets({ ...table.definition, columns: plan.columns }, batch, spreadSeed);
+  const retention = retentionOf(table.definition);
   const appends = routed.map(({ bucket, batch: rows }) => ({
     bucket,
-    request: { ...encodeFrames(plan.columns, rows), writer, primaryKey: plan.primaryKey },
+    request: { ...encodeFrames(plan.columns, rows), writer, primaryKey: plan.primaryKey, retention },
   }));
   const results = await Promise.all(
     appends.map(async ({ bucket, request }) => ({
       bucket,
-      result: await tabletStub(env, table.tableId, bucket).append(request),
+      result: live(await tabletStub(env, table.tableId, bucket).append(request)),
     })),
   );
   const writes: BucketWrite[] = [];

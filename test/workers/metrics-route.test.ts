@@ -7,15 +7,15 @@
  *
  * (`metrics.test.ts` is about Iceberg column metrics in manifests.)
  */
-import { evictDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { getTable } from "../../src/catalog/catalog.ts";
 import { runTieringPass } from "../../src/lake/pass.ts";
 import { tierTable } from "../../src/lake/tiering.ts";
 import { getLakeState } from "../../src/catalog/lake.ts";
-import type { TabletSubscription } from "../../src/subscribe/protocol.ts";
-import { subscriptionHeader } from "../../src/subscribe/protocol.ts";
+import type { TabletSubscription } from "../../src/protocol/subscription.ts";
+import { subscriptionHeader } from "../../src/protocol/subscription.ts";
 import { lookupCountsFlushMs } from "../../src/tablet/counters.ts";
 import { tabletStub } from "../../src/tablet/stub.ts";
 import { requestLimits } from "../../src/vocabulary.ts";
@@ -37,12 +37,12 @@ async function metricsOf(db: string, table: string): Promise<any> {
   return tables.find((t: { table: string }) => t.table === table);
 }
 
-/** The stored record-batch bytes of every bucket, read back through the Tablets. */
+/** The stored record-batch bytes of every bucket, read from the Tablets' storage. */
 async function storedBytes(tableId: string, buckets: number): Promise<number> {
   let bytes = 0;
   for (let bucket = 0; bucket < buckets; bucket++) {
-    const read = await tabletStub(env, tableId, bucket).read({ offset: "earliest", rowsMax: 1_000_000, bytesMax: 1 << 30 });
-    if (read.kind === "batches") for (const batch of read.batches) bytes += batch.ipcBatch.byteLength;
+    bytes += await runInDurableObject(tabletStub(env, tableId, bucket), (_, state) =>
+      state.storage.sql.exec<{ bytes: number | null }>("SELECT sum(length(ipc_batch)) AS bytes FROM log_batch").one().bytes ?? 0);
   }
   return bytes;
 }
@@ -208,7 +208,7 @@ describe(`subscribers per Tablet: ${requestLimits.subscribersPerTabletMax}`, () 
     await createTable("m_cap", "busy", numbers(1));
     const { tableId } = await ok("GET", "/databases/m_cap/tables/busy");
     // Straight to the Tablet, without a relay each: the cap is the Tablet's, and 1,000 relays would cost far more.
-    const subscription: TabletSubscription = { bucket: 0, start: { position: "latest" }, columns: [{ name: "n", type: "INT", nullable: true }], format: "json" };
+    const subscription: TabletSubscription = { bucket: 0, start: { position: "latest" }, columns: [{ id: 1, name: "n", type: "INT", nullable: true }], format: "json", windowBytes: 1 << 20 };
     const direct: WebSocket[] = [];
     for (let i = 0; i < max; i++) {
       const response = await tabletStub(env, tableId, 0).fetch("https://tablet/subscribe", {

@@ -3,7 +3,7 @@ import { evictDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { subscribe, type ReceivedBatch } from "../../src/client/subscribe.ts";
-import { windowRows } from "../../src/subscribe/protocol.ts";
+import { windowRows } from "../../src/protocol/subscription.ts";
 import { tabletName } from "../../src/vocabulary.ts";
 import { base, createTable, highWatermarks, ok, waitFor } from "./helpers.ts";
 

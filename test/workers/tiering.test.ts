@@ -109,8 +109,8 @@ describe("log retention after tiering", () => {
     expect(described.buckets[0]).toMatchObject({ logStartOffset: 10, tieredOffset: 10, highWatermark: 15 });
     const { tableId } = described;
     // A Tablet told more than the lake holds still keeps its untiered rows.
-    const status = await env.TABLET.get(env.TABLET.idFromName(tabletName(tableId, 0))).markTiered(10, 0);
-    expect(status).toEqual({ logStartOffset: 10, highWatermark: 15 });
+    const status = await env.TABLET.get(env.TABLET.idFromName(tabletName(tableId, 0))).markTiered(10);
+    expect(status).toEqual({ kind: "status", logStartOffset: 10, highWatermark: 15, tieredOffset: 10 });
     const log = await ok("GET", "/databases/lake/tables/retained/log?bucket=0");
     expect(log.rows.map((r: { id: number }) => r.id)).toEqual([10, 11, 12, 13, 14]);
     const old = await api("GET", "/databases/lake/tables/retained/log?bucket=0&offset=0");

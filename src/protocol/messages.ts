@@ -1,24 +1,24 @@
 /**
- * One page of a bucket's rows as a subscription message (protocol.ts): JSON
+ * One page of a bucket's rows as a subscription message (subscription.ts): JSON
  * `batch` messages or Arrow IPC streams with the offsets in their schema
  * metadata. The Tablet's live and catch-up pages and the relay's replay of
  * the lake encode through here, so a client cannot tell them apart; so do
  * the parts of a primary-key bucket's state sent before its changelog.
  */
 import type * as arrow from "apache-arrow";
-import type { LogPage } from "../read/log-page.ts";
-import { columnsToJsonRows, pageToArrow, pageToJsonRows } from "../read/log-page.ts";
+import type { LogPage } from "../log/page.ts";
+import { columnsToJsonRows, pageToIpc, pageToJsonRows } from "../log/page.ts";
 import type { Column } from "../table/schema.ts";
 import { arrowSchemaOf } from "../table/columns.ts";
 import { encodeStream } from "../arrow/ipc.ts";
-import type { BatchMessage, SnapshotMessage } from "./protocol.ts";
-import { arrowMetadataKeys } from "./protocol.ts";
+import type { BatchMessage, SnapshotMessage } from "./subscription.ts";
+import { arrowMetadataKeys } from "./subscription.ts";
 
 export function encodeBatchMessage(page: LogPage, format: "json" | "arrow"): string | Uint8Array {
   const firstOffset = page.nextOffset - page.rowCount;
   const lastOffset = page.nextOffset - 1;
   if (format === "arrow") {
-    return pageToArrow(page, {
+    return pageToIpc(page, {
       [arrowMetadataKeys.bucket]: String(page.bucket),
       [arrowMetadataKeys.firstOffset]: String(firstOffset),
       [arrowMetadataKeys.lastOffset]: String(lastOffset),

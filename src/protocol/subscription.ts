@@ -29,9 +29,16 @@
  * bucket's whole state: a client drops what it held for the bucket at
  * `first` (keys deleted since are not sent as deletes).
  *
- * Flow control: a bucket sends at most `windowRows` rows beyond the last
- * acknowledged offset; then it waits for an ack and resumes from its log.
+ * Flow control: a bucket sends at most `windowRows` rows, `windowBytes`
+ * bytes of messages and `messagesInFlightMax` messages beyond the last
+ * acknowledged offset (and a Tablet at most `tabletInFlightBytesMax` to all
+ * its subscribers together); then it waits for an ack and resumes from its
+ * log. So a stuck client costs the server at most its window plus one
+ * message, whatever the row size: a message carries at most
+ * `messageBytesMax` of Arrow data, or one row.
  */
+import type { ColumnSpec } from "../table/schema.ts";
+
 export type From = "earliest" | "latest" | { offsets: Record<string, number> } | { timestamp: string | number };
 
 export interface SubscribeMessage {
@@ -49,8 +56,10 @@ export interface TabletSubscription {
   bucket: number;
   start: BucketStart;
   /** The projected columns, as in the table definition. */
-  columns: { name: string; type: string; nullable: boolean }[];
+  columns: ColumnSpec[];
   format: "json" | "arrow";
+  /** Bytes of messages this bucket may have in flight (see `bucketWindowBytes`). */
+  windowBytes: number;
 }
 
 export interface BatchMessage {
@@ -92,6 +101,21 @@ export const subscriptionHeader = "Floe-Subscription";
 export const windowRows = 20_000;
 /** Rows per message while catching up from the log. */
 export const catchUpRows = 2_000;
+/** Arrow bytes one message carries at most (or one row, when a row is larger). */
+export const messageBytesMax = 1024 * 1024;
+/** Messages a bucket may have in flight per subscriber (the socket's attachment records each until acked). */
+export const messagesInFlightMax = 64;
+/** Bytes of messages one subscription may have in flight over all its buckets. */
+export const subscriptionWindowBytes = 16 * 1024 * 1024;
+/** The least window a bucket of a many-bucket subscription gets. */
+const bucketWindowBytesMin = 64 * 1024;
+/** Bytes of messages a Tablet has in flight to all its subscribers together. */
+export const tabletInFlightBytesMax = 64 * 1024 * 1024;
+
+/** Each bucket's share of a subscription's window. */
+export function bucketWindowBytes(buckets: number): number {
+  return Math.max(bucketWindowBytesMin, Math.floor(subscriptionWindowBytes / buckets));
+}
 /** A client silent for this long (no ping, no ack) is considered gone. */
 export const idleTimeoutMs = 120_000;
 export const arrowMetadataKeys = {

@@ -10,6 +10,7 @@ import type { Column } from "../table/schema.ts";
 import { arrowSchemaOf } from "../table/columns.ts";
 import { encodeStream, splitStream } from "../arrow/ipc.ts";
 import { gatherRange } from "../arrow/gather.ts";
+import type { ColumnBatch } from "../arrow/batch.ts";
 import { requestLimits } from "../vocabulary.ts";
 
 export interface LogFrames {
@@ -17,12 +18,6 @@ export interface LogFrames {
   schema: Uint8Array;
   /** IPC record batch messages with their row counts. */
   batches: { ipcBatch: Uint8Array; recordCount: number }[];
-}
-
-/** Rows to encode: one Arrow column per schema column. */
-export interface ColumnBatch {
-  rowCount: number;
-  columns: arrow.Data[];
 }
 
 /** Record batches are cut to stay well under the Durable Object SQLite 2 MB row limit. */

@@ -5,9 +5,10 @@
  */
 import { FloeError } from "../errors.ts";
 import type { TableDefinition } from "../table/schema.ts";
-import { formatType } from "../table/types.ts";
-import { projectColumns } from "../read/log-page.ts";
-import type { BucketStart, TabletSubscription } from "./protocol.ts";
+import { columnSpec } from "../table/schema.ts";
+import { projectColumns } from "../log/page.ts";
+import type { BucketStart, TabletSubscription } from "./subscription.ts";
+import { bucketWindowBytes } from "./subscription.ts";
 
 const knownFields = new Set(["from", "buckets", "columns", "format"]);
 /** A Tablet keeps a subscriber's options in its socket attachment, which holds at most 16 KiB. */
@@ -31,11 +32,7 @@ export function parseSubscribeMessage(definition: TableDefinition, text: string)
   if (body.columns !== undefined && (!Array.isArray(body.columns) || body.columns.some((c) => typeof c !== "string"))) {
     throw FloeError.badRequest("columns must be an array of column names");
   }
-  const columns = projectColumns(definition.columns, body.columns as string[] | undefined).map((c) => ({
-    name: c.name,
-    type: formatType(c.type),
-    nullable: c.nullable,
-  }));
+  const columns = projectColumns(definition.columns, body.columns as string[] | undefined).map(columnSpec);
   const optionsBytes = JSON.stringify(columns).length;
   if (optionsBytes > columnsBytesMax) {
     throw FloeError.badRequest(
@@ -44,7 +41,8 @@ export function parseSubscribeMessage(definition: TableDefinition, text: string)
   }
   const starts = parseFrom(body.from, definition.bucket.num);
   const buckets = parseBuckets(body.buckets, definition.bucket.num, starts);
-  return buckets.map((bucket) => ({ bucket, start: starts(bucket), columns, format }));
+  const windowBytes = bucketWindowBytes(buckets.length);
+  return buckets.map((bucket) => ({ bucket, start: starts(bucket), columns, format, windowBytes }));
 }
 
 function checkBucket(bucket: unknown, bucketCount: number): number {

@@ -1,0 +1,150 @@
+/**
+ * A page of one bucket's log, as every layer sees it: record batches of the
+ * asked columns followed by the system columns `_offset`, `_timestamp`
+ * (commit time) and `_change` (`+I` for log tables; a primary-key table's
+ * log is its changelog). A Tablet builds pages from its stored batches and
+ * sends them as one Arrow IPC stream (`LogPageWire`); the Worker decodes
+ * that stream without converting values.
+ *
+ * Invariant: rows come in offset order with no gap; `nextOffset` is the
+ * offset after the last row, so reading from it continues exactly.
+ */
+import * as arrow from "apache-arrow";
+import { FloeError } from "../errors.ts";
+import type { Column } from "../table/schema.ts";
+import { arrowSchemaOf, readScalar } from "../table/columns.ts";
+import type { JsonValue } from "../table/values.ts";
+import { scalarToJson } from "../table/values.ts";
+import { changeTypes } from "../table/change-type.ts";
+import { decodeStream } from "../arrow/ipc.ts";
+import type { ColumnBatch } from "../arrow/batch.ts";
+import { makeColumn } from "../arrow/gather.ts";
+
+export interface LogPage {
+  bucket: number;
+  logStartOffset: number;
+  highWatermark: number;
+  nextOffset: number;
+  /** The projected columns, then the system columns (`logSystemColumns`). */
+  columns: Column[];
+  rowCount: number;
+  /** Record batches over `columns`, in offset order. */
+  batches: ColumnBatch[];
+}
+
+/** A page as it crosses the Tablet boundary: its bounds and its rows as one Arrow IPC stream. */
+export interface LogPageWire {
+  logStartOffset: number;
+  highWatermark: number;
+  nextOffset: number;
+  rowCount: number;
+  /** Schema and record batches of the page's columns, projected ones first. */
+  ipc: Uint8Array;
+}
+
+/** The system columns every page ends with, in this order. */
+export const logSystemColumns: readonly Column[] = [
+  { id: -1, name: "_offset", type: { kind: "BIGINT" }, nullable: false },
+  { id: -2, name: "_timestamp", type: { kind: "TIMESTAMP_LTZ", precision: 3 }, nullable: false },
+  { id: -3, name: "_change", type: { kind: "STRING" }, nullable: false },
+];
+
+/** Where the system columns sit in a page of `projectedCount` asked columns. */
+export function systemColumnIndexes(projectedCount: number): { offset: number; timestamp: number; change: number } {
+  return { offset: projectedCount, timestamp: projectedCount + 1, change: projectedCount + 2 };
+}
+
+/** A page's column list: the projected columns, then the system columns. */
+export function pageColumns(projected: readonly Column[]): Column[] {
+  return [...projected, ...logSystemColumns];
+}
+
+/**
+ * The system columns of `rowCount` consecutive rows from `firstOffset`,
+ * committed at `commitMs`; `changeCodes` are a changelog's change codes
+ * (absent for a log table, whose rows are all inserts).
+ */
+export function systemColumnData(firstOffset: number, rowCount: number, commitMs: number, changeCodes?: Int8Array): arrow.Data[] {
+  const offsets = new BigInt64Array(rowCount);
+  for (let i = 0; i < rowCount; i++) offsets[i] = BigInt(firstOffset + i);
+  const timestamps = new BigInt64Array(rowCount).fill(BigInt(commitMs) * 1000n);
+  const [offsetColumn, timestampColumn] = arrowSchemaOf(logSystemColumns).fields;
+  return [
+    makeColumn({ type: offsetColumn!.type, length: rowCount, nullCount: 0, data: offsets }),
+    makeColumn({ type: timestampColumn!.type, length: rowCount, nullCount: 0, data: timestamps }),
+    changeColumnData(rowCount, changeCodes),
+  ];
+}
+
+/** The `_change` column of `rowCount` rows: their change codes spelled out, or `+I` for every row when there are none. */
+export function changeColumnData(rowCount: number, changeCodes?: Int8Array): arrow.Data {
+  // Every change type is two ASCII characters, so the strings are laid out in one pass.
+  const valueOffsets = new Int32Array(rowCount + 1);
+  const text = new Uint8Array(rowCount * 2);
+  const spelled = changeTypes.map((t) => [t.charCodeAt(0), t.charCodeAt(1)] as const);
+  for (let i = 0; i < rowCount; i++) {
+    const [first, second] = spelled[changeCodes ? changeCodes[i]! : 0]!;
+    text[2 * i] = first;
+    text[2 * i + 1] = second;
+    valueOffsets[i + 1] = 2 * i + 2;
+  }
+  return makeColumn({ type: new arrow.Utf8(), length: rowCount, nullCount: 0, valueOffsets, data: text });
+}
+
+/** The page's rows as one Arrow IPC stream; `metadata` goes into the schema's custom metadata. */
+export function pageToIpc(page: Pick<LogPage, "columns" | "batches">, metadata?: Record<string, string>): Uint8Array {
+  const schema = arrowSchemaOf(page.columns, metadata);
+  const batches = page.batches.map((batch) => {
+    const struct = arrow.makeData({ type: new arrow.Struct(schema.fields), length: batch.rowCount, nullCount: 0, children: batch.columns });
+    return new arrow.RecordBatch(schema, struct);
+  });
+  return arrow.tableToIPC(new arrow.Table(schema, batches), "stream");
+}
+
+export function pageToWire(page: LogPage): LogPageWire {
+  const { logStartOffset, highWatermark, nextOffset, rowCount } = page;
+  return { logStartOffset, highWatermark, nextOffset, rowCount, ipc: pageToIpc(page) };
+}
+
+/** A page of `bucket` from its wire form; `projected` are the columns it was asked for. */
+export function pageFromWire(wire: LogPageWire, bucket: number, projected: readonly Column[]): LogPage {
+  const table = decodeStream(wire.ipc);
+  const columns = pageColumns(projected);
+  const batches = table.batches.map((b) => ({ rowCount: b.numRows, columns: b.data.children as arrow.Data[] }));
+  if (table.schema.fields.length !== columns.length) {
+    throw new Error(`a log page of ${table.schema.fields.length} columns arrived for ${columns.length} asked`);
+  }
+  const { logStartOffset, highWatermark, nextOffset, rowCount } = wire;
+  return { bucket, logStartOffset, highWatermark, nextOffset, columns, rowCount, batches };
+}
+
+/** The page's rows as JSON objects. */
+export function pageToJsonRows(page: Pick<LogPage, "columns" | "batches">): Record<string, JsonValue>[] {
+  return page.batches.flatMap((batch) => columnsToJsonRows(page.columns, batch.columns, batch.rowCount));
+}
+
+/** Rows of Arrow columns as JSON objects, one key per column, in column order. */
+export function columnsToJsonRows(columns: readonly Column[], data: readonly arrow.Data[], rowCount: number): Record<string, JsonValue>[] {
+  const out: Record<string, JsonValue>[] = new Array(rowCount);
+  for (let row = 0; row < rowCount; row++) {
+    const object: Record<string, JsonValue> = {};
+    columns.forEach((column, c) => {
+      const value = readScalar(column.type, data[c]!, row);
+      object[column.name] = value === null ? null : scalarToJson(column.type, value);
+    });
+    out[row] = object;
+  }
+  return out;
+}
+
+/** The named columns of a table, in the asked order; all of them when none are named. */
+export function projectColumns(columns: readonly Column[], names: readonly string[] | undefined): Column[] {
+  if (names === undefined) return [...columns];
+  const byName = new Map(columns.map((c) => [c.name, c]));
+  if (new Set(names).size !== names.length) throw FloeError.badRequest("columns names a column twice");
+  return names.map((name) => {
+    const column = byName.get(name);
+    if (!column) throw FloeError.badRequest(`unknown column '${name}'`);
+    return column;
+  });
+}
