@@ -2,10 +2,11 @@
 import { env } from "cloudflare:workers";
 import { createApp } from "./api/app.ts";
 import { accessMode, announceMode } from "./auth/mode.ts";
-import { runTieringPass } from "./lake/pass.ts";
+import { restartAlarms } from "./lake/pass.ts";
 
 export { Tablet } from "./tablet/tablet.ts";
 export { LakeScheduler } from "./lake/scheduler.ts";
+export { LakeWriter } from "./lake/writer.ts";
 
 const app = createApp();
 // Said when the Worker loads (start-up under `wrangler dev`), not at the first request.
@@ -13,8 +14,8 @@ announceMode(accessMode(env));
 
 export default {
   fetch: app.fetch,
-  async scheduled(controller, env) {
-    const results = await runTieringPass(env, { force: false, nowMs: controller.scheduledTime });
-    console.log(JSON.stringify({ event: "tiering_pass", results }));
+  /** Tables tier on their coordinators' alarms; the cron only restarts an alarm that was lost. */
+  async scheduled(_controller, env) {
+    await restartAlarms(env);
   },
 } satisfies ExportedHandler<Env>;

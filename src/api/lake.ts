@@ -8,7 +8,7 @@ import type { FloeEnv } from "./env.ts";
 import { withTableParam } from "./params.ts";
 
 export const tieringRoutes = new Hono<FloeEnv>().post("/run", async (c) =>
-  c.json({ tables: await runTieringPass(c.env, { force: true, nowMs: Date.now() }) }),
+  c.json({ tables: await runTieringPass(c.env) }),
 );
 
 export const snapshotRoutes = new Hono<FloeEnv>().get("/:table/snapshots", async (c) => {

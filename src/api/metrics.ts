@@ -7,7 +7,7 @@
  * the catalog (`catalog/tiering-errors.ts`). At most `tabletCallsInFlightMax`
  * Tablets are asked at once, so a large catalog never fans out unbounded.
  */
-import { mapLimited } from "../read/read-ahead.ts";
+import { mapLimited } from "../read-ahead.ts";
 import { Hono } from "hono";
 import * as catalog from "../catalog/catalog.ts";
 import type { TableEntry } from "../catalog/catalog.ts";

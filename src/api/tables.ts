@@ -9,7 +9,7 @@ import { readJsonBody } from "./body.ts";
 import { nameParam, withTableParam } from "./params.ts";
 import { forgetTable } from "../catalog/cache.ts";
 import { getLakeState } from "../catalog/lake.ts";
-import { needsScheduler } from "../lake/freshness.ts";
+import { isLakeEnabled } from "../table/schema.ts";
 import { lakeSchedulerStub } from "../lake/scheduler.ts";
 
 export const tableRoutes = new Hono<FloeEnv>()
@@ -23,7 +23,7 @@ export const tableRoutes = new Hono<FloeEnv>()
     const name = nameParam("table", c.req.param("table"));
     const definition = parseTableDefinition(await readJsonBody(c.req.raw));
     const { created, table } = await catalog.createTable(c.env.CATALOG, database, name, definition);
-    if (needsScheduler(table.definition)) await lakeSchedulerStub(c.env, table.tableId).start(table.tableId);
+    if (isLakeEnabled(table.definition)) await lakeSchedulerStub(c.env, table.tableId).start(table.tableId);
     return c.json({ ...tableSummary(table), created }, created ? 201 : 200);
   })
   .get("/:table", async (c) => {

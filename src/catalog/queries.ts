@@ -83,7 +83,6 @@ export interface LakeRow {
   tableId: string;
   metadataLocation: string;
   version: number;
-  manifests: string;
   bucketOffsets: string;
   updatedAtMs: number;
   /** Null for a row committed before migration 0005. */
@@ -93,7 +92,7 @@ export interface LakeRow {
 export async function selectLake(db: D1Database, tableId: string): Promise<LakeRow | null> {
   return db
     .prepare(
-      `SELECT table_id AS tableId, metadata_location AS metadataLocation, version, manifests,
+      `SELECT table_id AS tableId, metadata_location AS metadataLocation, version,
               bucket_offsets AS bucketOffsets, updated_at_ms AS updatedAtMs, snapshot_id AS snapshotId
        FROM lake_tables WHERE table_id = ?`,
     )
@@ -107,17 +106,16 @@ export async function swapLake(db: D1Database, row: LakeRow, expectedVersion: nu
     expectedVersion === 0
       ? db
           .prepare(
-            `INSERT INTO lake_tables (table_id, metadata_location, version, manifests, bucket_offsets, updated_at_ms, snapshot_id)
-             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (table_id) DO NOTHING`,
+            `INSERT INTO lake_tables (table_id, metadata_location, version, bucket_offsets, updated_at_ms, snapshot_id)
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (table_id) DO NOTHING`,
           )
-          .bind(row.tableId, row.metadataLocation, row.version, row.manifests, row.bucketOffsets, row.updatedAtMs, row.snapshotId)
+          .bind(row.tableId, row.metadataLocation, row.version, row.bucketOffsets, row.updatedAtMs, row.snapshotId)
       : db
           .prepare(
-            `UPDATE lake_tables SET metadata_location = ?, version = ?, manifests = ?, bucket_offsets = ?, updated_at_ms = ?,
-                                    snapshot_id = ?
+            `UPDATE lake_tables SET metadata_location = ?, version = ?, bucket_offsets = ?, updated_at_ms = ?, snapshot_id = ?
              WHERE table_id = ? AND version = ?`,
           )
-          .bind(row.metadataLocation, row.version, row.manifests, row.bucketOffsets, row.updatedAtMs, row.snapshotId, row.tableId, expectedVersion);
+          .bind(row.metadataLocation, row.version, row.bucketOffsets, row.updatedAtMs, row.snapshotId, row.tableId, expectedVersion);
   return (await statement.run()).meta.changes === 1;
 }
 

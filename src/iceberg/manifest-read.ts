@@ -7,13 +7,16 @@
  * back is exactly the snapshot's files.
  */
 import { readContainer } from "./avro-read.ts";
-import type { ManifestFile } from "./manifest.ts";
+import type { ManifestEntryRecord, ManifestFile } from "./manifest.ts";
+import { entryStatus } from "./manifest.ts";
 
 /** What a file holds (the spec's `content` field). */
 export const fileContent = { data: 0, positionDeletes: 1, equalityDeletes: 2 } as const;
 
 /** A data or delete file as one snapshot sees it. */
 export interface ManifestEntry {
+  /** The entry as the manifest holds it, numbers resolved: what a rewritten manifest carries on. */
+  record: ManifestEntryRecord;
   content: (typeof fileContent)[keyof typeof fileContent];
   path: string;
   recordCount: number;
@@ -29,7 +32,6 @@ export interface ManifestEntry {
 
 type Pair<T> = { key: number; value: T };
 
-const statusDeleted = 2;
 
 export function readManifestList(bytes: Uint8Array): ManifestFile[] {
   return readContainer(bytes).records.map((record) => {
@@ -63,16 +65,24 @@ export function readManifestList(bytes: Uint8Array): ManifestFile[] {
 export function readManifest(bytes: Uint8Array, manifest: ManifestFile): ManifestEntry[] {
   const entries: ManifestEntry[] = [];
   for (const record of readContainer(bytes).records) {
-    const entry = record as { status: number; sequence_number: number | null; data_file: Record<string, unknown> };
-    if (entry.status === statusDeleted) continue;
+    const entry = record as ManifestEntryRecord;
+    if (entry.status === entryStatus.deleted) continue;
     const file = entry.data_file;
+    // Inherited numbers are made explicit, so the entry can be carried into another manifest as it is.
+    const resolved: ManifestEntryRecord = {
+      ...entry,
+      snapshot_id: entry.snapshot_id ?? manifest.addedSnapshotId,
+      sequence_number: entry.sequence_number ?? manifest.sequenceNumber,
+      file_sequence_number: entry.file_sequence_number ?? manifest.sequenceNumber,
+    };
     entries.push({
+      record: resolved,
       content: Number(file.content) as 0 | 1 | 2,
       path: file.file_path as string,
       recordCount: Number(file.record_count),
       fileSizeInBytes: Number(file.file_size_in_bytes),
       partition: file.partition as Record<string, unknown>,
-      dataSequenceNumber: entry.sequence_number ?? manifest.sequenceNumber,
+      dataSequenceNumber: Number(resolved.sequence_number),
       valueCounts: numberMap(file.value_counts),
       nullCounts: numberMap(file.null_value_counts),
       lowerBounds: bytesMap(file.lower_bounds),

@@ -2,9 +2,9 @@
  * Iceberg v2 manifests and manifest lists as Avro records, with the spec's
  * field ids and header keys.
  *
- * Invariant: entries added by a commit carry null snapshot id and sequence
- * numbers, so they inherit both from the manifest list; that keeps a
- * manifest reusable when a commit is retried with a new sequence number.
+ * Invariants: entries added by a commit carry null snapshot id and sequence
+ * numbers, so they inherit both from the manifest list; entries carried
+ * into a rewritten manifest (EXISTING, DELETED) carry their own, explicitly.
  */
 import type { AvroSchema } from "./avro.ts";
 import { writeContainer } from "./avro.ts";
@@ -133,34 +133,49 @@ const manifestFileSchema: AvroSchema = {
   ],
 };
 
-/** A manifest of files added by one commit (status ADDED, numbers inherited). */
+/** A manifest entry's status (the spec's `status` field). */
+export const entryStatus = { existing: 0, added: 1, deleted: 2 } as const;
+
+/** One manifest entry as Avro holds it; `data_file` is a record of the schema below (decoded ones are written back as read). */
+export interface ManifestEntryRecord {
+  status: (typeof entryStatus)[keyof typeof entryStatus];
+  snapshot_id: number | bigint | null;
+  sequence_number: number | bigint | null;
+  file_sequence_number: number | bigint | null;
+  data_file: Record<string, unknown>;
+}
+
+/** The entry of a file added by the manifest's own snapshot: snapshot id and sequence numbers are inherited. */
+export function addedEntry(file: DataFile): ManifestEntryRecord {
+  return { status: entryStatus.added, snapshot_id: null, sequence_number: null, file_sequence_number: null, data_file: dataFileRecord(file) };
+}
+
+/** The `data_file` record of a file Floe wrote. */
+export function dataFileRecord(file: DataFile): Record<string, unknown> {
+  return {
+    content: file.content,
+    file_path: file.path,
+    file_format: "PARQUET",
+    partition: file.partition,
+    record_count: file.recordCount,
+    file_size_in_bytes: file.fileSizeInBytes,
+    ...Object.fromEntries(Object.entries(metricFields).map(([field, pick]) => [field, metricMap(file, pick)])),
+    key_metadata: null,
+    split_offsets: file.splitOffsets ?? null,
+    equality_ids: file.equalityIds ?? null,
+    sort_order_id: null,
+  };
+}
+
+/** A manifest of data or delete files of one partition spec. */
 export function writeManifest(options: {
   schema: IcebergSchema;
   specId: number;
   partitionFields: readonly PartitionField[];
   content: "data" | "deletes";
-  files: readonly DataFile[];
+  entries: readonly ManifestEntryRecord[];
 }): Uint8Array {
-  const entries = options.files.map((file) => ({
-    status: 1,
-    snapshot_id: null,
-    sequence_number: null,
-    file_sequence_number: null,
-    data_file: {
-      content: file.content,
-      file_path: file.path,
-      file_format: "PARQUET",
-      partition: file.partition,
-      record_count: file.recordCount,
-      file_size_in_bytes: file.fileSizeInBytes,
-      ...Object.fromEntries(Object.entries(metricFields).map(([field, pick]) => [field, metricMap(file, pick)])),
-      key_metadata: null,
-      split_offsets: file.splitOffsets ?? null,
-      equality_ids: file.equalityIds ?? null,
-      sort_order_id: null,
-    },
-  }));
-  return writeContainer(manifestEntrySchema(options.partitionFields), entries, {
+  return writeContainer(manifestEntrySchema(options.partitionFields), options.entries, {
     schema: JSON.stringify(options.schema),
     "schema-id": String(options.schema["schema-id"]),
     "partition-spec": JSON.stringify(options.partitionFields.map((p) => ({

@@ -17,6 +17,15 @@ export const systemColumns: readonly Column[] = [
   { id: 1_000_000_003, name: "__timestamp", type: { kind: "TIMESTAMP_LTZ", precision: 6 }, nullable: false },
 ];
 
+/**
+ * The columns of a position-delete file, with the ids the spec reserves for
+ * them: the data file a deleted row is in and its position there.
+ */
+export const positionDeleteColumns: readonly Column[] = [
+  { id: 2147483546, name: "file_path", type: { kind: "STRING" }, nullable: false },
+  { id: 2147483545, name: "pos", type: { kind: "BIGINT" }, nullable: false },
+];
+
 export interface IcebergField {
   id: number;
   name: string;
@@ -46,6 +55,15 @@ export function icebergSchema(definition: TableDefinition, schemaId = 0): Iceber
     schema["identifier-field-ids"] = definition.primaryKey.map((name) => definition.columns.find((c) => c.name === name)!.id);
   }
   return schema;
+}
+
+/** The schema of a position-delete file. */
+export function positionDeleteSchema(): IcebergSchema {
+  return {
+    type: "struct",
+    "schema-id": 0,
+    fields: positionDeleteColumns.map((c) => ({ id: c.id, name: c.name, required: true, type: icebergType(c.type) })),
+  };
 }
 
 /** The largest field id a schema uses (the metadata's `last-column-id`). */

@@ -91,6 +91,19 @@ export function changeColumnData(rowCount: number, changeCodes?: Int8Array): arr
   return makeColumn({ type: new arrow.Utf8(), length: rowCount, nullCount: 0, valueOffsets, data: text });
 }
 
+/** A `_change` column's change codes (`table/change-type.ts`), read back from their two-character spellings. */
+export function changeCodesOf(change: arrow.Data): Int8Array {
+  const codes = new Int8Array(change.length);
+  const text = change.values as Uint8Array;
+  const offsets = change.valueOffsets as Int32Array;
+  const bySpelling = new Map(changeTypes.map((t, code) => [t.charCodeAt(0) * 256 + t.charCodeAt(1), code]));
+  for (let i = 0; i < change.length; i++) {
+    const at = offsets[i]!;
+    codes[i] = bySpelling.get(text[at]! * 256 + text[at + 1]!)!;
+  }
+  return codes;
+}
+
 /** The page's rows as one Arrow IPC stream; `metadata` goes into the schema's custom metadata. */
 export function pageToIpc(page: Pick<LogPage, "columns" | "batches">, metadata?: Record<string, string>): Uint8Array {
   const schema = arrowSchemaOf(page.columns, metadata);

@@ -10,12 +10,11 @@
 import type { TableEntry } from "../catalog/catalog.ts";
 import { getLakeState } from "../catalog/lake.ts";
 import { FloeError } from "../errors.ts";
-import type { ManifestFile } from "../iceberg/manifest.ts";
 import type { ManifestEntry } from "../iceberg/manifest-read.ts";
-import { bucketOf, readManifest, readManifestList } from "../iceberg/manifest-read.ts";
-import { readLakeObject, readMetadata } from "../lake/objects.ts";
+import { bucketOf } from "../iceberg/manifest-read.ts";
+import type { Snapshot, TableMetadata } from "../iceberg/metadata.ts";
 import { bucketOffsetsOf } from "../iceberg/metadata.ts";
-import { mapLimited } from "./read-ahead.ts";
+import { filesOf, metadataAt } from "../lake/snapshots.ts";
 
 export interface LakeFile extends ManifestEntry {
   bucket: number;
@@ -28,50 +27,36 @@ export interface LakeSnapshot {
   files: LakeFile[];
 }
 
-/** The table's current snapshot, from the catalog (no manifest list read; the metadata JSON only for state kept before migration 0005). */
+/** The table's current snapshot, from the catalog's pointer to its metadata. */
 export async function currentSnapshot(env: Env, table: TableEntry): Promise<LakeSnapshot> {
   const state = await getLakeState(env.CATALOG, table.tableId);
   if (!state) return { snapshotId: null, bucketOffsets: {}, files: [] };
-  const snapshotId = state.snapshotId ?? (await readMetadata(env, state.metadataLocation))["current-snapshot-id"]!;
-  return { snapshotId, bucketOffsets: state.bucketOffsets, files: await filesOf(env, state.manifests) };
+  const metadata = await metadataAt(env, state.metadataLocation);
+  const snapshotId = state.snapshotId ?? metadata["current-snapshot-id"]!;
+  return lakeSnapshot(env, snapshotOf(metadata, snapshotId)!, state.bucketOffsets);
 }
 
-/** An older (or the current) snapshot by id, for time travel. */
+/** An older (or the current) snapshot by id, for time travel; `gone` once it has expired. */
 export async function snapshotById(env: Env, table: TableEntry, snapshotId: number): Promise<LakeSnapshot> {
   const state = await getLakeState(env.CATALOG, table.tableId);
-  const metadata = state && (await readMetadata(env, state.metadataLocation));
-  const snapshot = metadata?.snapshots.find((s) => s["snapshot-id"] === snapshotId);
-  if (!snapshot) throw FloeError.notFound(`table ${table.database}.${table.name} has no lake snapshot ${snapshotId}`);
-  const manifests = readManifestList(await readLakeObject(env, snapshot["manifest-list"]));
-  return { snapshotId, bucketOffsets: bucketOffsetsOf(snapshot), files: await filesOf(env, manifests) };
-}
-
-/** Manifests read from R2 at once. */
-const manifestReadsAtOnce = 16;
-
-async function filesOf(env: Env, manifests: readonly ManifestFile[]): Promise<LakeFile[]> {
-  const entries = await mapLimited(manifests, manifestReadsAtOnce, (manifest) => manifestEntries(env, manifest));
-  return entries.flat().map((entry) => ({ ...entry, bucket: bucketOf(entry) }));
-}
-
-/**
- * Manifests never change once written, so each isolate keeps the latest ones
- * it decoded, up to a number of file entries in all (oldest dropped first).
- */
-const manifestCache = new Map<string, ManifestEntry[]>();
-const manifestCacheEntriesMax = 200_000;
-let manifestCacheEntries = 0;
-
-async function manifestEntries(env: Env, manifest: ManifestFile): Promise<ManifestEntry[]> {
-  const cached = manifestCache.get(manifest.path);
-  if (cached) return cached;
-  const entries = readManifest(await readLakeObject(env, manifest.path), manifest);
-  manifestCache.set(manifest.path, entries);
-  manifestCacheEntries += entries.length;
-  for (const [path, evicted] of manifestCache) {
-    if (manifestCacheEntries <= manifestCacheEntriesMax) break;
-    manifestCache.delete(path);
-    manifestCacheEntries -= evicted.length;
+  const metadata = state && (await metadataAt(env, state.metadataLocation));
+  const snapshot = metadata && snapshotOf(metadata, snapshotId);
+  if (!snapshot) {
+    const oldest = metadata?.snapshots[0];
+    // Snapshot ids are random, so one the metadata does not hold was expired (or never existed): say what is left.
+    if (oldest && oldest["parent-snapshot-id"] !== undefined) {
+      throw new FloeError("gone", `table ${table.database}.${table.name} has no lake snapshot ${snapshotId}: it expired or never existed; the oldest still available is ${oldest["snapshot-id"]} (${new Date(oldest["timestamp-ms"]).toISOString()})`);
+    }
+    throw FloeError.notFound(`table ${table.database}.${table.name} has no lake snapshot ${snapshotId}`);
   }
-  return entries;
+  return lakeSnapshot(env, snapshot, bucketOffsetsOf(snapshot));
+}
+
+function snapshotOf(metadata: TableMetadata, snapshotId: number): Snapshot | undefined {
+  return metadata.snapshots.find((s) => s["snapshot-id"] === snapshotId);
+}
+
+async function lakeSnapshot(env: Env, snapshot: Snapshot, bucketOffsets: Record<string, number>): Promise<LakeSnapshot> {
+  const files = await filesOf(env, snapshot);
+  return { snapshotId: snapshot["snapshot-id"], bucketOffsets, files: files.map((entry) => ({ ...entry, bucket: bucketOf(entry) })) };
 }

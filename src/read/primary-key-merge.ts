@@ -1,12 +1,14 @@
 /**
  * The current state of one bucket of a primary-key table from the lake and
- * the changelog after it: the lake's state (data rows minus equality deletes
- * with a higher sequence number, Iceberg's rule), overridden key by key by
- * the changelog from the snapshot's offset to the high watermark, newest
- * change winning and deletes removing.
+ * the changelog after it: the lake's state (data rows minus the rows
+ * position deletes name and minus equality deletes with a higher sequence
+ * number: Iceberg's rules), overridden key by key by the changelog from the
+ * snapshot's offset to the high watermark, newest change winning and
+ * deletes removing.
  *
- * Memory per bucket is the keys of its equality deletes and its changelog
- * after the snapshot; lake data rows stream through.
+ * Memory per bucket is its deleted positions, the keys of its equality
+ * deletes and its changelog after the snapshot; lake data rows stream
+ * through.
  *
  * Invariant: every key appears at most once, with the image of its latest
  * change at or below the high watermark read.
@@ -18,6 +20,7 @@ import { readScalar } from "../table/columns.ts";
 import { encodeKey, keyId } from "../table/keys.ts";
 import { gather } from "../arrow/gather.ts";
 import { fileContent } from "../iceberg/manifest-read.ts";
+import { positionDeleteColumns } from "../iceberg/schema.ts";
 import type { Predicate } from "./filter.ts";
 import type { LakeFile } from "./lake-snapshot.ts";
 import type { RowChunk, ScanStats } from "./scan-rows.ts";
@@ -42,9 +45,14 @@ export async function* mergedBucketRows(
 ): AsyncGenerator<RowChunk> {
   const keyColumns = table.definition.primaryKey.map((name) => columns.find((c) => c.name === name)!);
   const deletedAt = await equalityDeletes(env, files.filter((f) => f.content === fileContent.equalityDeletes), keyColumns, stats);
+  const deletedRows = await positionDeletes(env, files.filter((f) => f.content === fileContent.positionDeletes), stats);
   const keysOf = keyEncoder(columns, keyColumns);
   const changed = await changedRows(env, table, range, columns, keysOf);
-  for await (const chunk of lakeRows(env, files.filter((f) => f.content === fileContent.data), columns, predicates, stats)) {
+  const deleted = (file: LakeFile) => {
+    const applicable = (deletedRows.get(file.path) ?? []).filter((d) => d.sequenceNumber >= file.dataSequenceNumber);
+    return applicable.length <= 1 ? applicable[0]?.positions : new Set(applicable.flatMap((d) => [...d.positions]));
+  };
+  for await (const chunk of lakeRows(env, files.filter((f) => f.content === fileContent.data), columns, predicates, stats, deleted)) {
     const sequenceNumber = chunk.sequenceNumber!;
     const live = keysOf(chunk).flatMap((key, row) => (!changed.rows.has(key) && !((deletedAt.get(key) ?? -1) > sequenceNumber) ? [row] : []));
     if (live.length > 0) yield pick(chunk, live);
@@ -76,6 +84,27 @@ async function equalityDeletes(env: Env, files: readonly LakeFile[], keyColumns:
     for (const key of keysOf(chunk)) deletedAt.set(key, Math.max(deletedAt.get(key) ?? -1, chunk.sequenceNumber!));
   }
   return deletedAt;
+}
+
+/**
+ * Per data file path, the positions position deletes remove from it (each
+ * delete file's, with its sequence number: it applies to data files of a
+ * sequence number at most its own).
+ */
+async function positionDeletes(env: Env, files: readonly LakeFile[], stats: ScanStats): Promise<Map<string, { sequenceNumber: number; positions: Set<number> }[]>> {
+  const byPath = new Map<string, { sequenceNumber: number; positions: Set<number> }[]>();
+  const [pathColumn, posColumn] = positionDeleteColumns;
+  for await (const chunk of lakeRows(env, files, positionDeleteColumns, [], stats)) {
+    for (let row = 0; row < chunk.rowCount; row++) {
+      const path = readScalar(pathColumn!.type, chunk.data[0]!, row) as string;
+      const pos = Number(readScalar(posColumn!.type, chunk.data[1]!, row));
+      const list = byPath.get(path) ?? byPath.set(path, []).get(path)!;
+      let entry = list.find((e) => e.sequenceNumber === chunk.sequenceNumber);
+      if (!entry) list.push((entry = { sequenceNumber: chunk.sequenceNumber!, positions: new Set() }));
+      entry.positions.add(pos);
+    }
+  }
+  return byPath;
 }
 
 /**

@@ -22,7 +22,7 @@ import { readLogRange } from "./log.ts";
 import type { Predicate } from "./filter.ts";
 import { matches, mayMatch } from "./filter.ts";
 import type { LakeFile } from "./lake-snapshot.ts";
-import { readAhead } from "./read-ahead.ts";
+import { readAhead } from "../read-ahead.ts";
 import { requestLimits } from "../vocabulary.ts";
 
 export interface RowChunk {
@@ -49,9 +49,14 @@ const openFilesAhead = 4;
 const rowGroupsAhead = 2;
 const hotSlicesAhead = 4;
 
-/** The rows of `files` that may satisfy `predicates` (filtered, so every returned row does). */
+/**
+ * The rows of `files` that may satisfy `predicates` (filtered, so every
+ * returned row does), without the rows `deleted` says a position delete
+ * removes from their file.
+ */
 export async function* lakeRows(
   env: Env, files: readonly LakeFile[], columns: readonly Column[], predicates: readonly Predicate[], stats: ScanStats,
+  deleted: (file: LakeFile) => ReadonlySet<number> | undefined = () => undefined,
 ): AsyncGenerator<RowChunk> {
   const kept = files.filter((file) => mayMatch(predicates, (column) => fileStats(file, column)));
   stats.filesSkipped += files.length - kept.length;
@@ -61,9 +66,11 @@ export async function* lakeRows(
     const groups = rowGroupRanges(parquet).filter(({ rowGroup }) => mayMatch(predicates, (column) => rowGroupStats(rowGroup, column)));
     stats.rowGroupsRead += groups.length;
     stats.rowGroupsSkipped += parquet.metadata.row_groups.length - groups.length;
-    const reads = groups.map(({ rowStart, rowEnd }) => async () => ({ rowCount: rowEnd - rowStart, data: await readRows(parquet, columns, rowStart, rowEnd) }));
-    for await (const chunk of readAhead(reads, rowGroupsAhead)) {
-      yield { ...selectRows(chunk, columns, predicates), sequenceNumber: file.dataSequenceNumber };
+    const reads = groups.map(({ rowStart, rowEnd }) => async () => ({ rowStart, chunk: { rowCount: rowEnd - rowStart, data: await readRows(parquet, columns, rowStart, rowEnd) } }));
+    const positions = deleted(file);
+    for await (const { rowStart, chunk } of readAhead(reads, rowGroupsAhead)) {
+      const live = positions ? pick(chunk, Array.from({ length: chunk.rowCount }, (_, i) => i).filter((i) => !positions.has(rowStart + i))) : chunk;
+      yield { ...selectRows(live, columns, predicates), sequenceNumber: file.dataSequenceNumber };
     }
   }
 }

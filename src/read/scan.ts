@@ -24,7 +24,7 @@ import { isPrimaryKeyTable } from "../table/schema.ts";
 import { gatherRange } from "../arrow/gather.ts";
 import { bucketsOf, live, tabletStub } from "../tablet/stub.ts";
 import { fileContent } from "../iceberg/manifest-read.ts";
-import { concatAhead, mapLimited } from "./read-ahead.ts";
+import { concatAhead, mapLimited } from "../read-ahead.ts";
 import { parseFilter } from "./filter.ts";
 import type { Predicate } from "./filter.ts";
 import { projectColumns } from "../log/page.ts";

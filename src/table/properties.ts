@@ -27,6 +27,20 @@ const durationSpec = (description: string, minMs: number): PropertySpec => ({
   },
 });
 
+const integerSpec = (description: string, min: number): PropertySpec => ({
+  description,
+  validate(value) {
+    if (!/^\d{1,9}$/.test(value) || Number(value) < min) throw new Error(`must be an integer of at least ${min}`);
+  },
+});
+
+const sizeSpec = (description: string, minBytes: number): PropertySpec => ({
+  description,
+  validate(value) {
+    if (parseSizeBytes(value) < minBytes) throw new Error(`must be at least ${minBytes} bytes`);
+  },
+});
+
 const enumSpec = (description: string, allowed: string[], primaryKeyOnly = false): PropertySpec => ({
   description,
   primaryKeyOnly,
@@ -41,6 +55,11 @@ const propertySpecs: Record<string, PropertySpec> = {
   "table.datalake.auto-compaction": booleanSpec("bin-pack small lake files"),
   "table.datalake.auto-expire-snapshot": booleanSpec("expire old lake snapshots"),
   "table.datalake.auto-maintenance": booleanSpec("both auto-compaction and auto-expire-snapshot"),
+  "table.datalake.snapshot.retention": durationSpec("how long an expired-by-age lake snapshot stays available, e.g. 5d", 1_000),
+  "table.datalake.snapshot.min-keep": integerSpec("lake snapshots kept whatever their age", 1),
+  "write.metadata.previous-versions-max": integerSpec("earlier metadata files the lake's metadata log keeps", 1),
+  "table.datalake.compaction.target-file-size": sizeSpec("the size compaction packs small lake files into, e.g. 128mb", 1024),
+  "table.datalake.compaction.min-input-files": integerSpec("small files a bucket needs before compaction rewrites them", 2),
   "table.log.ttl": durationSpec("how long tiered log data stays in the Tablets", 0),
   "table.merge-engine": enumSpec("how upserts merge: first_row or versioned", ["first_row", "versioned"], true),
   "table.merge-engine.versioned.ver-column": {
@@ -55,7 +74,17 @@ export const propertyDefaults: Properties = {
   "table.datalake.enabled": "false",
   "table.datalake.freshness": "3min",
   "table.log.ttl": "7d",
+  "table.datalake.snapshot.retention": "5d",
+  "table.datalake.snapshot.min-keep": "1",
+  "write.metadata.previous-versions-max": "100",
+  "table.datalake.compaction.target-file-size": "128mb",
+  "table.datalake.compaction.min-input-files": "5",
 };
+
+/** A property's value, or its default. */
+export function propertyOf(properties: Properties, key: keyof typeof propertyDefaults & string): string {
+  return properties[key] ?? propertyDefaults[key]!;
+}
 
 /** Validates a properties object; `hasPrimaryKey` allows the PK-only keys. */
 export function parseProperties(input: unknown, hasPrimaryKey: boolean): Record<string, string> {
@@ -100,3 +129,13 @@ export function parseDurationMs(text: string): number {
   return Number(match[1]) * unitMs;
 }
 
+
+const sizeUnits: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+/** Parses a size such as `128mb`, `512 kb` or `1gb`, in bytes. */
+export function parseSizeBytes(text: string): number {
+  const match = /^(\d+)\s*([a-z]+)$/i.exec(text.trim());
+  const unit = match ? sizeUnits[match[2]!.toLowerCase()] : undefined;
+  if (!match || unit === undefined) throw new Error("must be a size such as 128mb, 512kb or 1gb");
+  return Number(match[1]) * unit;
+}

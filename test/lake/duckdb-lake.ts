@@ -39,11 +39,15 @@ function canonicalScalar(value: unknown): LakeRow[string] {
 export const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
 export const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
-/** `read_parquet` of the given files, columns named and typed by the Iceberg fields they hold, plus `filename`. */
-export function readParquet(files: readonly LiveFile[], fields: readonly IcebergField[]): string {
+/**
+ * `read_parquet` of the given files, columns named and typed by the Iceberg
+ * fields they hold, plus `filename` (and `file_row_number`, a row's position
+ * in its file, when asked).
+ */
+export function readParquet(files: readonly LiveFile[], fields: readonly IcebergField[], options: { rowNumbers?: boolean } = {}): string {
   const paths = files.map((f) => literal(f.localPath)).join(", ");
   const schema = fields.map((f) => `${f.id}: {name: ${literal(f.name)}, type: ${literal(duckDbType(f.type))}, default_value: NULL}`);
-  return `read_parquet([${paths}], schema = MAP {${schema.join(", ")}}, filename = true)`;
+  return `read_parquet([${paths}], schema = MAP {${schema.join(", ")}}, filename = true${options.rowNumbers ? ", file_row_number = true" : ""})`;
 }
 
 function duckDbType(type: string): string {
@@ -69,9 +73,9 @@ export function canonicalColumns(fields: readonly IcebergField[], from: string):
     .join(", ");
 }
 
-/** The live files as a table `lake_files(path, content, sequence_number, partition)` to join rows to their file. */
+/** The live files as a table `lake_files(path, uri, content, sequence_number, partition)` to join rows to their file. */
 export async function registerFiles(connection: DuckDBConnection, files: readonly LiveFile[]): Promise<void> {
-  await connection.run("CREATE OR REPLACE TEMP TABLE lake_files (path VARCHAR, content INTEGER, sequence_number BIGINT, partition VARCHAR)");
-  const values = files.map((f) => `(${literal(f.localPath)}, ${f.content}, ${f.sequenceNumber}, ${literal(JSON.stringify(f.partition))})`);
+  await connection.run("CREATE OR REPLACE TEMP TABLE lake_files (path VARCHAR, uri VARCHAR, content INTEGER, sequence_number BIGINT, partition VARCHAR)");
+  const values = files.map((f) => `(${literal(f.localPath)}, ${literal(f.uri)}, ${f.content}, ${f.sequenceNumber}, ${literal(JSON.stringify(f.partition))})`);
   await connection.run(`INSERT INTO lake_files VALUES ${values.join(", ")}`);
 }

@@ -7,14 +7,17 @@
  * - each file's row count, partition and null counts as its manifest says;
  * - every trade exactly once, every value exact (decimals to the last digit,
  *   timestamps to the microsecond), with the stream position of its row;
- * - each account's current row and no other, by Iceberg's rule: an equality
- *   delete removes the rows with its key in data files of the same partition
- *   and a strictly lower data sequence number.
+ * - each account's current row and no other, by Iceberg's rules: a
+ *   position delete removes the row at its position of its file, for data
+ *   files of a data sequence number at most its own; an equality delete
+ *   (written by Floe before position deletes) removes the rows with its key
+ *   in data files of the same partition and a strictly lower one.
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canonicalColumns, literal, openDuckDb, queryRows, quoted, readParquet, registerFiles } from "./duckdb-lake.ts";
 import { sortedBy } from "./lake-values.ts";
+import type { IcebergField, LiveFile } from "./snapshot-files.ts";
 import { currentSchema, identifierFieldIds, liveFiles, readMetadata } from "./snapshot-files.ts";
 import { tieredLake, type TieredTable } from "./tiered-lake.ts";
 
@@ -26,6 +29,19 @@ beforeAll(async () => {
   duck = duckDb.connection;
 });
 afterAll(() => duckDb.close());
+
+/** The columns of a position-delete file, with the ids the spec reserves for them. */
+const positionDeleteFields: IcebergField[] = [
+  { id: 2147483546, name: "file_path", required: true, type: "string" },
+  { id: 2147483545, name: "pos", required: true, type: "long" },
+];
+
+/** The fields a file holds: a data file the table's, a delete file its key or its position columns. */
+function fieldsOf(file: LiveFile, fields: readonly IcebergField[]): IcebergField[] {
+  if (file.content === 0) return [...fields];
+  if (file.content === 1) return positionDeleteFields;
+  return fields.filter((f) => file.equalityIds!.includes(f.id));
+}
 
 async function snapshotOf(table: TieredTable) {
   const metadata = await readMetadata(lake, table.metadataLocation);
@@ -44,11 +60,9 @@ describe("DuckDB reads the tiered lake by Iceberg field id", () => {
       const { fields, identifierIds, dataFiles, deleteFiles } = await snapshotOf(table);
       for (const file of [...dataFiles, ...deleteFiles]) {
         const columns = await queryRows(duck, `SELECT name, field_id FROM parquet_schema(${literal(file.localPath)}) WHERE type IS NOT NULL`);
-        const ids = file.content === 0 ? fields.map((f) => f.id) : file.equalityIds!;
-        const expected = ids.map((id) => ({ name: fields.find((f) => f.id === id)!.name, field_id: id }));
-        expect(columns, file.uri).toEqual(expected);
+        expect(columns, file.uri).toEqual(fieldsOf(file, fields).map((f) => ({ name: f.name, field_id: f.id })));
       }
-      for (const file of deleteFiles) expect(file.equalityIds, file.uri).toEqual(identifierIds);
+      for (const file of deleteFiles.filter((f) => f.content === 2)) expect(file.equalityIds, file.uri).toEqual(identifierIds);
     }
     expect(identifierFieldIds(await readMetadata(lake, lake.accounts.metadataLocation))).toEqual([1, 2]);
   });
@@ -57,7 +71,7 @@ describe("DuckDB reads the tiered lake by Iceberg field id", () => {
     for (const table of [lake.trades, lake.accounts]) {
       const { fields, dataFiles, deleteFiles } = await snapshotOf(table);
       for (const file of [...dataFiles, ...deleteFiles]) {
-        const held = file.content === 0 ? fields : fields.filter((f) => file.equalityIds!.includes(f.id));
+        const held = fieldsOf(file, fields);
         const nulls = held.map((f) => `count(*) - count(${quoted(f.name)}) AS ${quoted(String(f.id))}`);
         const buckets = file.content === 0 ? ", list(DISTINCT __bucket) AS buckets" : "";
         const [counted] = await queryRows(duck, `SELECT count(*) AS records, ${nulls.join(", ")}${buckets} FROM ${readParquet([file], held)}`);
@@ -76,19 +90,27 @@ describe("DuckDB reads the tiered lake by Iceberg field id", () => {
     expect(sortedBy(rows, lake.trades.key)).toEqual(sortedBy(lake.trades.expectedRows, lake.trades.key));
   });
 
-  it("gives each account's current row, exactly, once the equality deletes are applied by sequence number", async () => {
+  it("gives each account's current row, exactly, once the position deletes are applied by sequence number", async () => {
     const { fields, identifierIds, dataFiles, deleteFiles } = await snapshotOf(lake.accounts);
     const keyFields = identifierIds.map((id) => fields.find((f) => f.id === id)!);
+    const positionDeletes = deleteFiles.filter((f) => f.content === 1);
+    const equalityDeletes = deleteFiles.filter((f) => f.content === 2);
+    expect(positionDeletes.length).toBeGreaterThan(0);
     await registerFiles(duck, [...dataFiles, ...deleteFiles]);
     const withFile = (relation: string) =>
-      `SELECT r.*, f.sequence_number AS data_sequence_number, f.partition AS file_partition FROM ${relation} AS r JOIN lake_files AS f ON r.filename = f.path`;
+      `SELECT r.*, f.uri AS file_uri, f.sequence_number AS data_sequence_number, f.partition AS file_partition FROM ${relation} AS r JOIN lake_files AS f ON r.filename = f.path`;
     const sameKey = keyFields.map((f) => `e.${quoted(f.name)} IS NOT DISTINCT FROM d.${quoted(f.name)}`).join(" AND ");
+    const none = (relation: string) => `(SELECT * FROM ${relation} LIMIT 0)`;
     const live = await queryRows(duck, `
-      WITH data AS (${withFile(readParquet(dataFiles, fields))}),
-           deletes AS (${withFile(readParquet(deleteFiles, keyFields))})
+      WITH data AS (${withFile(readParquet(dataFiles, fields, { rowNumbers: true }))}),
+           positions AS (${positionDeletes.length > 0 ? withFile(readParquet(positionDeletes, positionDeleteFields)) : none("data")}),
+           equalities AS (${equalityDeletes.length > 0 ? withFile(readParquet(equalityDeletes, keyFields)) : none("data")})
       SELECT ${canonicalColumns(fields, "d")} FROM data AS d
       WHERE NOT EXISTS (
-        SELECT 1 FROM deletes AS e
+        SELECT 1 FROM positions AS p
+        WHERE p.file_path = d.file_uri AND p.pos = d.file_row_number AND p.data_sequence_number >= d.data_sequence_number)
+      AND NOT EXISTS (
+        SELECT 1 FROM equalities AS e
         WHERE e.file_partition = d.file_partition AND e.data_sequence_number > d.data_sequence_number AND ${sameKey})`);
     expect(sortedBy(live, lake.accounts.key)).toEqual(sortedBy(lake.accounts.expectedRows, lake.accounts.key));
 

@@ -3,9 +3,8 @@
  * the real server tiered, by path as a Hadoop-style reader does:
  * `version-hint.text` → `v<N>.metadata.json` → manifest list → manifests →
  * Parquet. It must find the metadata the catalog points at, every trade
- * exactly once, and each account's current row, which needs the equality
- * deletes applied by sequence number (icebird applies them, across
- * partitions, to data files of a strictly lower sequence number).
+ * exactly once, and each account's current row, which needs the position
+ * deletes applied (icebird removes the rows they name from their files).
  *
  * icebird finds columns by the names in each file's embedded
  * `iceberg.schema`, not by Parquet field ids, so it cannot notice a wrong
@@ -90,7 +89,7 @@ describe("icebird reads the tiered lake", () => {
     expect(rows).toEqual(await expectedAtIcebirdPrecision(lake.trades));
   });
 
-  it("reads each account's current row, older versions and deleted keys removed by the equality deletes", async () => {
+  it("reads each account's current row, older versions and deleted keys removed by the position deletes", async () => {
     const rows = await readWithIcebird(lake.accounts);
     expect(rows).toEqual(await expectedAtIcebirdPrecision(lake.accounts));
   });

@@ -25,7 +25,7 @@ export interface TableMetadata {
 }
 
 export interface LiveFile {
-  /** 0 data, 2 equality deletes (1, position deletes, Floe never writes). */
+  /** 0 data, 1 position deletes, 2 equality deletes. */
   content: number;
   uri: string;
   localPath: string;

@@ -6,7 +6,7 @@
  */
 import { readAvro } from "./avro-reader.ts";
 import { describe, expect, it } from "vitest";
-import { writeManifest, writeManifestList, type DataFile, type ManifestFile, type PartitionField } from "../../src/iceberg/manifest.ts";
+import { addedEntry, writeManifest, writeManifestList, type DataFile, type ManifestFile, type PartitionField } from "../../src/iceberg/manifest.ts";
 import { readManifest, readManifestList } from "../../src/iceberg/manifest-read.ts";
 import type { IcebergSchema } from "../../src/iceberg/schema.ts";
 
@@ -36,7 +36,7 @@ const manifest: ManifestFile = {
 
 describe("manifests", () => {
   it("carry the spec's header keys, field ids and inherited numbers", async () => {
-    const file = writeManifest({ schema, specId: 0, partitionFields, content: "deletes", files: [deleteFile] });
+    const file = writeManifest({ schema, specId: 0, partitionFields, content: "deletes", entries: [addedEntry(deleteFile)] });
     const { metadata, schema: avroSchema, records } = await readAvro(file);
     expect(metadata).toMatchObject({ "format-version": "2", content: "deletes", "partition-spec-id": "0", "schema-id": "0" });
     expect(JSON.parse(metadata.schema!)).toEqual(schema);
@@ -81,7 +81,7 @@ describe("manifests", () => {
     const [read] = readManifestList(list);
     expect({ ...read, partitions: [] }).toEqual({ ...manifest, partitions: [] });
     expect([...read!.partitions[0]!.lowerBound!]).toEqual([3, 0, 0, 0]);
-    const [entry] = readManifest(writeManifest({ schema, specId: 0, partitionFields, content: "deletes", files: [deleteFile] }), manifest);
+    const [entry] = readManifest(writeManifest({ schema, specId: 0, partitionFields, content: "deletes", entries: [addedEntry(deleteFile)] }), manifest);
     expect(entry).toMatchObject({ content: 2, path: deleteFile.path, recordCount: 2, fileSizeInBytes: 1234, partition: { user_bucket: 3 }, dataSequenceNumber: 3, equalityIds: [1] });
     expect(entry!.valueCounts).toEqual(new Map([[1, 2]]));
     expect([...entry!.upperBounds.get(1)!]).toEqual([0x62]);

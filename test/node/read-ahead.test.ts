@@ -4,7 +4,7 @@
  * consumer that stops early stops every source.
  */
 import { describe, expect, it } from "vitest";
-import { concatAhead, mapLimited } from "../../src/read/read-ahead.ts";
+import { concatAhead, mapLimited } from "../../src/read-ahead.ts";
 
 const tick = () => new Promise((r) => setTimeout(r, 1));
 

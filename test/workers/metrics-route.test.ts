@@ -7,13 +7,11 @@
  *
  * (`metrics.test.ts` is about Iceberg column metrics in manifests.)
  */
-import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { getTable } from "../../src/catalog/catalog.ts";
-import { runTieringPass } from "../../src/lake/pass.ts";
-import { tierTable } from "../../src/lake/tiering.ts";
-import { getLakeState } from "../../src/catalog/lake.ts";
+import { lakeSchedulerStub } from "../../src/lake/scheduler.ts";
+import { withFaults } from "./lake-faults.ts";
 import type { TabletSubscription } from "../../src/protocol/subscription.ts";
 import { subscriptionHeader } from "../../src/protocol/subscription.ts";
 import { lookupCountsFlushMs } from "../../src/tablet/counters.ts";
@@ -150,8 +148,9 @@ describe("GET /v1/metrics", () => {
     await ok("POST", "/databases/m_fail/tables/clicks/rows", [{ n: 1 }, { n: 2 }]);
     expect((await metricsOf("m_fail", "clicks")).lastTieringError).toBeNull();
 
-    const failing = await runTieringPass(lakePutsFailing(), { force: true, nowMs: Date.now() });
-    expect(failing.find((t) => t.table === "m_fail.clicks")).toMatchObject({ kind: "failed" });
+    const { tableId } = await ok("GET", "/databases/m_fail/tables/clicks");
+    const failing = await withFaults(tableId, 1, { putsFailFrom: 1 }, () => ok("POST", "/tiering/run"));
+    expect(failing.tables.find((t: { table: string }) => t.table === "m_fail.clicks")).toMatchObject({ kind: "failed" });
     const failed = await metricsOf("m_fail", "clicks");
     expect(failed.lastTieringError).toEqual({ message: expect.stringMatching(/injected R2 failure/), at: expect.any(String) });
     expect(Date.parse(failed.lastTieringError.at)).toBeLessThanOrEqual(Date.now());
@@ -163,11 +162,10 @@ describe("GET /v1/metrics", () => {
 
     // Failing again; then a round outside any pass (as the LakeScheduler's alarm runs one) commits, so the next pass finds nothing to tier.
     await ok("POST", "/databases/m_fail/tables/clicks/rows", [{ n: 3 }]);
-    await runTieringPass(lakePutsFailing(), { force: true, nowMs: Date.now() });
+    await withFaults(tableId, 1, { putsFailFrom: 1 }, () => ok("POST", "/tiering/run"));
     expect((await metricsOf("m_fail", "clicks")).lastTieringError).not.toBeNull();
-    const clicks = await getTable(env.CATALOG, "m_fail", "clicks");
-    await tierTable(env, clicks, await getLakeState(env.CATALOG, clicks.tableId), Date.now());
-    expect((await metricsOf("m_fail", "clicks")).lastTieringError).not.toBeNull();
+    expect(await runDurableObjectAlarm(lakeSchedulerStub(env, tableId))).toBe(true);
+    expect((await metricsOf("m_fail", "clicks")).lastTieringError).toBeNull();
     const upToDate = await ok("POST", "/tiering/run");
     expect(upToDate.tables.find((t: { table: string }) => t.table === "m_fail.clicks")).toMatchObject({ kind: "up_to_date" });
     expect((await metricsOf("m_fail", "clicks")).lastTieringError).toBeNull();
@@ -237,13 +235,3 @@ describe(`subscribers per Tablet: ${requestLimits.subscribersPerTabletMax}`, () 
 });
 
 /** The test env with every R2 put failing, as `tiering-failures.test.ts` injects it. */
-function lakePutsFailing(): Env {
-  const lake = new Proxy(env.LAKE, {
-    get(target, property) {
-      if (property === "put") return async () => Promise.reject(new Error("injected R2 failure"));
-      const value = Reflect.get(target, property);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { ...env, LAKE: lake };
-}

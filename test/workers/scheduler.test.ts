@@ -10,7 +10,7 @@ const fresh = {
   properties: { "table.datalake.enabled": "true", "table.datalake.freshness": "10s" },
 };
 
-describe("sub-minute freshness", () => {
+describe("the lake coordinator's alarm", () => {
   it("tiers a table with its own alarm every freshness interval, and stops once the table is dropped", async () => {
     await createTable("sched", "fast", fresh);
     const { tableId } = await ok("GET", "/databases/sched/tables/fast");
@@ -25,9 +25,17 @@ describe("sub-minute freshness", () => {
     expect(await runDurableObjectAlarm(scheduler)).toBe(false);
   });
 
-  it("leaves tables with a freshness of a minute or more to the cron", async () => {
+  it("gives every lake table an alarm, whatever its freshness, since the cron never fires under wrangler dev", async () => {
     await createTable("sched", "slow", { ...fresh, properties: { ...fresh.properties, "table.datalake.freshness": "3min" } });
     const { tableId } = await ok("GET", "/databases/sched/tables/slow");
+    await ok("POST", "/databases/sched/tables/slow/rows", [{ id: 1 }]);
+    expect(await runDurableObjectAlarm(lakeSchedulerStub(env, tableId))).toBe(true);
+    expect((await ok("GET", "/databases/sched/tables/slow")).buckets.map((b: { tieredOffset: number }) => b.tieredOffset).reduce((a: number, b: number) => a + b)).toBe(1);
+  });
+
+  it("gives no alarm to a table without a lake", async () => {
+    await createTable("sched", "plain", { ...fresh, properties: {} });
+    const { tableId } = await ok("GET", "/databases/sched/tables/plain");
     expect(await runDurableObjectAlarm(lakeSchedulerStub(env, tableId))).toBe(false);
   });
 

@@ -1,0 +1,88 @@
+/**
+ * The LakeWriter Durable Object: one per bucket of a lake table, next to the
+ * bucket's Tablet. It turns the bucket's log into lake files for the table's
+ * coordinator, so buckets are encoded in parallel in their own invocations,
+ * and keeps the bucket's key → lake-position index (`writer-store.ts`).
+ * A thin shell over `bucket-round.ts`; the two-phase protocol is in
+ * `writer-contract.ts`.
+ *
+ * Invariants: the index holds only positions of committed files; a round
+ * that is abandoned leaves no file behind and the index untouched.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { keyId } from "../table/keys.ts";
+import { live, tabletStub } from "../tablet/stub.ts";
+import { tabletName } from "../vocabulary.ts";
+import * as store from "./writer-store.ts";
+import type { AdoptRequest, WriteRoundRequest, WriteRoundResult } from "./writer-contract.ts";
+import { readRoundRows, writeBucketFiles } from "./bucket-round.ts";
+
+/** A prepared round no coordinator settled within this long is abandoned (its coordinator is gone). */
+const preparedRoundAgeMaxMs = 24 * 3_600_000;
+
+export class LakeWriter extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.transactionSync(() => store.migrate(ctx.storage.sql));
+  }
+
+  async writeRound(request: WriteRoundRequest): Promise<WriteRoundResult> {
+    const sql = this.ctx.storage.sql;
+    await this.settleStale(request);
+    // A writer that first meets its bucket after offset 0 took over a lake tiered without an index.
+    if (store.indexComplete(sql) === undefined) store.setIndexComplete(sql, request.from === 0);
+    const status = live(await tabletStub(this.env, request.table.tableId, request.bucket).status());
+    if (status.highWatermark <= request.from) return { kind: "nothing", highWatermark: status.highWatermark };
+    const { pages, reached } = await readRoundRows(this.env, request.table, request.bucket, request.from, status.highWatermark);
+    const lookup = (keys: Uint8Array[]) => ({ positions: store.positionsOf(sql, keys, keyId), indexComplete: store.indexComplete(sql)! });
+    const written: string[] = [];
+    const journal = (key: string) => {
+      written.push(key);
+      store.prepareRound(sql, request.roundId, written, Date.now());
+    };
+    const { files, positions } = await writeBucketFiles(this.env, request.table, request.bucket, request.sequenceNumber, pages, lookup, journal);
+    this.ctx.storage.transactionSync(() => {
+      const ids = files.map((f) => store.fileId(sql, f.path));
+      store.preparePositions(sql, request.roundId, positions.map((p) => ({ key: p.key, fileId: p.file === null ? null : ids[p.file]!, pos: p.pos })));
+    });
+    return { kind: "written", files, reached };
+  }
+
+  /** The round committed: its positions join the index, and the Tablet learns how far the lake holds it. */
+  async adopt(request: AdoptRequest): Promise<void> {
+    const sql = this.ctx.storage.sql;
+    if (store.preparedRounds(sql).some((r) => r.roundId === request.roundId)) {
+      this.ctx.storage.transactionSync(() => store.adoptRound(sql, request.roundId));
+    }
+    live(await tabletStub(this.env, request.table.tableId, request.bucket).markTiered(request.tieredOffset));
+  }
+
+  /** The round did not commit: its files go, and the index stays as it was. */
+  async abandon(roundId: number): Promise<void> {
+    const round = store.preparedRounds(this.ctx.storage.sql).find((r) => r.roundId === roundId);
+    if (round) await this.discard(round);
+  }
+
+  /**
+   * Rounds the coordinator never settled: the current snapshot's is adopted
+   * (its coordinator committed it and stopped before saying so), and one
+   * older than a day is abandoned.
+   */
+  private async settleStale(request: WriteRoundRequest): Promise<void> {
+    const sql = this.ctx.storage.sql;
+    for (const round of store.preparedRounds(sql)) {
+      if (round.roundId === request.committedRoundId) this.ctx.storage.transactionSync(() => store.adoptRound(sql, round.roundId));
+      else if (round.preparedAtMs < Date.now() - preparedRoundAgeMaxMs) await this.discard(round);
+    }
+  }
+
+  private async discard(round: store.PreparedRound): Promise<void> {
+    if (round.paths.length > 0) await this.env.LAKE.delete(round.paths);
+    store.forgetRound(this.ctx.storage.sql, round.roundId);
+  }
+}
+
+/** The lake writer of one bucket of a table. */
+export function lakeWriterStub(env: Env, tableId: string, bucket: number): DurableObjectStub<LakeWriter> {
+  return env.LAKE_WRITER.get(env.LAKE_WRITER.idFromName(tabletName(tableId, bucket)));
+}
