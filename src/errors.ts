@@ -62,6 +62,12 @@ export function errorResponse(kind: ErrorKind, message: string): Response {
   return Response.json(errorBody(kind, message), { status: errorStatus[kind] });
 }
 
+/** The error an error answer's body says, as another part of Floe answered it (an unknown code is internal). */
+export function errorFromBody(body: { error: { code: string; message: string } }): FloeError {
+  const { code, message } = body.error;
+  return new FloeError(code in errorStatus ? (code as ErrorKind) : "internal", message);
+}
+
 /** The JSON body of every error answer: `{ error: { code, message } }`. */
 export function errorBody(kind: ErrorKind, message: string): { error: { code: ErrorKind; message: string } } {
   return { error: { code: kind, message } };

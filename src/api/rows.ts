@@ -12,7 +12,7 @@ import { writeRows } from "../write/write.ts";
 import { readLogPage } from "../read/log.ts";
 import { pageToIpc, pageToJsonRows } from "../log/page.ts";
 import { lookupKeys, lookupPrefix } from "../read/lookup.ts";
-import { relaySubscription } from "../subscribe/relay.ts";
+import { openSubscription } from "../subscribe/open.ts";
 import { contentTypes, headers, requestLimits, websocketAuth } from "../vocabulary.ts";
 import type { FloeEnv } from "./env.ts";
 import { bodyFormat, bodyText, readBody, readJsonBody } from "./body.ts";
@@ -84,5 +84,6 @@ export const rowRoutes = new Hono<FloeEnv>()
     }
     const offersFloe = websocketAuth.offered(c.req.header("sec-websocket-protocol") ?? null);
     const tokenStillValid = c.get("tokenStillValid");
-    return withTableParam(c, async (table) => relaySubscription(c.env, table, { selectFloeProtocol: offersFloe, tokenStillValid }));
+    const firstMessage = c.req.query("subscribe");
+    return withTableParam(c, (table) => openSubscription(c.env, table, { selectFloeProtocol: offersFloe, tokenStillValid, firstMessage }));
   });

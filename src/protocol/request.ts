@@ -42,7 +42,7 @@ export function parseSubscribeMessage(definition: TableDefinition, text: string)
   const starts = parseFrom(body.from, definition.bucket.num);
   const buckets = parseBuckets(body.buckets, definition.bucket.num, starts);
   const windowBytes = bucketWindowBytes(buckets.length);
-  return buckets.map((bucket) => ({ bucket, start: starts(bucket), columns, format, windowBytes }));
+  return buckets.map((bucket) => ({ bucket, start: starts(bucket), columns, format, windowBytes, heldBy: "relay" }));
 }
 
 function checkBucket(bucket: unknown, bucketCount: number): number {

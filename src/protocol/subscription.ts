@@ -60,6 +60,8 @@ export interface TabletSubscription {
   format: "json" | "arrow";
   /** Bytes of messages this bucket may have in flight (see `bucketWindowBytes`). */
   windowBytes: number;
+  /** Who holds the Tablet's socket: the Worker's relay, or the client itself (a single-bucket subscription). */
+  heldBy: "relay" | "client";
 }
 
 export interface BatchMessage {

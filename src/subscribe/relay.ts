@@ -12,7 +12,7 @@
  * continued from its Tablet.
  */
 import type { ErrorKind } from "../errors.ts";
-import { FloeError, errorBody, errorStatus } from "../errors.ts";
+import { FloeError, errorBody, errorFromBody } from "../errors.ts";
 import type { TableEntry } from "../catalog/catalog.ts";
 import { tabletStub } from "../tablet/stub.ts";
 import type { ErrorMessage, TabletSubscription } from "../protocol/subscription.ts";
@@ -28,6 +28,8 @@ export interface RelayOptions {
   selectFloeProtocol?: boolean;
   /** For a scoped token: whether it is still valid. Checked on the client's messages (acks, pings) and the idle timer. */
   tokenStillValid?: () => Promise<boolean>;
+  /** The subscribe message, when the client sent it with the upgrade (`?subscribe=`) rather than as its first frame. */
+  firstMessage?: string;
 }
 
 export function relaySubscription(env: Env, table: TableEntry, options: RelayOptions = {}): Response {
@@ -59,6 +61,25 @@ export function relaySubscription(env: Env, table: TableEntry, options: RelayOpt
       if (!valid) fail("unauthorized", "the token this subscription was opened with has been revoked");
     }, () => {});
   };
+  const begin = (message: string) => {
+    started = true;
+    let subscriptions: TabletSubscription[];
+    try {
+      subscriptions = parseSubscribeMessage(table.definition, message);
+    } catch (error) {
+      if (error instanceof FloeError) return fail(error.kind, error.message);
+      throw error;
+    }
+    // A lake replay counts as activity: the client has nothing to ack until it ends.
+    const touch = () => (lastHeardMs = Date.now());
+    connectTablets(env, table, subscriptions, server, tablets, touch).catch((error: unknown) => {
+      if (error instanceof FloeError) return fail(error.kind, error.message);
+      // As for HTTP answers: the details go to the log under an id, only the id to the client.
+      const requestId = crypto.randomUUID();
+      console.error(JSON.stringify({ event: "subscription_failed", requestId, table: `${table.database}.${table.name}`, message: String(error) }));
+      fail("internal", `internal error (request ${requestId})`);
+    });
+  };
   server.addEventListener("message", (event) => {
     lastHeardMs = Date.now();
     checkToken();
@@ -67,28 +88,10 @@ export function relaySubscription(env: Env, table: TableEntry, options: RelayOpt
       server.send("pong");
       return;
     }
-    if (!started) {
-      started = true;
-      let subscriptions: TabletSubscription[];
-      try {
-        subscriptions = parseSubscribeMessage(table.definition, typeof data === "string" ? data : "");
-      } catch (error) {
-        if (error instanceof FloeError) return fail(error.kind, error.message);
-        throw error;
-      }
-      // A lake replay counts as activity: the client has nothing to ack until it ends.
-      const touch = () => (lastHeardMs = Date.now());
-      connectTablets(env, table, subscriptions, server, tablets, touch).catch((error: unknown) => {
-        if (error instanceof FloeError) return fail(error.kind, error.message);
-        // As for HTTP answers: the details go to the log under an id, only the id to the client.
-        const requestId = crypto.randomUUID();
-        console.error(JSON.stringify({ event: "subscription_failed", requestId, table: `${table.database}.${table.name}`, message: String(error) }));
-        fail("internal", `internal error (request ${requestId})`);
-      });
-      return;
-    }
+    if (!started) return begin(typeof data === "string" ? data : "");
     forwardAcks(typeof data === "string" ? data : "", tablets, fail);
   });
+  if (options.firstMessage !== undefined) begin(options.firstMessage);
   server.addEventListener("close", () => closeAll(1000, "closed"));
   server.addEventListener("error", () => closeAll(1011, "client error"));
   const headers: HeadersInit = options.selectFloeProtocol ? { "Sec-WebSocket-Protocol": websocketAuth.protocol } : {};
@@ -121,10 +124,7 @@ async function connectTablets(
       const response = await tabletStub(env, table.tableId, subscription.bucket).fetch("https://tablet/subscribe", {
         headers: { upgrade: "websocket", [subscriptionHeader]: JSON.stringify(subscription) },
       });
-      if (!response.webSocket) {
-        const { error } = (await response.json()) as { error: { code: string; message: string } };
-        throw new FloeError(error.code in errorStatus ? (error.code as ErrorKind) : "internal", error.message);
-      }
+      if (!response.webSocket) throw errorFromBody(await response.json());
       return { bucket: subscription.bucket, ws: response.webSocket };
     }),
   );

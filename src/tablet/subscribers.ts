@@ -24,6 +24,7 @@ interface SubscriberState {
   columns: TabletSubscription["columns"];
   format: "json" | "arrow";
   windowBytes: number;
+  heldBy: TabletSubscription["heldBy"];
   /** The next offset to send. */
   position: number;
   /** Every row below this offset is acknowledged. */
@@ -57,6 +58,7 @@ export function acceptSubscriber(
     columns: subscription.columns,
     format: subscription.format,
     windowBytes: subscription.windowBytes,
+    heldBy: subscription.heldBy,
     position,
     acked: position,
     inFlight: [],
@@ -67,7 +69,11 @@ export function acceptSubscriber(
   return { client, server };
 }
 
-/** Applies a subscriber's message (`{ ack: offset }`); answers whether it was understood. */
+/**
+ * Applies a subscriber's message: `{ ack: offset }` from the relay, or a
+ * client's own `{ ack: { "<bucket>": offset } }` on a socket it holds
+ * directly; answers whether it was understood.
+ */
 export function acknowledge(ws: WebSocket, message: string | ArrayBuffer): boolean {
   if (typeof message !== "string") return false;
   let parsed: unknown;
@@ -76,9 +82,10 @@ export function acknowledge(ws: WebSocket, message: string | ArrayBuffer): boole
   } catch {
     return false;
   }
-  const ack = (parsed as { ack?: unknown }).ack;
-  if (typeof ack !== "number" || !Number.isSafeInteger(ack)) return false;
   const state = ws.deserializeAttachment() as SubscriberState;
+  const sent = (parsed as { ack?: unknown }).ack;
+  const ack = typeof sent === "object" && sent !== null ? (sent as Record<string, unknown>)[String(state.bucket)] : sent;
+  if (typeof ack !== "number" || !Number.isSafeInteger(ack)) return false;
   state.acked = Math.max(state.acked, Math.min(ack, state.position));
   let kept = 0;
   while (kept < state.inFlight.length && state.inFlight[kept]! <= state.acked) kept += 2;

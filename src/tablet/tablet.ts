@@ -51,6 +51,8 @@ export class Tablet extends DurableObject<Env> {
       return [queries.readOffsets(sql), queries.isDropped(sql)] as const;
     });
     this.retention = new Retention(ctx);
+    // Clients holding a socket directly keep it alive with pings; answered without waking the object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
 
   async append(request: AppendRequest): Promise<AppendResult> {
@@ -72,7 +74,11 @@ export class Tablet extends DurableObject<Env> {
     return result;
   }
 
-  /** WebSocket upgrades from the subscription relay; the spec is in the `Floe-Subscription` header. */
+  /**
+   * Subscription upgrades, from the Worker's relay or handed on by the Worker
+   * for a client's single-bucket subscription; the spec is in the
+   * `Floe-Subscription` header.
+   */
   override async fetch(request: Request): Promise<Response> {
     if (this.dropped) return errorResponse("not_found", droppedMessage);
     const spec = request.headers.get(subscriptionHeader);

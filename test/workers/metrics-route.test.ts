@@ -206,7 +206,7 @@ describe(`subscribers per Tablet: ${requestLimits.subscribersPerTabletMax}`, () 
     await createTable("m_cap", "busy", numbers(1));
     const { tableId } = await ok("GET", "/databases/m_cap/tables/busy");
     // Straight to the Tablet, without a relay each: the cap is the Tablet's, and 1,000 relays would cost far more.
-    const subscription: TabletSubscription = { bucket: 0, start: { position: "latest" }, columns: [{ id: 1, name: "n", type: "INT", nullable: true }], format: "json", windowBytes: 1 << 20 };
+    const subscription: TabletSubscription = { bucket: 0, start: { position: "latest" }, columns: [{ id: 1, name: "n", type: "INT", nullable: true }], format: "json", windowBytes: 1 << 20, heldBy: "relay" };
     const direct: WebSocket[] = [];
     for (let i = 0; i < max; i++) {
       const response = await tabletStub(env, tableId, 0).fetch("https://tablet/subscribe", {
