@@ -82,7 +82,7 @@ export async function tierTable(env: Env, table: TableEntry, state: LakeState | 
       await env.LAKE.put(key, bytes);
       const file: BucketFile = {
         bucket, content, path: uri(key), recordCount: rows, fileSizeInBytes: bytes.byteLength, partition,
-        metrics: new Map(columns.map((c) => [c.id, columnMetrics(c, c.data)])), splitOffsets: [4],
+        metrics: new Map(columns.map((c) => [c.id, columnMetrics(c, [c.data])])), splitOffsets: [4],
       };
       if (content === 2) file.equalityIds = schema["identifier-field-ids"];
       return file;
