@@ -2,9 +2,11 @@
  * Iceberg v2 manifests and manifest lists as Avro records, with the spec's
  * field ids and header keys.
  *
- * Invariant: entries added by a commit carry null snapshot id and sequence
+ * Invariants: entries added by a commit carry null snapshot id and sequence
  * numbers, so they inherit both from the manifest list; that keeps a
  * manifest reusable when a commit is retried with a new sequence number.
+ * Only data and equality-delete files carry a sort order id; a position
+ * delete file's is null, as the spec requires.
  */
 import type { AvroSchema } from "./avro.ts";
 import { writeContainer } from "./avro.ts";
@@ -30,8 +32,14 @@ export interface DataFile {
   /** Per field id. */
   metrics: Map<number, FileMetrics>;
   equalityIds?: number[];
+  /** Where each row group starts, ascending. */
   splitOffsets?: number[];
+  /** The table sort order the file's rows follow (data and equality-delete files only). */
+  sortOrderId?: number;
 }
+
+/** What a manifest records about one column of a file. */
+export type FileMetrics = ColumnMetrics & { columnSize?: number };
 
 /** One manifest, as the manifest list describes it. */
 export interface ManifestFile {
@@ -141,7 +149,25 @@ export function writeManifest(options: {
   content: "data" | "deletes";
   files: readonly DataFile[];
 }): Uint8Array {
-  const entries = options.files.map((file) => ({
+  const entries = options.files.map(addedEntry);
+  return writeContainer(manifestEntrySchema(options.partitionFields), entries, {
+    schema: JSON.stringify(options.schema),
+    "schema-id": String(options.schema["schema-id"]),
+    "partition-spec": JSON.stringify(options.partitionFields.map((p) => ({
+      name: p.name, transform: p.transform, "source-id": p.sourceId, "field-id": p.fieldId,
+    }))),
+    "partition-spec-id": String(options.specId),
+    "format-version": "2",
+    content: options.content,
+  });
+}
+
+/** The manifest entry of a file added by this commit. */
+function addedEntry(file: DataFile) {
+  if (file.content === 1 && file.sortOrderId !== undefined) {
+    throw new Error(`manifest: position delete file ${file.path} has sort order ${file.sortOrderId}; it must have none`);
+  }
+  return {
     status: 1,
     snapshot_id: null,
     sequence_number: null,
@@ -157,19 +183,9 @@ export function writeManifest(options: {
       key_metadata: null,
       split_offsets: file.splitOffsets ?? null,
       equality_ids: file.equalityIds ?? null,
-      sort_order_id: null,
+      sort_order_id: file.sortOrderId ?? null,
     },
-  }));
-  return writeContainer(manifestEntrySchema(options.partitionFields), entries, {
-    schema: JSON.stringify(options.schema),
-    "schema-id": String(options.schema["schema-id"]),
-    "partition-spec": JSON.stringify(options.partitionFields.map((p) => ({
-      name: p.name, transform: p.transform, "source-id": p.sourceId, "field-id": p.fieldId,
-    }))),
-    "partition-spec-id": String(options.specId),
-    "format-version": "2",
-    content: options.content,
-  });
+  };
 }
 
 /** The manifest's per-field-id metric maps, and which metric each holds. */
@@ -181,8 +197,6 @@ const metricFields: Record<string, (m: FileMetrics) => number | Uint8Array | und
   lower_bounds: (m) => m.lowerBound,
   upper_bounds: (m) => m.upperBound,
 };
-
-type FileMetrics = ColumnMetrics & { columnSize?: number };
 
 function metricMap<T>(file: DataFile, pick: (m: FileMetrics) => T | undefined): { key: number; value: T }[] {
   const out: { key: number; value: T }[] = [];
