@@ -15,8 +15,9 @@
 import type { TableEntry } from "../catalog/catalog.ts";
 import type { LakeState } from "../catalog/lake.ts";
 import { commitLakeState } from "../catalog/lake.ts";
+import * as arrow from "apache-arrow";
 import { gather, gatherRange } from "../arrow/gather.ts";
-import { buildColumn, readScalar } from "../table/columns.ts";
+import { readScalar } from "../table/columns.ts";
 import { encodeKey } from "../table/keys.ts";
 import type { TableDefinition } from "../table/schema.ts";
 import { isPrimaryKeyTable } from "../table/schema.ts";
@@ -28,7 +29,7 @@ import type { DataFile, ManifestFile, PartitionField } from "../iceberg/manifest
 import { writeManifest, writeManifestList } from "../iceberg/manifest.ts";
 import type { TableMetadata } from "../iceberg/metadata.ts";
 import { bucketOffsetsSummaryKey, firstPartitionFieldId, newSnapshotId, newTableMetadata, withSnapshot } from "../iceberg/metadata.ts";
-import { boundValue, columnMetrics } from "../iceberg/metrics.ts";
+import { boundValue } from "../iceberg/metrics.ts";
 import type { DataFileColumn } from "./parquet.ts";
 import { writeDataFile } from "./parquet.ts";
 import { lakeUri, readMetadata } from "./objects.ts";
@@ -75,32 +76,34 @@ export async function tierTable(env: Env, table: TableEntry, state: LakeState | 
     const rowCount = pages.reduce((n, p) => n + p.rowCount, 0);
     if (rowCount === 0) continue;
     const partition = { [partitionFields[0]!.name]: bucket };
-    const put = async (columns: DataFileColumn[], rows: number, fileSchema: IcebergSchema, content: 0 | 2, extra?: Record<string, string>) => {
-      const bytes = writeDataFile(columns, rows, fileSchema, extra);
+    const put = async (columns: DataFileColumn[], fileSchema: IcebergSchema, content: 0 | 2, extra?: Record<string, string>) => {
+      const written = await writeDataFile(columns, fileSchema, extra);
       const suffix = content === 2 ? "-eq-deletes" : "";
       const key = lakeLayout.dataKey(tableKey, `${partitionFields[0]!.name}=${bucket}`, `${sequenceNumber}-${crypto.randomUUID()}${suffix}`);
-      await env.LAKE.put(key, bytes);
+      await env.LAKE.put(key, written.bytes);
       const file: BucketFile = {
-        bucket, content, path: uri(key), recordCount: rows, fileSizeInBytes: bytes.byteLength, partition,
-        metrics: new Map(columns.map((c) => [c.id, columnMetrics(c, [c.data])])), splitOffsets: [4],
+        bucket, content, path: uri(key), recordCount: written.recordCount, fileSizeInBytes: written.bytes.byteLength, partition,
+        metrics: written.metrics, splitOffsets: written.splitOffsets,
+        // Rows go in offset order, as the default sort order (`__offset` ascending) says.
+        sortOrderId: metadata["default-sort-order-id"],
       };
       if (content === 2) file.equalityIds = schema["identifier-field-ids"];
       return file;
     };
-    const rowsOf = dataFileColumns(definition, pages, bucket, rowCount);
+    const rowsOf = dataFileColumns(definition, pages, bucket);
     if (!isPrimaryKeyTable(definition)) {
-      dataFiles.push(await put(rowsOf(all(rowCount)), rowCount, schema, 0));
+      dataFiles.push(await put(rowsOf("all"), schema, 0));
     } else {
       // A round applies its changes per key, last wins: the final images become data, and every key that existed
       // before the round gets an equality delete, which removes its older versions (lower sequence numbers) but not
       // this round's rows.
       const { finalRows, existedRows } = lastChangePerKey(definition, pages, rowCount);
-      if (finalRows.length > 0) dataFiles.push(await put(rowsOf(finalRows), finalRows.length, schema, 0));
+      if (finalRows.length > 0) dataFiles.push(await put(rowsOf(finalRows), schema, 0));
       if (existedRows.length > 0) {
         const keyNames = new Set(definition.primaryKey);
         const deleteSchema = { ...schema, fields: schema.fields.filter((f) => keyNames.has(f.name)) };
         const equalityIds = schema["identifier-field-ids"]!.join(",");
-        deleteFiles.push(await put(rowsOf(existedRows, keyNames), existedRows.length, deleteSchema, 2, { "delete-type": "equality", "delete-field-ids": equalityIds }));
+        deleteFiles.push(await put(rowsOf(existedRows, keyNames), deleteSchema, 2, { "delete-type": "equality", "delete-field-ids": equalityIds }));
       }
     }
     bucketOffsets[String(bucket)] = start + rowCount;
@@ -143,8 +146,6 @@ export async function tierTable(env: Env, table: TableEntry, state: LakeState | 
 
 type BucketFile = DataFile & { bucket: number };
 
-const all = (n: number) => Array.from({ length: n }, (_, i) => i);
-
 /**
  * Per key touched in the round, the row of its last change; of those, the
  * rows whose last change leaves a row (the final images) and the rows of
@@ -185,20 +186,21 @@ function partitionSpec(definition: TableDefinition): PartitionField[] {
 
 /**
  * The data file columns (the table's, then `__bucket`, `__offset`,
- * `__timestamp`) of the chosen rows of the log pages.
+ * `__timestamp`) of the chosen rows of the log pages: all of them as the
+ * pages' own chunks, or some of them gathered into one chunk.
  */
-function dataFileColumns(definition: TableDefinition, pages: LogPage[], bucket: number, rowCount: number) {
+function dataFileColumns(definition: TableDefinition, pages: LogPage[], bucket: number) {
   const userCount = definition.columns.length;
   const pageColumn = (index: number) => pages.map((p) => p.data[index]!);
   // A page holds the table's columns, then _offset and _timestamp, which become __offset and __timestamp.
   const pageIndex: Record<string, number> = { __offset: userCount, __timestamp: userCount + 1 };
-  return (rows: number[], only?: ReadonlySet<string>): DataFileColumn[] =>
+  const bucketChunk = (length: number) => arrow.makeData({ type: new arrow.Int32(), length, nullCount: 0, data: new Int32Array(length).fill(bucket) });
+  return (rows: number[] | "all", only?: ReadonlySet<string>): DataFileColumn[] =>
     lakeColumns(definition).flatMap((c, i) => {
       if (only && !only.has(c.name)) return [];
-      const data = c.name === "__bucket"
-        ? buildColumn({ kind: "INT" }, new Array(rows.length).fill(bucket))
-        : gather(pageColumn(i < userCount ? i : pageIndex[c.name]!), rows);
-      return [{ ...c, data }];
+      if (c.name === "__bucket") return [{ ...c, chunks: rows === "all" ? pages.map((p) => bucketChunk(p.rowCount)) : [bucketChunk(rows.length)] }];
+      const chunks = pageColumn(i < userCount ? i : pageIndex[c.name]!);
+      return [{ ...c, chunks: rows === "all" ? chunks : [gather(chunks, rows)] }];
     });
 }
 
