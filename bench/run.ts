@@ -15,6 +15,7 @@ const benchmarks: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   tiering: () => import("./tiering.ts"),
   freshness: () => import("./freshness.ts"),
   scan: () => import("./scan.ts"),
+  parquet: () => import("./parquet.ts"),
 };
 
 const name = process.argv[2];
