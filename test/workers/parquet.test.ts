@@ -203,7 +203,9 @@ describe("lake data files", () => {
     const idChunk = columnChunkRange(columnChunk(group!.rowGroup, "id")!);
     expect(idChunk.end).toBeLessThan(written.bytes.byteLength - 256 * 1024); // not in the tail already held
     expect(gets).toEqual([{ offset: idChunk.start, length: idChunk.end - idChunk.start }]);
-    expect(parquetWasmMemoryBytes()).toBeLessThan(64 * 1024 * 1024);
+    // Wasm memory never shrinks: after every file of this test file was written and read, it is still a few MiB
+    // (one open row group and one batch while writing, one row group's columns while reading), not files' worth.
+    expect(parquetWasmMemoryBytes()).toBeLessThan(16 * 1024 * 1024);
   });
 
   it("read files written by Floe's earlier writer (hyparquet-writer) exactly", async () => {
