@@ -1,8 +1,12 @@
 /**
- * The 6-column lake table the tiering and scan benchmarks load, and its rows
- * as Arrow IPC batches (ids `from` .. `from + count - 1`).
+ * The 6-column lake table the tiering, scan and parquet benchmarks load, its
+ * rows as Arrow IPC batches (ids `from` .. `from + count - 1`), and those
+ * rows as the lake columns of a round's 8 data files.
  */
 import * as arrow from "apache-arrow";
+import type { DataFileColumn } from "../src/lake/parquet.ts";
+import { lakeColumns } from "../src/iceberg/schema.ts";
+import { parseTableDefinition } from "../src/table/schema.ts";
 
 export const lakeTableDefinition = {
   columns: [
@@ -23,4 +27,33 @@ export function arrowBatch(from: number, count: number): Uint8Array {
     tags: arrow.vectorFromArray(ids.map((i) => (i % 3 === 0 ? null : `tag-${i % 10}`)), new arrow.Utf8()),
     n: arrow.vectorFromArray(ids.map((i) => i % 1000), new arrow.Int32()),
   }), "stream");
+}
+
+/**
+ * The lake columns of 8 files, as a round hands them to the writer: the
+ * posted Arrow batches as chunks, plus `__bucket`, `__offset` and
+ * `__timestamp` chunks of the same lengths.
+ */
+export function lakeFiles(rowCount: number): DataFileColumn[][] {
+  const definition = parseTableDefinition(lakeTableDefinition);
+  const batchRows = 10_000;
+  const perFile = Math.ceil(rowCount / 8);
+  const files: DataFileColumn[][] = [];
+  for (let file = 0; file < 8; file++) {
+    const batches: arrow.RecordBatch[] = [];
+    for (let from = file * perFile; from < Math.min(rowCount, (file + 1) * perFile); from += batchRows) {
+      batches.push(...arrow.tableFromIPC(arrowBatch(from, Math.min(batchRows, (file + 1) * perFile - from, rowCount - from))).batches);
+    }
+    let offset = 0n;
+    const system: Record<string, (n: number) => arrow.Data> = {
+      __bucket: (n) => arrow.makeData({ type: new arrow.Int32(), length: n, nullCount: 0, data: new Int32Array(n).fill(file) }),
+      __offset: (n) => arrow.makeData({ type: new arrow.Int64(), length: n, nullCount: 0, data: BigInt64Array.from({ length: n }, () => offset++) }),
+      __timestamp: (n) => arrow.makeData({ type: new arrow.TimestampMicrosecond("UTC"), length: n, nullCount: 0, data: new BigInt64Array(n).fill(1_764_000_000_000_000n) }),
+    };
+    files.push(lakeColumns(definition).map((c) => ({
+      ...c,
+      chunks: batches.map((b) => system[c.name]?.(b.numRows) ?? b.getChild(c.name)!.data[0]!),
+    })));
+  }
+  return files;
 }

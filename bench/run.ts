@@ -3,6 +3,11 @@
  * (state in a temporary folder) or pure code under Node, and prints medians
  * with ratios to a reference measured in the same run.
  */
+import { register } from "node:module";
+
+// The lake's Parquet code imports its `.wasm` as a compiled module, as in the Worker.
+register("./wasm-hooks.ts", import.meta.url);
+
 const benchmarks: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   append: () => import("./append.ts"),
   lookup: () => import("./lookup.ts"),
@@ -10,6 +15,7 @@ const benchmarks: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   tiering: () => import("./tiering.ts"),
   freshness: () => import("./freshness.ts"),
   scan: () => import("./scan.ts"),
+  parquet: () => import("./parquet.ts"),
 };
 
 const name = process.argv[2];

@@ -2,18 +2,18 @@
  * Tiering throughput: rows/s from the hot log to a committed Iceberg
  * snapshot for `FLOE_BENCH_ROWS` rows (default 1M) of a 6-column table in 8
  * buckets, through `POST /v1/tiering/run` on `wrangler dev`. Reference in
- * the same run: the Arrow → Parquet encoding alone (Floe's own writer, under
- * Node) for the same rows, which bounds what a round can reach.
+ * the same run: the Arrow → Parquet encoding alone (Floe's writer,
+ * parquet-wasm, under Node) of the same Arrow batches, which bounds what a
+ * round can reach.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServer } from "../test/smoke/server.ts";
 import { writeDataFile } from "../src/lake/parquet.ts";
-import { icebergSchema, lakeColumns } from "../src/iceberg/schema.ts";
-import { buildColumn } from "../src/table/columns.ts";
+import { icebergSchema } from "../src/iceberg/schema.ts";
 import { parseTableDefinition } from "../src/table/schema.ts";
-import { arrowBatch, lakeTableDefinition } from "./lake-table.ts";
+import { arrowBatch, lakeFiles, lakeTableDefinition } from "./lake-table.ts";
 import { formatRate, printTable, seconds } from "./measure.ts";
 
 const rowCount = Number(process.env.FLOE_BENCH_ROWS ?? 1_000_000);
@@ -21,21 +21,10 @@ const batchRows = 10_000;
 
 /** Floe's Parquet writer alone over the same rows, in 8 files as a round writes them. */
 async function encodeAlone(): Promise<number> {
-  const definition = parseTableDefinition(lakeTableDefinition);
-  const schema = icebergSchema(definition);
-  const perFile = Math.ceil(rowCount / 8);
-  return seconds(() => {
-    for (let file = 0; file < 8; file++) {
-      const n = Math.min(perFile, rowCount - file * perFile);
-      const ids = Array.from({ length: n }, (_, i) => file * perFile + i);
-      const values: Record<string, unknown[]> = {
-        id: ids.map(BigInt), user: ids.map((i) => `user-${i % 997}`), amount: ids.map((i) => BigInt(i % 100000)),
-        ts: ids.map((i) => BigInt(1_764_000_000_000 + i) * 1000n), tags: ids.map((i) => (i % 3 === 0 ? null : `tag-${i % 10}`)),
-        n: ids.map((i) => i % 1000), __bucket: ids.map(() => file), __offset: ids.map(BigInt), __timestamp: ids.map(() => 1_764_000_000_000_000n),
-      };
-      const columns = lakeColumns(definition).map((c) => ({ ...c, data: buildColumn(c.type, values[c.name] as never) }));
-      writeDataFile(columns, n, schema);
-    }
+  const schema = icebergSchema(parseTableDefinition(lakeTableDefinition));
+  const files = lakeFiles(rowCount);
+  return seconds(async () => {
+    for (const columns of files) await writeDataFile(columns, schema);
   });
 }
 

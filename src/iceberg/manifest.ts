@@ -5,6 +5,8 @@
  * Invariants: entries added by a commit carry null snapshot id and sequence
  * numbers, so they inherit both from the manifest list; entries carried
  * into a rewritten manifest (EXISTING, DELETED) carry their own, explicitly.
+ * Only data and equality-delete files carry a sort order id; a position
+ * delete file's is null, as the spec requires.
  */
 import type { AvroSchema } from "./avro.ts";
 import { writeContainer } from "./avro.ts";
@@ -30,8 +32,14 @@ export interface DataFile {
   /** Per field id. */
   metrics: Map<number, FileMetrics>;
   equalityIds?: number[];
+  /** Where each row group starts, ascending. */
   splitOffsets?: number[];
+  /** The table sort order the file's rows follow (data and equality-delete files only). */
+  sortOrderId?: number;
 }
+
+/** What a manifest records about one column of a file. */
+export type FileMetrics = ColumnMetrics & { columnSize?: number };
 
 /** One manifest, as the manifest list describes it. */
 export interface ManifestFile {
@@ -152,6 +160,9 @@ export function addedEntry(file: DataFile): ManifestEntryRecord {
 
 /** The `data_file` record of a file Floe wrote. */
 export function dataFileRecord(file: DataFile): Record<string, unknown> {
+  if (file.content === 1 && file.sortOrderId !== undefined) {
+    throw new Error(`manifest: position delete file ${file.path} has sort order ${file.sortOrderId}; it must have none`);
+  }
   return {
     content: file.content,
     file_path: file.path,
@@ -163,7 +174,7 @@ export function dataFileRecord(file: DataFile): Record<string, unknown> {
     key_metadata: null,
     split_offsets: file.splitOffsets ?? null,
     equality_ids: file.equalityIds ?? null,
-    sort_order_id: null,
+    sort_order_id: file.sortOrderId ?? null,
   };
 }
 
@@ -196,8 +207,6 @@ const metricFields: Record<string, (m: FileMetrics) => number | Uint8Array | und
   lower_bounds: (m) => m.lowerBound,
   upper_bounds: (m) => m.upperBound,
 };
-
-type FileMetrics = ColumnMetrics & { columnSize?: number };
 
 function metricMap<T>(file: DataFile, pick: (m: FileMetrics) => T | undefined): { key: number; value: T }[] {
   const out: { key: number; value: T }[] = [];

@@ -51,6 +51,9 @@ export function bucketOffsetsOf(snapshot: Snapshot): Record<string, number> {
   return JSON.parse(snapshot.summary[bucketOffsetsSummaryKey] ?? "{}") as Record<string, number>;
 }
 
+/** The sort order every table has as its default: `__offset` ascending, the order rows are written in. */
+export const defaultSortOrderId = 1;
+
 /** Partition field ids start here, as Iceberg's do; an unpartitioned table's last id is one below. */
 export const firstPartitionFieldId = 1000;
 
@@ -81,9 +84,9 @@ export function newTableMetadata(options: {
     "last-partition-id": Math.max(firstPartitionFieldId - 1, ...options.partitionFields.map((p) => p.fieldId)),
     "sort-orders": [
       { "order-id": 0, fields: [] },
-      { "order-id": 1, fields: [{ transform: "identity", "source-id": options.sortFieldId, direction: "asc", "null-order": "nulls-first" }] },
+      { "order-id": defaultSortOrderId, fields: [{ transform: "identity", "source-id": options.sortFieldId, direction: "asc", "null-order": "nulls-first" }] },
     ],
-    "default-sort-order-id": 1,
+    "default-sort-order-id": defaultSortOrderId,
     properties: {
       "write.parquet.compression-codec": "snappy",
       // Lets readers map Parquet columns by name should a file ever lack field ids.

@@ -2,13 +2,18 @@
  * Column metrics of a data file, as Iceberg manifests record them per field
  * id: value counts (nulls included), null counts, NaN counts (floating
  * point only) and lower/upper bounds in the spec's single-value binary form.
- * Bounds exclude nulls and NaN; strings and binary bounds are truncated to
- * 16 characters (bytes), the upper bound rounded up so it still bounds.
+ *
+ * Computed in one pass over the column's Arrow chunks, reading the typed
+ * arrays directly (no value becomes a scalar until the bound is encoded).
+ * Bounds exclude nulls and NaN; floating point orders by IEEE 754
+ * totalOrder, so -0.0 sorts below +0.0; strings and binary order as
+ * unsigned bytes and are truncated to 16 characters (bytes), the upper
+ * bound rounded up so it still bounds.
  */
 import type * as arrow from "apache-arrow";
 import type { Column } from "../table/schema.ts";
 import type { FloeType } from "../table/types.ts";
-import { readScalar, valueBytes } from "../table/columns.ts";
+import { readInt128 } from "../table/columns.ts";
 import { minimalBigEndian, signedBigEndian } from "../table/bucketing.ts";
 
 export interface ColumnMetrics {
@@ -22,26 +27,19 @@ export interface ColumnMetrics {
 /** Bound values longer than this are truncated (Iceberg's default metrics mode, truncate(16)). */
 const boundLengthMax = 16;
 
-export function columnMetrics(column: Column, data: arrow.Data): ColumnMetrics {
+type BoundValue = number | bigint | boolean | Uint8Array;
+
+/** The metrics of a column whose values are the concatenation of `chunks`. */
+export function columnMetrics(column: Column, chunks: readonly arrow.Data[]): ColumnMetrics {
   const { type } = column;
+  let valueCount = 0;
   let nullCount = 0;
-  let nanCount = 0;
-  let min: number | bigint | boolean | Uint8Array | undefined;
-  let max: typeof min;
-  for (let row = 0; row < data.length; row++) {
-    const value = comparable(type, data, row);
-    if (value === null) {
-      nullCount++;
-      continue;
-    }
-    if (typeof value === "number" && Number.isNaN(value)) {
-      nanCount++;
-      continue;
-    }
-    if (min === undefined || compare(value, min) < 0) min = value;
-    if (max === undefined || compare(value, max) > 0) max = value;
+  for (const data of chunks) {
+    valueCount += data.length;
+    nullCount += data.nullCount;
   }
-  const metrics: ColumnMetrics = { valueCount: data.length, nullCount };
+  const { min, max, nanCount } = extremes(type, chunks);
+  const metrics: ColumnMetrics = { valueCount, nullCount };
   if (type.kind === "FLOAT" || type.kind === "DOUBLE") metrics.nanCount = nanCount;
   if (min !== undefined && max !== undefined) {
     metrics.lowerBound = boundBytes(type, min, "lower");
@@ -51,19 +49,188 @@ export function columnMetrics(column: Column, data: arrow.Data): ColumnMetrics {
   return metrics;
 }
 
-/** A value in a form that orders as Iceberg orders the type (strings and binary as unsigned bytes). */
-function comparable(type: FloeType, data: arrow.Data, row: number): number | bigint | boolean | Uint8Array | null {
-  if (!data.getValid(row)) return null;
-  if (type.kind === "STRING" || type.kind === "BYTES") return valueBytes(data, row);
-  return readScalar(type, data, row) as number | bigint | boolean;
+function extremes(type: FloeType, chunks: readonly arrow.Data[]): { min?: BoundValue; max?: BoundValue; nanCount: number } {
+  switch (type.kind) {
+    case "BOOLEAN": return booleanExtremes(chunks);
+    case "TINYINT":
+    case "SMALLINT":
+    case "INT":
+    case "DATE": return { ...numberExtremes(chunks).found, nanCount: 0 };
+    case "FLOAT":
+    case "DOUBLE": {
+      const { found, nanCount } = numberExtremes(chunks);
+      return { ...found, nanCount };
+    }
+    case "BIGINT":
+    case "TIME":
+    case "TIMESTAMP":
+    case "TIMESTAMP_LTZ": return { ...int64Extremes(chunks), nanCount: 0 };
+    case "DECIMAL": return { ...int128Extremes(chunks), nanCount: 0 };
+    case "STRING":
+    case "BYTES": return { ...bytesExtremes(chunks), nanCount: 0 };
+  }
 }
 
-function compare(a: NonNullable<ReturnType<typeof comparable>>, b: typeof a): number {
-  if (a instanceof Uint8Array && b instanceof Uint8Array) {
-    for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-    return a.length - b.length;
+/** Whether row `index` of `data` holds a value (not null). */
+function validity(data: arrow.Data): ((index: number) => boolean) | undefined {
+  const bitmap = data.nullBitmap;
+  if (data.nullCount === 0 || !bitmap || bitmap.length === 0) return undefined;
+  const offset = data.offset;
+  return (index) => ((bitmap[(offset + index) >> 3]! >> ((offset + index) & 7)) & 1) === 1;
+}
+
+function booleanExtremes(chunks: readonly arrow.Data[]) {
+  let seenTrue = false;
+  let seenFalse = false;
+  for (const data of chunks) {
+    const valid = validity(data);
+    const bits = data.values as Uint8Array;
+    for (let i = 0; i < data.length && !(seenTrue && seenFalse); i++) {
+      if (valid && !valid(i)) continue;
+      const bit = data.offset + i;
+      if ((bits[bit >> 3]! >> (bit & 7)) & 1) seenTrue = true;
+      else seenFalse = true;
+    }
   }
-  return a < b ? -1 : a > b ? 1 : 0;
+  if (!seenTrue && !seenFalse) return { nanCount: 0 };
+  return { min: !seenFalse, max: seenTrue, nanCount: 0 };
+}
+
+/**
+ * Extremes of 32-bit integer and floating point columns. NaN is counted,
+ * not compared; a zero replaces an equal zero only towards its sign, so
+ * -0.0 is the minimum of {-0.0, +0.0} and +0.0 the maximum (totalOrder).
+ */
+function numberExtremes(chunks: readonly arrow.Data[]): { found: { min?: number; max?: number }; nanCount: number } {
+  let seen = false;
+  let min = Infinity;
+  let max = -Infinity;
+  let nanCount = 0;
+  for (const data of chunks) {
+    const valid = validity(data);
+    const values = data.values as Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
+    for (let i = 0; i < data.length; i++) {
+      if (valid && !valid(i)) continue;
+      const v = values[i]!;
+      if (v !== v) {
+        nanCount++;
+        continue;
+      }
+      seen = true;
+      if (v < min || (v === 0 && min === 0 && Object.is(v, -0))) min = v;
+      if (v > max || (v === 0 && max === 0 && Object.is(max, -0))) max = v;
+    }
+  }
+  return { found: seen ? { min, max } : {}, nanCount };
+}
+
+/** Extremes of 64-bit integers, compared as (signed high word, unsigned low word) of an Int32Array view. */
+function int64Extremes(chunks: readonly arrow.Data[]): { min?: bigint; max?: bigint } {
+  let seen = false;
+  let minHigh = 0, minLow = 0, maxHigh = 0, maxLow = 0;
+  for (const data of chunks) {
+    const valid = validity(data);
+    const values = data.values as BigInt64Array;
+    const words = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
+    for (let i = 0; i < data.length; i++) {
+      if (valid && !valid(i)) continue;
+      const high = words[2 * i + 1]!;
+      const low = words[2 * i]! >>> 0;
+      if (!seen || high < minHigh || (high === minHigh && low < minLow)) {
+        minHigh = high;
+        minLow = low;
+      }
+      if (!seen || high > maxHigh || (high === maxHigh && low > maxLow)) {
+        maxHigh = high;
+        maxLow = low;
+      }
+      seen = true;
+    }
+  }
+  if (!seen) return {};
+  const int64 = (high: number, low: number) => BigInt.asIntN(64, (BigInt(high) << 32n) | BigInt(low));
+  return { min: int64(minHigh, minLow), max: int64(maxHigh, maxLow) };
+}
+
+/** Extremes of 128-bit decimals (four little-endian words per value), as positions; only the two winners become BigInt. */
+function int128Extremes(chunks: readonly arrow.Data[]): { min?: bigint; max?: bigint } {
+  let seen = false;
+  const min: { words: Uint32Array; index: number } = { words: new Uint32Array(0), index: 0 };
+  const max = { ...min };
+  for (const data of chunks) {
+    const valid = validity(data);
+    const words = data.values as Uint32Array;
+    for (let i = 0; i < data.length; i++) {
+      if (valid && !valid(i)) continue;
+      if (!seen || compareInt128(words, i, min.words, min.index) < 0) {
+        min.words = words;
+        min.index = i;
+      }
+      if (!seen || compareInt128(words, i, max.words, max.index) > 0) {
+        max.words = words;
+        max.index = i;
+      }
+      seen = true;
+    }
+  }
+  if (!seen) return {};
+  return { min: readInt128(min.words, min.index), max: readInt128(max.words, max.index) };
+}
+
+function compareInt128(a: Uint32Array, i: number, b: Uint32Array, j: number): number {
+  const highA = a[4 * i + 3]! | 0;
+  const highB = b[4 * j + 3]! | 0;
+  if (highA !== highB) return highA < highB ? -1 : 1;
+  for (let w = 2; w >= 0; w--) {
+    const x = a[4 * i + w]!;
+    const y = b[4 * j + w]!;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+/** A value of a variable-width column: its bytes are `bytes[start..end)`. */
+interface ByteRange {
+  bytes: Uint8Array;
+  start: number;
+  end: number;
+}
+
+/** Extremes of variable-width values by unsigned bytes, tracked as ranges of the chunks (copied once found). */
+function bytesExtremes(chunks: readonly arrow.Data[]): { min?: Uint8Array; max?: Uint8Array } {
+  let seen = false;
+  const min: ByteRange = { bytes: new Uint8Array(0), start: 0, end: 0 };
+  const max: ByteRange = { ...min };
+  const take = (range: ByteRange, bytes: Uint8Array, start: number, end: number) => {
+    range.bytes = bytes;
+    range.start = start;
+    range.end = end;
+  };
+  for (const data of chunks) {
+    const valid = validity(data);
+    const offsets = data.valueOffsets as Int32Array;
+    const bytes = data.values as Uint8Array;
+    for (let i = 0; i < data.length; i++) {
+      if (valid && !valid(i)) continue;
+      const start = offsets[i]!;
+      const end = offsets[i + 1]!;
+      if (!seen || compareBytes(bytes, start, end, min) < 0) take(min, bytes, start, end);
+      if (!seen || compareBytes(bytes, start, end, max) > 0) take(max, bytes, start, end);
+      seen = true;
+    }
+  }
+  if (!seen) return {};
+  return { min: min.bytes.slice(min.start, min.end), max: max.bytes.slice(max.start, max.end) };
+}
+
+function compareBytes(bytes: Uint8Array, start: number, end: number, other: ByteRange): number {
+  const length = Math.min(end - start, other.end - other.start);
+  for (let i = 0; i < length; i++) {
+    const a = bytes[start + i]!;
+    const b = other.bytes[other.start + i]!;
+    if (a !== b) return a - b;
+  }
+  return end - start - (other.end - other.start);
 }
 
 /** One value in Iceberg's single-value binary form, as bounds and partition summaries store it. */
@@ -72,7 +239,7 @@ export function boundValue(type: FloeType, value: number | bigint | boolean): Ui
 }
 
 /** Iceberg's single-value binary form (spec appendix D), truncated for strings and binary. */
-function boundBytes(type: FloeType, value: NonNullable<ReturnType<typeof comparable>>, side: "lower" | "upper"): Uint8Array | undefined {
+function boundBytes(type: FloeType, value: BoundValue, side: "lower" | "upper"): Uint8Array | undefined {
   const view = (bytes: number, write: (v: DataView) => void) => {
     const buffer = new DataView(new ArrayBuffer(bytes));
     write(buffer);

@@ -102,7 +102,6 @@ export async function writeBucketFiles(
 ): Promise<BucketFiles> {
   const { definition } = table;
   const columns = lakeColumnChunks(definition.columns, pages, bucket);
-  const rowCount = pages.reduce((n, p) => n + p.rowCount, 0);
   const partition = { [partitionSpec(definition)[0]!.name]: bucket };
   const schema = icebergSchema(definition);
   const put = (kind: "data" | "positionDeletes" | "equalityDeletes", request: Omit<Parameters<typeof putLakeFile>[1], "key" | "partition" | "content">) => {
@@ -111,7 +110,7 @@ export async function writeBucketFiles(
     return putLakeFile(env, { ...request, key, partition, content: kind === "data" ? 0 : kind === "positionDeletes" ? 1 : 2 });
   };
   if (!isPrimaryKeyTable(definition)) {
-    return { files: [await put("data", { columns: columns.map(({ column, chunks }) => ({ ...column, data: concat(chunks) })), rowCount, schema })], positions: [] };
+    return { files: [await put("data", { columns: columns.map(({ column, chunks }) => ({ ...column, chunks })), schema })], positions: [] };
   }
   const changes = lastChangePerKey(table, pages);
   const { positions: previous, indexComplete } = lookup(changes.keys.map((k) => k.key));
@@ -121,7 +120,7 @@ export async function writeBucketFiles(
   const finalRows = changes.keys.filter((k) => k.lastChange !== changeCode["-D"]).map((k) => k.lastRow).sort((a, b) => a - b);
   const newPosition = new Map(finalRows.map((row, pos) => [row, pos]));
   if (finalRows.length > 0) {
-    files.push(await put("data", { columns: columns.map(({ column, chunks }) => ({ ...column, data: gather(chunks, finalRows) })), rowCount: finalRows.length, schema }));
+    files.push(await put("data", { columns: columns.map(({ column, chunks }) => ({ ...column, chunks: [gather(chunks, finalRows)] })), schema }));
   }
   for (const k of changes.keys) {
     const pos = newPosition.get(k.lastRow);
@@ -136,10 +135,10 @@ export async function writeBucketFiles(
   }).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.pos - b.pos));
   if (deleted.length > 0) {
     const deleteColumns: DataFileColumn[] = [
-      { ...positionDeleteColumns[0]!, data: buildColumn({ kind: "STRING" }, deleted.map((d) => d.path)) },
-      { ...positionDeleteColumns[1]!, data: buildColumn({ kind: "BIGINT" }, deleted.map((d) => BigInt(d.pos))) },
+      { ...positionDeleteColumns[0]!, chunks: [buildColumn({ kind: "STRING" }, deleted.map((d) => d.path))] },
+      { ...positionDeleteColumns[1]!, chunks: [buildColumn({ kind: "BIGINT" }, deleted.map((d) => BigInt(d.pos)))] },
     ];
-    files.push(await put("positionDeletes", { columns: deleteColumns, rowCount: deleted.length, schema: positionDeleteSchema(), metadata: { "delete-type": "position" } }));
+    files.push(await put("positionDeletes", { columns: deleteColumns, schema: positionDeleteSchema(), metadata: { "delete-type": "position" } }));
   }
   const unindexed = indexComplete ? [] : changes.keys.filter((k) => !previous.has(keyId(k.key)) && k.firstChange !== changeCode["+I"]);
   if (unindexed.length > 0) {
@@ -148,8 +147,7 @@ export async function writeBucketFiles(
     const keyColumns = columns.filter(({ column }) => keyNames.has(column.name));
     const equalityIds = schema["identifier-field-ids"]!;
     files.push(await put("equalityDeletes", {
-      columns: keyColumns.map(({ column, chunks }) => ({ ...column, data: gather(chunks, rows) })),
-      rowCount: rows.length,
+      columns: keyColumns.map(({ column, chunks }) => ({ ...column, chunks: [gather(chunks, rows)] })),
       schema: { ...schema, fields: schema.fields.filter((f) => keyNames.has(f.name)) },
       metadata: { "delete-type": "equality", "delete-field-ids": equalityIds.join(",") },
       equalityIds,
@@ -174,12 +172,6 @@ function lakeColumnChunks(tableColumns: readonly Column[], pages: readonly LogPa
         ? makeColumn({ type: arrowType(column.type), length: batch.rowCount, nullCount: 0, data: new Int32Array(batch.rowCount).fill(bucket) })
         : batch.columns[i < tableColumns.length ? i : indexOf[column.name]!]!),
   }));
-}
-
-function concat(chunks: readonly arrow.Data[]): arrow.Data {
-  if (chunks.length === 1) return chunks[0]!;
-  const rows = Uint32Array.from({ length: chunks.reduce((n, c) => n + c.length, 0) }, (_, i) => i);
-  return gather(chunks, rows);
 }
 
 /** Per key changed in the pages: its encoded key, the row (over all pages) of its last change, and its first and last change codes. */

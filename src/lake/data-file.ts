@@ -1,9 +1,10 @@
 /**
- * Writing one lake file: Arrow columns encoded as Parquet, put in R2, and
- * described as a manifest entry needs it (path, size, counts, bounds).
+ * Writing one lake file: Arrow columns encoded as Parquet (`parquet.ts`),
+ * put in R2, and described as a manifest entry needs it (path, size,
+ * counts, bounds, row groups, sort order).
  */
 import type { DataFile } from "../iceberg/manifest.ts";
-import { columnMetrics } from "../iceberg/metrics.ts";
+import { defaultSortOrderId } from "../iceberg/metadata.ts";
 import type { IcebergSchema } from "../iceberg/schema.ts";
 import type { DataFileColumn } from "./parquet.ts";
 import { writeDataFile } from "./parquet.ts";
@@ -14,7 +15,6 @@ export interface LakeFileRequest {
   content: DataFile["content"];
   partition: DataFile["partition"];
   columns: DataFileColumn[];
-  rowCount: number;
   schema: IcebergSchema;
   /** Key/value metadata besides `iceberg.schema`. */
   metadata?: Record<string, string>;
@@ -22,17 +22,19 @@ export interface LakeFileRequest {
 }
 
 export async function putLakeFile(env: Env, request: LakeFileRequest): Promise<DataFile> {
-  const bytes = writeDataFile(request.columns, request.rowCount, request.schema, request.metadata);
-  await env.LAKE.put(request.key, bytes);
+  const written = await writeDataFile(request.columns, request.schema, request.metadata);
+  await env.LAKE.put(request.key, written.bytes);
   const file: DataFile = {
     content: request.content,
     path: lakeUri(env, request.key),
-    recordCount: request.rowCount,
-    fileSizeInBytes: bytes.byteLength,
+    recordCount: written.recordCount,
+    fileSizeInBytes: written.bytes.byteLength,
     partition: request.partition,
-    metrics: new Map(request.columns.map((c) => [c.id, columnMetrics(c, c.data)])),
-    splitOffsets: [4],
+    metrics: written.metrics,
+    splitOffsets: written.splitOffsets,
   };
+  // Data and equality-delete rows are in offset order, the table's sort order; position deletes are sorted by file and position.
+  if (request.content !== 1) file.sortOrderId = defaultSortOrderId;
   if (request.equalityIds) file.equalityIds = request.equalityIds;
   return file;
 }

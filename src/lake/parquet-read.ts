@@ -1,82 +1,70 @@
 /**
  * Reading lake data files back into Arrow columns of Floe types, exactly:
- * the reader half of `parquet.ts`. Only the footer and the needed column
- * chunks of the row groups that may match are fetched, with R2 range reads.
+ * the reader half of `parquet.ts`. hyparquet parses the footer (row groups,
+ * statistics, where column chunks lie); parquet-wasm decodes one row group
+ * of the asked columns per call, into Arrow that is re-wrapped without
+ * copying as Floe's Arrow types (TINYINT and SMALLINT narrowed back from
+ * the lake's Int32, which copies).
  *
- * hyparquet turns DECIMAL into floating point and timestamps into
- * milliseconds by default; both would lose digits, so decimals are read as
- * their unscaled integers and temporal values through identity parsers.
+ * R2 is read with range reads only: the file's tail once when opened (the
+ * footer and page index), then per row group the asked column chunks,
+ * fetched before parquet-wasm runs (see `fetched-ranges.ts`).
+ *
+ * Invariants: a read returns exactly the rows of its row groups, in each
+ * asked column, with the column's own type, or throws; it frees its wasm
+ * objects before returning, so wasm holds at most the row groups in flight.
  */
-import type * as arrow from "apache-arrow";
-import type { AsyncBuffer, FileMetaData, RowGroup } from "hyparquet";
-import { parquetMetadataAsync, parquetRead } from "hyparquet";
+import * as arrow from "apache-arrow";
+import type { FileMetaData, RowGroup } from "hyparquet";
+import { parquetMetadataAsync } from "hyparquet";
 import type { Column } from "../table/schema.ts";
-import { buildColumn } from "../table/columns.ts";
 import type { Scalar } from "../table/values.ts";
-import { signedBigEndian } from "../table/bucketing.ts";
+import { arrowType } from "../table/types.ts";
+import { gatherRange, makeColumn } from "../arrow/gather.ts";
 import type { ColumnStats } from "../table/stats.ts";
+import { FetchedRanges } from "./fetched-ranges.ts";
+import { columnChunk, columnChunkRange, pageIndexRange } from "./parquet-footer.ts";
+import { parquetWasmModule } from "./parquet-wasm.ts";
 
-/** Bytes read from a file's end first: the footer of a small file, often the whole file. */
+/** Bytes read from a file's end first: the footer and page index of a lake file, often the whole file. */
 const tailBytes = 256 * 1024;
 
 export interface ParquetFile {
   metadata: FileMetaData;
-  buffer: AsyncBuffer;
+  /** The file's bytes fetched so far: its tail. */
+  ranges: FetchedRanges;
 }
 
-/** An R2 object as hyparquet's file interface, serving reads from its already-fetched tail when it can. */
-async function r2Buffer(bucket: R2Bucket, key: string, byteLength: number): Promise<AsyncBuffer> {
-  const tailStart = Math.max(0, byteLength - tailBytes);
-  const tail = await rangeOf(bucket, key, tailStart, byteLength);
-  return {
-    byteLength,
-    slice(start: number, end = byteLength) {
-      if (start >= tailStart) return tail.slice(start - tailStart, end - tailStart);
-      return rangeOf(bucket, key, start, end);
-    },
-  };
-}
-
-async function rangeOf(bucket: R2Bucket, key: string, start: number, end: number): Promise<ArrayBuffer> {
-  const object = await bucket.get(key, { range: { offset: start, length: end - start } });
-  if (!object) throw new Error(`lake file ${key} is missing from R2`);
-  return object.arrayBuffer();
-}
-
+/** Statistics come back as exact integers: timestamps as microseconds, dates as days. */
 const exactParsers = {
   timestampFromMicroseconds: (micros: bigint) => micros,
   dateFromDays: (days: number) => days,
 };
-/** Strings stay UTF-8 bytes on the way from Parquet to Arrow; decoding them to text and back is wasted work. */
-const readParsers = { ...exactParsers, stringFromBytes: (bytes: Uint8Array) => bytes };
 
 export async function openDataFile(bucket: R2Bucket, key: string, byteLength: number): Promise<ParquetFile> {
-  const buffer = await r2Buffer(bucket, key, byteLength);
-  const metadata = await parquetMetadataAsync(buffer, { parsers: exactParsers, initialFetchSize: tailBytes });
-  // Read decimals as unscaled integers (hyparquet would divide them into floats).
-  for (const element of metadata.schema) {
-    if (element.converted_type === "DECIMAL") {
-      delete element.converted_type;
-      delete element.logical_type;
-    }
-  }
-  return { metadata, buffer };
+  const ranges = FetchedRanges.of(bucket, key, byteLength);
+  await ranges.fetch([{ start: Math.max(0, byteLength - tailBytes), end: byteLength }]);
+  const metadata = await parquetMetadataAsync(ranges.asyncBuffer(), { parsers: exactParsers, initialFetchSize: tailBytes });
+  // parquet-wasm loads the page index when it opens a file; hold it too.
+  const index = pageIndexRange(metadata);
+  if (index) await ranges.fetch([index]);
+  return { metadata, ranges };
 }
 
 /** The row groups of a file as row ranges. */
-export function rowGroupRanges(file: ParquetFile): { rowGroup: RowGroup; rowStart: number; rowEnd: number }[] {
+export function rowGroupRanges(file: ParquetFile): { rowGroup: RowGroup; index: number; rowStart: number; rowEnd: number }[] {
   let rowStart = 0;
-  return file.metadata.row_groups.map((rowGroup) => {
-    const range = { rowGroup, rowStart, rowEnd: rowStart + Number(rowGroup.num_rows) };
+  return file.metadata.row_groups.map((rowGroup, index) => {
+    const range = { rowGroup, index, rowStart, rowEnd: rowStart + Number(rowGroup.num_rows) };
     rowStart = range.rowEnd;
     return range;
   });
 }
 
-/** What a row group's statistics say about a column; decimals and binary are left unknown (their statistics are not exact here). */
+/** What a row group's statistics say about a column; decimals and binary are left unknown (hyparquet does not give them exactly). */
 export function rowGroupStats(rowGroup: RowGroup, column: Column): ColumnStats | undefined {
   if (column.type.kind === "DECIMAL" || column.type.kind === "BYTES") return undefined;
-  const chunk = rowGroup.columns.find((c) => c.meta_data?.path_in_schema[0] === column.name)?.meta_data;
+  const chunk = columnChunk(rowGroup, column.name);
   const statistics = chunk?.statistics;
   if (!chunk || !statistics) return undefined;
   const stats: ColumnStats = { valueCount: Number(chunk.num_values) };
@@ -90,59 +78,89 @@ export function rowGroupStats(rowGroup: RowGroup, column: Column): ColumnStats |
   return stats;
 }
 
-/** Rows `[rowStart, rowEnd)` of a file (whole row groups), as one Arrow column per asked column. */
+/** Rows `[rowStart, rowEnd)` of a file, which must be whole row groups, as one Arrow column per asked column. */
 export async function readRows(file: ParquetFile, columns: readonly Column[], rowStart: number, rowEnd: number): Promise<arrow.Data[]> {
-  const pieces = new Map<string, { rowStart: number; values: ArrayLike<unknown> }[]>();
-  await parquetRead({
-    file: file.buffer,
-    metadata: file.metadata,
-    columns: columns.map((c) => c.name),
-    rowStart,
-    rowEnd,
-    utf8: false,
-    parsers: readParsers,
-    onChunk: ({ columnName, columnData, rowStart: start }) => {
-      const list = pieces.get(columnName) ?? [];
-      list.push({ rowStart: start, values: columnData as ArrayLike<unknown> });
-      pieces.set(columnName, list);
-    },
-  });
+  const groups = rowGroupRanges(file).filter((g) => g.rowStart < rowEnd && g.rowEnd > rowStart);
+  if (groups[0]?.rowStart !== rowStart || groups.at(-1)?.rowEnd !== rowEnd) {
+    throw new Error(`parquet reader: rows ${rowStart}..${rowEnd} are not whole row groups of ${file.ranges.key}`);
+  }
+  if (columns.length === 0) return [];
+  const parts: arrow.Data[][] = [];
+  // One row group in flight per call: the memory a read holds is one group's asked columns.
+  for (const group of groups) parts.push(await readRowGroup(file, group.index, columns));
+  if (parts.length === 1) return parts[0]!;
+  return columns.map((_, c) => gatherRange(parts.map((p) => p[c]!), 0, rowEnd - rowStart));
+}
+
+async function readRowGroup(file: ParquetFile, index: number, columns: readonly Column[]): Promise<arrow.Data[]> {
+  const rowGroup = file.metadata.row_groups[index]!;
+  const rowCount = Number(rowGroup.num_rows);
+  const ranges = file.ranges.extend();
+  await ranges.fetch(columns.map((column) => {
+    const chunk = columnChunk(rowGroup, column.name);
+    if (!chunk) throw new Error(`parquet reader: ${file.ranges.key} has no column '${column.name}'`);
+    return columnChunkRange(chunk);
+  }));
+  const wasm = parquetWasmModule();
+  const handle = await wasm.ParquetFile.fromFile(ranges.blob());
+  let ipc: Uint8Array;
+  try {
+    const table = await handle.read({ rowGroups: [index], columns: columns.map((c) => c.name), batchSize: rowCount });
+    ipc = table.intoIPCStream(); // consumes the wasm table
+  } finally {
+    handle.free();
+  }
+  const decoded = arrow.tableFromIPC(ipc);
+  if (decoded.numRows !== rowCount) {
+    throw new Error(`parquet reader: row group ${index} of ${file.ranges.key} decoded ${decoded.numRows} rows, its footer says ${rowCount}`);
+  }
   return columns.map((column) => {
-    const parts = (pieces.get(column.name) ?? []).sort((a, b) => a.rowStart - b.rowStart);
-    const values: (Scalar | null)[] = new Array(rowEnd - rowStart);
-    let filled = 0;
-    for (const { rowStart: start, values: part } of parts) {
-      for (let i = 0; i < part.length; i++) {
-        const row = start + i - rowStart;
-        if (row < 0 || row >= values.length) continue;
-        const value = part[i];
-        values[row] = value === null || value === undefined ? null : scalarOf(column, value);
-        filled++;
-      }
-    }
-    // Paired with the writer's row count: a short column chunk must fail here, not read as values.
-    if (filled !== values.length) {
-      throw new Error(`parquet column '${column.name}' gave ${filled} values for rows ${rowStart}..${rowEnd} (${values.length} expected)`);
-    }
-    return buildColumn(column.type, values);
+    const chunks = decoded.getChild(column.name)?.data;
+    if (!chunks) throw new Error(`parquet reader: row group ${index} of ${file.ranges.key} decoded no column '${column.name}'`);
+    return floeData(column, chunks.length === 1 ? chunks[0]! : gatherRange(chunks, 0, rowCount));
   });
 }
 
-/** A decoded Parquet value as the scalar Floe keeps for the column's type (STRING as its UTF-8 bytes, which columns accept). */
-function scalarOf(column: Column, value: unknown): Scalar {
+/** A decoded column as Floe's Arrow type for it, sharing the decoded buffers (narrow integers excepted). */
+function floeData(column: Column, data: arrow.Data): arrow.Data {
+  assertDecodedType(column, data.type);
+  const common = { type: arrowType(column.type), offset: data.offset, length: data.length, nullCount: data.nullCount, nullBitmap: data.nullBitmap };
+  switch (column.type.kind) {
+    case "TINYINT": return makeColumn({ ...common, data: new Int8Array(data.values as Int32Array) });
+    case "SMALLINT": return makeColumn({ ...common, data: new Int16Array(data.values as Int32Array) });
+    case "STRING":
+    case "BYTES": return makeColumn({ ...common, valueOffsets: data.valueOffsets, data: data.values });
+    default: return makeColumn({ ...common, data: data.values });
+  }
+}
+
+/** Paired with the writer's types: the decoded Arrow type must have the buffers Floe's type is re-wrapped over. */
+function assertDecodedType(column: Column, decoded: arrow.DataType): void {
+  const { type } = column;
+  const expected = arrowType(type);
+  const narrow = type.kind === "TINYINT" || type.kind === "SMALLINT";
+  const same = narrow
+    ? arrow.DataType.isInt(decoded) && decoded.bitWidth === 32
+    : decoded.typeId === expected.typeId &&
+      (!arrow.DataType.isInt(decoded) || decoded.bitWidth === (expected as arrow.Int).bitWidth) &&
+      (!arrow.DataType.isFloat(decoded) || decoded.precision === (expected as arrow.Float).precision) &&
+      (!arrow.DataType.isDecimal(decoded) || (decoded.bitWidth === 128 && type.kind === "DECIMAL" && decoded.scale === type.scale)) &&
+      (!arrow.DataType.isTimestamp(decoded) || decoded.unit === arrow.TimeUnit.MICROSECOND) &&
+      (!arrow.DataType.isTime(decoded) || decoded.unit === arrow.TimeUnit.MICROSECOND) &&
+      (!arrow.DataType.isDate(decoded) || decoded.unit === arrow.DateUnit.DAY);
+  if (!same) throw new Error(`parquet reader: column '${column.name}' decoded as ${decoded}, expected ${narrow ? "Int32" : expected}`);
+}
+
+/** A statistics value as the scalar Floe keeps for the column's type; strings as text, since filters compare text. */
+function statScalar(column: Column, value: unknown): Scalar {
   const { type } = column;
   switch (type.kind) {
+    case "STRING": return value instanceof Uint8Array ? new TextDecoder().decode(value) : (value as string);
     case "BIGINT":
     case "TIME":
     case "TIMESTAMP":
     case "TIMESTAMP_LTZ": return BigInt(value as bigint);
-    case "DECIMAL": return value instanceof Uint8Array ? signedBigEndian(value) : BigInt(value as number | bigint);
     case "FLOAT": return Math.fround(Number(value));
     default: return value as Scalar;
   }
-}
-
-/** A statistics value as a scalar: strings as text, since filters compare text. */
-function statScalar(column: Column, value: unknown): Scalar {
-  return value instanceof Uint8Array && column.type.kind === "STRING" ? new TextDecoder().decode(value) : scalarOf(column, value);
 }

@@ -26,7 +26,8 @@ const deleteFile: DataFile = {
   partition: { user_bucket: 3 },
   metrics: new Map([[1, { valueCount: 2, nullCount: 0, lowerBound: new Uint8Array([0x61]), upperBound: new Uint8Array([0x62]), columnSize: 40 }]]),
   equalityIds: [1],
-  splitOffsets: [4],
+  splitOffsets: [4, 81_920],
+  sortOrderId: 1,
 };
 const manifest: ManifestFile = {
   path: "s3://lake/t/metadata/m0.avro", length: 4321, specId: 0, content: 1, sequenceNumber: 3, minSequenceNumber: 3,
@@ -59,9 +60,18 @@ describe("manifests", () => {
       null_value_counts: [{ key: 1, value: 0 }],
       nan_value_counts: [],
       equality_ids: [1],
-      split_offsets: [4],
+      split_offsets: [4, 81_920],
+      sort_order_id: 1,
     });
     expect([...entry.data_file.lower_bounds[0].value]).toEqual([0x61]);
+  });
+
+  it("give position delete files no sort order, as the spec requires", async () => {
+    const positionDeletes: DataFile = { ...deleteFile, content: 1, equalityIds: undefined, sortOrderId: undefined };
+    const { records } = await readAvro(writeManifest({ schema, specId: 0, partitionFields, content: "deletes", entries: [addedEntry(positionDeletes)] }));
+    expect(records[0].data_file.sort_order_id).toBeNull();
+    expect(() => writeManifest({ schema, specId: 0, partitionFields, content: "deletes", entries: [addedEntry({ ...positionDeletes, sortOrderId: 1 })] }))
+      .toThrow(/position delete file .* has sort order 1; it must have none/);
   });
 
   it("list their manifests under the snapshot's header", async () => {

@@ -7,13 +7,19 @@ import { columnMetrics } from "../../src/iceberg/metrics.ts";
 import { buildColumn } from "../../src/table/columns.ts";
 import { parseType } from "../../src/table/types.ts";
 import { scalarFromJson } from "../../src/table/values.ts";
+import { minimalBigEndian } from "../../src/table/bucketing.ts";
 
-function metricsOf(typeText: string, json: unknown[]) {
+/** Metrics of a column whose values come in chunks (one array of JSON values per chunk). */
+function chunkedMetricsOf(typeText: string, chunks: unknown[][]) {
   const type = parseType(typeText);
-  const data = buildColumn(type, json.map((v) => (v === null ? null : scalarFromJson(type, v))));
+  const data = chunks.map((json) => buildColumn(type, json.map((v) => (v === null ? null : scalarFromJson(type, v)))));
   const m = columnMetrics({ id: 1, name: "c", type, nullable: true }, data);
   return { ...m, lowerBound: m.lowerBound && [...m.lowerBound], upperBound: m.upperBound && [...m.upperBound] };
 }
+
+const metricsOf = (typeText: string, json: unknown[]) => chunkedMetricsOf(typeText, [json]);
+const float64 = (value: number) => [...new Uint8Array(new Float64Array([value]).buffer)];
+const float32 = (value: number) => [...new Uint8Array(new Float32Array([value]).buffer)];
 
 describe("column metrics", () => {
   it("encodes int, long and date bounds little-endian", () => {
@@ -64,5 +70,32 @@ describe("column metrics", () => {
   it("writes booleans as one byte and no bounds for an all-null column", () => {
     expect(metricsOf("BOOLEAN", [true, false])).toMatchObject({ lowerBound: [0], upperBound: [1] });
     expect(metricsOf("STRING", [null, null])).toEqual({ valueCount: 2, nullCount: 2 });
+  });
+
+  it("orders floating point by totalOrder: -0.0 is the lower bound of {+0.0, -0.0}, +0.0 the upper", () => {
+    expect(metricsOf("DOUBLE", [0, -0])).toMatchObject({ lowerBound: float64(-0), upperBound: float64(0) });
+    expect(metricsOf("DOUBLE", [-0, 0])).toMatchObject({ lowerBound: float64(-0), upperBound: float64(0) });
+    expect(metricsOf("FLOAT", [-0, "NaN", -0])).toMatchObject({ nanCount: 1, lowerBound: float32(-0), upperBound: float32(-0) });
+    expect(metricsOf("DOUBLE", ["-Infinity", 0, "Infinity"])).toMatchObject({ lowerBound: float64(-Infinity), upperBound: float64(Infinity) });
+  });
+
+  it("combines chunks, skipping nulls wherever they are", () => {
+    expect(chunkedMetricsOf("INT", [[5, null], [], [null, -3, 9]])).toEqual({
+      valueCount: 5, nullCount: 2, lowerBound: [0xfd, 0xff, 0xff, 0xff], upperBound: [9, 0, 0, 0],
+    });
+    expect(chunkedMetricsOf("STRING", [["b", null], ["a", "c"]])).toMatchObject({ nullCount: 1, lowerBound: [0x61], upperBound: [0x63] });
+    expect(chunkedMetricsOf("BOOLEAN", [[true], [null, true]])).toMatchObject({ lowerBound: [1], upperBound: [1] });
+  });
+
+  it("orders 64-bit and 128-bit values across their words", () => {
+    const int64 = (n: bigint) => [...new Uint8Array(new BigInt64Array([n]).buffer)];
+    expect(chunkedMetricsOf("BIGINT", [["-9223372036854775808", "4294967296"], ["4294967295", "-1"]])).toMatchObject({
+      lowerBound: int64(-(2n ** 63n)), upperBound: int64(2n ** 32n),
+    });
+    expect(metricsOf("TIMESTAMP(6)", ["1969-12-31T23:59:59.999999", "1970-01-01T00:00:00.000001"])).toMatchObject({ lowerBound: int64(-1n), upperBound: int64(1n) });
+    const max38 = "9".repeat(38);
+    expect(chunkedMetricsOf("DECIMAL(38,0)", [[max38, "-" + max38], ["18446744073709551616", "-1"]])).toMatchObject({
+      lowerBound: [...minimalBigEndian(-(10n ** 38n - 1n))], upperBound: [...minimalBigEndian(10n ** 38n - 1n)],
+    });
   });
 });
