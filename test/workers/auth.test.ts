@@ -346,6 +346,21 @@ describe("access modes", () => {
     expectError(await apiWithEnv(devWithRoot, "GET", "/databases"), 401, "unauthorized");
     expect((await apiWithEnv(devWithRoot, "GET", "/health")).body.access).toBe("tokens");
   });
+
+  it("refuses token management while open, so no token minted by anyone outlives the switch to tokens", async () => {
+    const open = { FLOE_ENV: "development" };
+    const { id } = await newToken("read:authz");
+    const before = (await asRoot("GET", "/tokens")).tokens;
+    const attempts: [string, string, unknown?][] = [
+      ["POST", "/tokens", { name: "sneaky", scopes: ["admin"] }],
+      ["GET", "/tokens"],
+      ["DELETE", `/tokens/${id}`],
+    ];
+    for (const [method, path, body] of attempts) {
+      expectError(await apiWithEnv(open, method, path, body), 403, "forbidden", /tokens need FLOE_ROOT_TOKEN/);
+    }
+    expect((await asRoot("GET", "/tokens")).tokens).toEqual(before);
+  });
 });
 
 describe("CORS", () => {
