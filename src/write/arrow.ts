@@ -9,6 +9,7 @@ import { FloeError } from "../errors.ts";
 import type { Column, TableDefinition } from "../table/schema.ts";
 import { arrowType, formatType } from "../table/types.ts";
 import { buildColumn, firstValueOutOfRange, truncateTimestamps } from "../table/columns.ts";
+import { temporalRangeOf } from "../table/values.ts";
 import { decodeStream } from "../arrow/ipc.ts";
 import { gatherRange } from "../arrow/gather.ts";
 import type { RowBatch } from "./batch.ts";
@@ -50,7 +51,10 @@ export function rowsFromArrow(definition: TableDefinition, columns: readonly Col
     }
     const outOfRange = firstValueOutOfRange(column.type, data);
     if (outOfRange >= 0) {
-      throw FloeError.badRequest(`row ${outOfRange}, column '${column.name}': value does not fit ${formatType(column.type)}`);
+      const range = temporalRangeOf(column.type);
+      throw FloeError.badRequest(
+        `row ${outOfRange}, column '${column.name}': value does not fit ${formatType(column.type)}${range ? `, which holds ${range}` : ""}`,
+      );
     }
     truncateTimestamps(column.type, data);
     return data;
