@@ -1,6 +1,7 @@
 /**
- * An untrusted Arrow IPC stream checked against the Arrow columnar format's
- * physical layout, for flat (non-nested) fields.
+ * An untrusted Arrow IPC stream's record batches checked against the Arrow
+ * columnar format's physical layout, for flat (non-nested) fields. Their
+ * metadata was bounded first (`metadata.ts`).
  *
  * apache-arrow's reader trusts what a stream declares: it drops a validity
  * bitmap when the field node declares no nulls (so a null reads as whatever
@@ -9,8 +10,7 @@
  * it again, so before using a stream's data it checks, for every record batch
  * and field:
  *
- * - the batch is uncompressed, with one field node per field, each as long
- *   as the batch;
+ * - the batch has one field node per field, each as long as the batch;
  * - every buffer lies inside the batch's body;
  * - a validity bitmap covers every row and marks exactly the declared null
  *   count (no bitmap: no nulls declared);
@@ -35,17 +35,18 @@ type RecordBatchHeader = ReturnType<arrow.Message<arrow.MessageHeader.RecordBatc
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
-/** Checks every record batch of an IPC stream; throws `LayoutError`, or apache-arrow's error for unreadable metadata. */
+/**
+ * Checks every record batch of a stream that passed `checkStreamMetadata`
+ * (one schema message, then record batches) and whose fields all have types
+ * Floe stores; throws `LayoutError`.
+ */
 export function checkStreamLayout(stream: Uint8Array): void {
   const reader = new arrow.MessageReader(stream);
-  const first = reader.readMessage();
-  if (!first?.isSchema()) throw new LayoutError("it does not start with a schema message (is it an Arrow IPC file? send the stream format)");
-  const fields = first.header().fields;
+  const fields = reader.readSchema(true)!.fields;
   let firstRow = 0;
-  for (let message = reader.readMessage(); message !== null; message = reader.readMessage()) {
-    if (!message.isRecordBatch()) {
-      throw new LayoutError(`it holds a ${arrow.MessageHeader[message.headerType]} message; Floe takes one schema and record batches`);
-    }
+  for (;;) {
+    const message = reader.readMessage(arrow.MessageHeader.RecordBatch);
+    if (message === null) return;
     const batch = message.header();
     checkRecordBatch(batch, reader.readMessageBody(message.bodyLength), fields, firstRow);
     firstRow += batch.length;
@@ -53,7 +54,6 @@ export function checkStreamLayout(stream: Uint8Array): void {
 }
 
 function checkRecordBatch(batch: RecordBatchHeader, body: Uint8Array, fields: readonly arrow.Field[], firstRow: number): void {
-  if (batch.compression !== null && batch.compression !== undefined) throw new LayoutError("compressed record batches are not supported");
   const rows = batch.length;
   if (!Number.isSafeInteger(rows) || rows < 0) throw new LayoutError(`a record batch declares ${rows} rows`);
   if (batch.nodes.length !== fields.length) {

@@ -1,7 +1,8 @@
 /**
  * Rows sent as an Arrow IPC stream, checked against the table: every field
  * must be a table column with exactly the column's Arrow type (see the type
- * table in the README), the stream's buffers must obey Arrow's layout
+ * table in the README), the stream's metadata must stay within bounds
+ * (`arrow/metadata.ts`) and its buffers obey Arrow's layout
  * (`arrow/layout.ts`: declared null counts, buffer bounds, offsets, UTF-8),
  * NOT NULL columns must hold no nulls, and a missing column is allowed only
  * when it is nullable.
@@ -9,11 +10,13 @@
 import * as arrow from "apache-arrow";
 import { FloeError } from "../errors.ts";
 import type { Column, TableDefinition } from "../table/schema.ts";
+import { limits } from "../table/schema.ts";
 import { arrowType, formatType } from "../table/types.ts";
 import { buildColumn, firstValueOutOfRange, truncateTimestamps } from "../table/columns.ts";
 import { temporalRangeOf } from "../table/values.ts";
 import { decodeStream } from "../arrow/ipc.ts";
 import { LayoutError, checkStreamLayout } from "../arrow/layout.ts";
+import { checkStreamMetadata } from "../arrow/metadata.ts";
 import { gatherRange } from "../arrow/gather.ts";
 import type { RowBatch } from "./batch.ts";
 import { assertRowCount, unexpectedColumn } from "./batch.ts";
@@ -22,6 +25,9 @@ import { assertRowCount, unexpectedColumn } from "./batch.ts";
 export function rowsFromArrow(definition: TableDefinition, columns: readonly Column[], body: Uint8Array): RowBatch {
   let table: arrow.Table;
   try {
+    // Bounded first: apache-arrow trusts the metadata's vector lengths, and a lying one exhausts memory. No table has more
+    // columns than the limit; which fields this request takes is checked by name once decoded, with a clearer message.
+    checkStreamMetadata(body, limits.columnCountMax);
     table = decodeStream(body);
   } catch (error) {
     throw malformed(error);

@@ -111,6 +111,20 @@ describe("malformed Arrow bodies", () => {
     await expectRefused(withBytes(stream, offsetsAt + 4, [7, 0, 0, 0]), /row 1, column 'user': the value ends before it starts/);
   });
 
+  it("refuses metadata that claims two billion field nodes or buffers, before decoding it", async () => {
+    // apache-arrow's reader would loop over every claimed element and exhaust the isolate's memory.
+    const stream = eventsStream();
+    const layout = recordBatchLayout(stream);
+    const claim = (at: number) => withBytes(stream, at, [0xff, 0xff, 0xff, 0x7f]);
+    await expectRefused(claim(layout.nodes[0]!.at - 4), /malformed Arrow IPC stream: it has 2147483647 field nodes of a record batch, more than 256/);
+    await expectRefused(claim(layout.buffers[0]!.at - 4), /malformed Arrow IPC stream: it has 2147483647 buffers of a record batch, more than 768/);
+  });
+
+  it("refuses an Arrow IPC file: the body is the stream format", async () => {
+    const file = arrow.tableToIPC(arrow.tableFromIPC(eventsStream()), "file");
+    await expectRefused(file, /malformed Arrow IPC stream: it is an Arrow IPC file; send the IPC stream format/);
+  });
+
   it("refuses a field node whose length is not the record batch's", async () => {
     const stream = eventsStream();
     const layout = recordBatchLayout(stream);
