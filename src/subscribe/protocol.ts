@@ -3,8 +3,13 @@
  * the client helper.
  *
  * Client → server, first message (JSON):
- *   { from: "earliest" | "latest" | { offsets: { "<bucket>": offset } } | { timestamp },
+ *   { from: "earliest" | "latest" | { offsets: { "<bucket>": offset }, else? } | { timestamp },
  *     buckets?: [..], columns?: [..], format?: "json" | "arrow" }
+ * With `offsets` alone, `buckets` defaults to the buckets named and each
+ * must be named. `else` ("earliest", "latest" or { timestamp }) starts every
+ * bucket `offsets` does not name, and `buckets` then defaults to all: a
+ * resuming client names the buckets it has positions for and keeps the
+ * original start for the rest.
  * then `{ ack: { "<bucket>": offset } }` (every row below `offset` is processed)
  * and `"ping"` (answered `"pong"`).
  *
@@ -32,7 +37,9 @@
  * Flow control: a bucket sends at most `windowRows` rows beyond the last
  * acknowledged offset; then it waits for an ack and resumes from its log.
  */
-export type From = "earliest" | "latest" | { offsets: Record<string, number> } | { timestamp: string | number };
+/** A start that applies to any bucket. */
+export type StartPosition = "earliest" | "latest" | { timestamp: string | number };
+export type From = StartPosition | { offsets: Record<string, number>; else?: StartPosition };
 
 export interface SubscribeMessage {
   from: From;

@@ -185,6 +185,9 @@ describe("subscriptions", () => {
     ["offset beyond the high watermark", { from: { offsets: { "0": 999 } } }, /offset 999 is outside the log/],
     ["one bucket's offset beyond its log", { from: { offsets: { "0": 0, "1": 999 } } }, /bucket 1: offset 999 is outside the log/],
     ["bad from", { from: "yesterday" }, /from must be/],
+    ["else beside a timestamp", { from: { timestamp: 0, else: "earliest" } }, /from.else goes with from.offsets only/],
+    ["offsets in else", { from: { offsets: { "0": 0 }, else: { offsets: { "1": 0 } } } }, /from.else must be "earliest", "latest" or \{ timestamp \}/],
+    ["a bad else", { from: { offsets: { "0": 0 }, else: "yesterday" } }, /from must be/],
     ["not JSON", "hello", /must be JSON/],
   ])("refuses a subscribe message with %s", async (_, message, pattern) => {
     await createTable("sub", "bad");
