@@ -231,10 +231,14 @@ describe("subscriptions", () => {
     narrow.ws.close();
   });
 
-  it("answers a plain GET on subscribe with a JSON error", async () => {
+  it("answers a plain GET on subscribe with 426 where it would upgrade, and with the refusal where it would not", async () => {
     await createTable("sub", "plain");
     const response = await exports.default.fetch(url("plain"));
-    expect(response.status).toBe(400);
-    expect(((await response.json()) as any).error.message).toMatch(/WebSocket/);
+    expect(response.status).toBe(426);
+    expect(response.headers.get("upgrade")).toBe("websocket");
+    expect(((await response.json()) as any).error).toMatchObject({ code: "upgrade_required", message: expect.stringMatching(/WebSocket/) });
+    const missing = await exports.default.fetch(url("nope"));
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as any).error.message).toMatch(/table 'sub.nope'/);
   });
 });
