@@ -167,8 +167,10 @@ export function subscribe(options: SubscribeOptions): Subscription {
     const ceilingMs = Math.min(options.reconnectDelayMaxMs ?? reconnectDelayMaxDefaultMs, baseMs * 2 ** (failures - 1));
     const delayMs = Math.round(ceilingMs / 2 + (Math.random() * ceilingMs) / 2);
     options.onRetry?.({ attempt: failures, delayMs, reason });
-    retryTimer = setTimeout(() => void run(), delayMs);
+    retryTimer = setTimeout(start, delayMs);
   };
+  // A socket that fails under `send` (closed meanwhile) is a transient failure like any other.
+  const start = () => void run().catch((error: unknown) => retry(String((error as Error)?.message ?? error)));
 
   /** Where to start: the original request, or, resuming, every bucket from its position or else its original start. */
   const firstMessage = (): SubscribeMessage => {
@@ -255,7 +257,7 @@ export function subscribe(options: SubscribeOptions): Subscription {
     else ackTimer ??= setTimeout(() => flushAcks(ws), ackDelayMs);
   };
 
-  void run();
+  start();
   return { positions: () => ({ ...positions }), close: stop, closed };
 }
 
