@@ -39,7 +39,7 @@ const structBytes = 16;
 const longBytes = 8;
 
 /** Custom metadata entries one message, schema or field may carry; writers put a handful there. */
-const keyValuesMax = 1_000;
+export const keyValuesMax = 1_000;
 
 export function checkStreamMetadata(stream: Uint8Array, fieldsMax: number): void {
   if (fileMagic.every((byte, i) => stream[i] === byte)) throw new MetadataError("it is an Arrow IPC file; send the IPC stream format");
