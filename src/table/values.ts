@@ -32,9 +32,9 @@ const intRanges = { TINYINT: 2 ** 7, SMALLINT: 2 ** 15, INT: 2 ** 31 } as const;
 
 /**
  * Dates and timestamps lie in years 0001..9999 (timestamps in UTC, once an
- * offset is applied): what ISO-8601's four-digit years print, and the range
- * of SQL's and Python's date and time types. Outside it a value would print
- * with a sign or a fifth digit that readers do not take.
+ * offset is applied): the range of SQL's and Python's date and time types,
+ * within what ISO-8601's four-digit years print. Past 9999 or before 0000 a
+ * value would print with a sign or a fifth digit that readers refuse.
  */
 export const temporalRange = {
   dateDaysMin: -719_162, // 0001-01-01
