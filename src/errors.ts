@@ -12,6 +12,8 @@ export const errorStatus = {
   gone: 410,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  /** A plain request to a WebSocket endpoint that would have upgraded: clients probe with one to learn why an upgrade failed. */
+  upgrade_required: 426,
   not_implemented: 501,
   unavailable: 503,
   internal: 500,

@@ -71,5 +71,6 @@ function errorAnswer(c: Context<FloeEnv>, error: unknown): Response {
   // Neither the Authorization header nor the body is logged; a secret pasted into a path is masked.
   (failure.status >= 500 ? console.error : console.warn)(redactSecrets(JSON.stringify(line)));
   if (failure.kind === "unauthorized") c.header("WWW-Authenticate", 'Bearer realm="floe"');
+  if (failure.kind === "upgrade_required") c.header("Upgrade", "websocket");
   return c.json(errorBody(failure.kind, failure.message), failure.status as ContentfulStatusCode);
 }

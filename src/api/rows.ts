@@ -79,11 +79,15 @@ export const rowRoutes = new Hono<FloeEnv>()
     return c.json(await withTableParam(c, (table) => lookupPrefix(c.env, table, prefix, rowsMax)));
   })
   .get("/:table/subscribe", async (c) => {
-    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-      throw FloeError.badRequest("subscribe is a WebSocket endpoint: send Upgrade: websocket");
-    }
     const offersFloe = websocketAuth.offered(c.req.header("sec-websocket-protocol") ?? null);
     const tokenStillValid = c.get("tokenStillValid");
     const firstMessage = c.req.query("subscribe");
-    return withTableParam(c, (table) => openSubscription(c.env, table, { selectFloeProtocol: offersFloe, tokenStillValid, firstMessage }));
+    // The table first, so a plain GET answers what the upgrade would have been refused with (a client
+    // probes this way, since a WebSocket cannot see an upgrade's status), and 426 only where it would upgrade.
+    return withTableParam(c, async (table) => {
+      if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+        throw new FloeError("upgrade_required", "subscribe is a WebSocket endpoint: send Upgrade: websocket");
+      }
+      return openSubscription(c.env, table, { selectFloeProtocol: offersFloe, tokenStillValid, firstMessage });
+    });
   });

@@ -1,10 +1,30 @@
-/** Routes for access tokens: create (the secret is answered once, here), list, revoke. All need admin. */
+/**
+ * Routes for access tokens: create (the secret is answered once, here), list, revoke. All need admin.
+ *
+ * Tokens are managed only while access control is on: on a server running
+ * open anyone could mint one, and it would stay valid once a root token
+ * turns access control on.
+ */
 import { Hono } from "hono";
+import type { MiddlewareHandler } from "hono";
+import { FloeError } from "../errors.ts";
+import { accessMode } from "../auth/mode.ts";
 import { createToken, listTokens, parseTokenRequest, revokeToken, tokenToJson } from "../auth/tokens.ts";
 import type { FloeEnv } from "./env.ts";
 import { readJsonBody } from "./body.ts";
 
+const refuseWhileOpen: MiddlewareHandler<FloeEnv> = async (c, next) => {
+  if (accessMode(c.env).kind === "open") {
+    throw new FloeError(
+      "forbidden",
+      "tokens need FLOE_ROOT_TOKEN: this server runs open (development), where anyone could mint a token that would outlive the switch to access control; set FLOE_ROOT_TOKEN (locally in .dev.vars) to manage tokens",
+    );
+  }
+  await next();
+};
+
 export const tokenRoutes = new Hono<FloeEnv>()
+  .use(refuseWhileOpen)
   .get("/", async (c) => c.json({ tokens: (await listTokens(c.env.CATALOG)).map(tokenToJson) }))
   .post("/", async (c) => {
     const request = parseTokenRequest(await readJsonBody(c.req.raw));

@@ -3,6 +3,10 @@
  * the command line and prints every row as one JSON line, with its bucket
  * (snapshot rows of a primary-key table carry `"snapshot": true`). The token,
  * if the server wants one, comes from `FLOE_TOKEN`. Runs under Node.
+ *
+ * A refusal (an unknown table, a bad or missing token, a bad request) ends
+ * it with the server's message on stderr and exit code 1; while the server
+ * cannot be reached it says so on stderr before each retry.
  */
 import { subscribe } from "./subscribe.ts";
 
@@ -24,8 +28,11 @@ const subscription = subscribe({
     }
   },
   onError(error) {
-    console.error(`subscription refused: ${error.code}: ${error.message}`);
+    console.error(`subscription refused: ${error.status} ${error.code}: ${error.message}`);
     process.exitCode = 1;
+  },
+  onRetry(retry) {
+    console.error(`${retry.reason}; retrying in ${(retry.delayMs / 1000).toFixed(1)} s (attempt ${retry.attempt})`);
   },
 });
 process.on("SIGINT", () => subscription.close());

@@ -4,15 +4,46 @@
  * after a dropped connection resubscribes from exactly those offsets, so
  * the handler sees every row once and in order per bucket.
  *
- * Works wherever a standard WebSocket exists (Node 22+, browsers, Workers);
- * `connect` lets a caller supply the socket another way.
+ * Resume covers every bucket first asked for. A bucket whose position the
+ * client knows (its `subscribed` message arrived) resumes from it; one whose
+ * `subscribed` message had not arrived when the connection dropped resumes
+ * from the original start. The resume says both in one message,
+ * `from: { offsets: <known positions>, else: <original from> }`, and keeps
+ * the original `buckets`; an original `{ offsets }` is merged instead. For
+ * `"earliest"` and `{ timestamp }` the original start is exact. For
+ * `"latest"` a bucket never confirmed starts at the latest offset of the
+ * resume: it had not started, so rows committed while no connection stood
+ * are not delivered for it.
+ *
+ * Failures are permanent or transient:
+ * - permanent: an `error` message, or an HTTP 4xx answer to the upgrade
+ *   (401, 403, 404, …; not 408 or 429). The subscription ends, and
+ *   `onError` gets the server's code, message and status.
+ * - transient: a connection refused or dropped, a 5xx, a 408 or 429. The
+ *   client retries after `reconnectDelayMs` (default 200), doubling each
+ *   time up to `reconnectDelayMaxMs` (default 30 s), each delay drawn from
+ *   its upper half so that many clients do not retry in step, and reports
+ *   every retry to `onRetry`. The delay starts over once a connection
+ *   delivers a message.
+ *
+ * A WebSocket cannot see the HTTP status of a refused upgrade, so after a
+ * failed connect the default `connect` sends a plain GET to the same URL,
+ * with the token: the server answers 426 where it would have upgraded, and
+ * otherwise the error it refused the upgrade with. A custom `connect`
+ * reports a refusal by throwing `await UpgradeRefused.from(response)`.
+ *
+ * Works wherever a standard WebSocket and fetch exist (Node 22+, browsers,
+ * Workers); `connect` lets a caller supply the socket another way.
  */
 import * as arrow from "apache-arrow";
 import type { BatchMessage, ErrorMessage, From, SnapshotMessage, SubscribeMessage, SubscribedMessage } from "../protocol/subscription.ts";
 import { arrowMetadataKeys, windowRows } from "../protocol/subscription.ts";
+import { errorStatus, type ErrorKind } from "../errors.ts";
 import { websocketAuth } from "../vocabulary.ts";
 
 const ackDelayMs = 50;
+const reconnectDelayDefaultMs = 200;
+const reconnectDelayMaxDefaultMs = 30_000;
 
 export interface ReceivedBatch {
   bucket: number;
@@ -34,6 +65,21 @@ export interface ReceivedBatch {
   snapshot?: { offset: number; first: boolean; last: boolean };
 }
 
+/** Why a subscription ended for good: the server's error code and message, and the HTTP status they stand for. */
+export interface SubscriptionError {
+  code: string;
+  message: string;
+  status: number;
+}
+
+/** A transient failure, and when the client tries again. */
+export interface RetryNotice {
+  /** Failed attempts in a row, this one included. */
+  attempt: number;
+  delayMs: number;
+  reason: string;
+}
+
 export interface SubscribeOptions {
   /** The subscribe URL, e.g. ws://localhost:8787/v1/databases/shop/tables/events/subscribe. */
   url: string;
@@ -42,12 +88,16 @@ export interface SubscribeOptions {
   columns?: string[];
   format?: "json" | "arrow";
   onBatch(batch: ReceivedBatch): void | Promise<void>;
-  /** Server-side refusals (bad subscribe message); the subscription then stops. */
-  onError?(error: ErrorMessage["error"]): void;
+  /** A permanent failure (see the module header); the subscription then stops. */
+  onError?(error: SubscriptionError): void;
+  /** A transient failure; the client tries again after `delayMs`. */
+  onRetry?(retry: RetryNotice): void;
   /** A bearer token, sent as a WebSocket subprotocol (browsers cannot set an Authorization header on a WebSocket). */
   token?: string;
+  /** Opens the socket; throws `UpgradeRefused` when the server answered the upgrade with an HTTP error. */
   connect?(url: string, protocols?: string[]): Promise<WebSocket>;
   reconnectDelayMs?: number;
+  reconnectDelayMaxMs?: number;
 }
 
 export interface Subscription {
@@ -58,47 +108,111 @@ export interface Subscription {
   closed: Promise<void>;
 }
 
+/** The server answered the upgrade with an HTTP error instead of a WebSocket. */
+export class UpgradeRefused extends Error {
+  // Plain fields, not parameter properties: the CLI runs this file under Node, which only strips types.
+  readonly status: number;
+  readonly code: string;
+
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+
+  /** The refusal an HTTP answer carries: Floe's `{ error: { code, message } }`, or else its status. */
+  static async from(response: Response): Promise<UpgradeRefused> {
+    let error: { code?: unknown; message?: unknown } | undefined;
+    try {
+      error = ((await response.json()) as { error?: typeof error }).error;
+    } catch {
+      // not Floe's JSON: a proxy's page, say
+    }
+    const code = typeof error?.code === "string" ? error.code : `http_${response.status}`;
+    const message = typeof error?.message === "string" ? error.message : `HTTP ${response.status} ${response.statusText}`.trim();
+    return new UpgradeRefused(response.status, code, message);
+  }
+
+  /** Whether asking again cannot help: a client error, except a timeout (408) or too many requests (429). */
+  get permanent(): boolean {
+    return this.status >= 400 && this.status < 500 && this.status !== 408 && this.status !== 429;
+  }
+}
+
 export function subscribe(options: SubscribeOptions): Subscription {
   const positions: Record<number, number> = {};
   let socket: WebSocket | undefined;
   let stopped = false;
+  let failures = 0;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
-  const connect = options.connect ?? defaultConnect;
+  const connect = options.connect ?? ((url, protocols) => openWebSocket(url, protocols, options.token));
   const stop = () => {
     stopped = true;
     clearTimeout(ackTimer);
+    clearTimeout(retryTimer);
     socket?.close(1000, "client closed");
     resolveClosed();
   };
+  const fail = (error: SubscriptionError) => {
+    if (stopped) return;
+    options.onError?.(error);
+    stop();
+  };
+  const retry = (reason: string) => {
+    if (stopped) return;
+    failures++;
+    const baseMs = options.reconnectDelayMs ?? reconnectDelayDefaultMs;
+    const ceilingMs = Math.min(options.reconnectDelayMaxMs ?? reconnectDelayMaxDefaultMs, baseMs * 2 ** (failures - 1));
+    const delayMs = Math.round(ceilingMs / 2 + (Math.random() * ceilingMs) / 2);
+    options.onRetry?.({ attempt: failures, delayMs, reason });
+    retryTimer = setTimeout(start, delayMs);
+  };
+  // A socket that fails under `send` (closed meanwhile) is a transient failure like any other.
+  const start = () => void run().catch((error: unknown) => retry(String((error as Error)?.message ?? error)));
+
+  /** Where to start: the original request, or, resuming, every bucket from its position or else its original start. */
+  const firstMessage = (): SubscribeMessage => {
+    const { from, buckets, columns, format } = options;
+    if (Object.keys(positions).length === 0) return { from, buckets, columns, format };
+    const resumed: From = typeof from === "object" && "offsets" in from
+      ? { offsets: { ...from.offsets, ...positions } }
+      : { offsets: { ...positions }, else: from };
+    return { from: resumed, buckets, columns, format };
+  };
 
   const run = async (): Promise<void> => {
-    const ws = await connect(options.url, options.token === undefined ? undefined : websocketAuth.protocolsFor(options.token));
+    let ws: WebSocket;
+    try {
+      ws = await connect(options.url, options.token === undefined ? undefined : websocketAuth.protocolsFor(options.token));
+    } catch (error) {
+      if (error instanceof UpgradeRefused && error.permanent) fail({ code: error.code, message: error.message, status: error.status });
+      else retry(error instanceof UpgradeRefused ? `${error.status} ${error.code}: ${error.message}` : String((error as Error)?.message ?? error));
+      return;
+    }
+    if (stopped) return ws.close(1000, "client closed");
     socket = ws;
-    const resuming = Object.keys(positions).length > 0;
-    const first: SubscribeMessage = {
-      from: resuming ? { offsets: positions } : options.from,
-      buckets: resuming ? undefined : options.buckets,
-      columns: options.columns,
-      format: options.format,
-    };
-    ws.send(JSON.stringify(first));
+    ws.send(JSON.stringify(firstMessage()));
+    // Messages are handled in order, and the close only after them: an error message followed by the
+    // server's close must end the subscription, not start a retry.
     let handling = Promise.resolve();
     ws.addEventListener("message", (event) => {
       const data = event.data as string | ArrayBuffer | Blob;
       handling = handling.then(async () => handle(ws, data instanceof Blob ? await data.arrayBuffer() : data));
     });
-    ws.addEventListener("close", () => {
-      if (!stopped) reconnect();
+    ws.addEventListener("close", (event) => {
+      handling = handling.finally(() => retry(`connection closed (${event.code}${event.reason ? ` ${event.reason}` : ""})`));
     });
   };
-  const reconnect = () => setTimeout(() => run().catch(reconnect), options.reconnectDelayMs ?? 200);
 
   const handle = async (ws: WebSocket, data: unknown): Promise<void> => {
+    if (stopped) return;
+    failures = 0;
     const batch = typeof data === "string" ? JSON.parse(data) as BatchMessage | SnapshotMessage | SubscribedMessage | ErrorMessage : decodeArrow(data);
     if (batch.type === "error") {
-      options.onError?.(batch.error);
-      stop();
+      const { code, message } = batch.error;
+      fail({ code, message, status: errorStatus[code as ErrorKind] ?? 500 });
       return;
     }
     if (batch.type === "subscribed") {
@@ -143,7 +257,7 @@ export function subscribe(options: SubscribeOptions): Subscription {
     else ackTimer ??= setTimeout(() => flushAcks(ws), ackDelayMs);
   };
 
-  run().catch(reconnect);
+  start();
   return { positions: () => ({ ...positions }), close: stop, closed };
 }
 
@@ -170,12 +284,23 @@ function decodeArrow(data: unknown): ArrowMessage {
   };
 }
 
-async function defaultConnect(url: string, protocols?: string[]): Promise<WebSocket> {
+/** A WebSocket to `url`; when it cannot open, an error saying why (see the module header). */
+async function openWebSocket(url: string, protocols: string[] | undefined, token: string | undefined): Promise<WebSocket> {
   const ws = new WebSocket(url, protocols);
   ws.binaryType = "arraybuffer";
-  await new Promise<void>((resolve, reject) => {
-    ws.addEventListener("open", () => resolve(), { once: true });
-    ws.addEventListener("error", () => reject(new Error(`could not connect to ${url}`)), { once: true });
+  const opened = await new Promise<boolean>((resolve) => {
+    ws.addEventListener("open", () => resolve(true), { once: true });
+    ws.addEventListener("error", () => resolve(false), { once: true });
   });
-  return ws;
+  if (opened) return ws;
+  let answer: Response;
+  try {
+    answer = await fetch(url.replace(/^ws/, "http"), { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+  } catch {
+    throw new Error(`could not connect to ${url}`);
+  }
+  if (answer.status !== 426) throw await UpgradeRefused.from(answer);
+  // 426 Upgrade Required: the server would have upgraded, so something between (a proxy, the network) failed.
+  await answer.body?.cancel();
+  throw new Error(`the WebSocket to ${url} failed, though the server takes subscriptions there`);
 }

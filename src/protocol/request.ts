@@ -54,14 +54,17 @@ function checkBucket(bucket: unknown, bucketCount: number): number {
 
 type Starts = ((bucket: number) => BucketStart) & { named?: number[] };
 
+const fromShape = "from must be \"earliest\", \"latest\", { offsets: {bucket: offset}, else? } or { timestamp }";
+
 function parseFrom(from: unknown, bucketCount: number): Starts {
   if (from === "earliest" || from === "latest") return () => ({ position: from });
   if (typeof from === "object" && from !== null && !Array.isArray(from)) {
-    const { offsets, timestamp, ...rest } = from as Record<string, unknown>;
+    const { offsets, timestamp, else: otherwise, ...rest } = from as Record<string, unknown>;
     if (Object.keys(rest).length > 0 || (offsets === undefined) === (timestamp === undefined)) {
-      throw FloeError.badRequest("from must be \"earliest\", \"latest\", { offsets: {bucket: offset} } or { timestamp }");
+      throw FloeError.badRequest(fromShape);
     }
     if (timestamp !== undefined) {
+      if (otherwise !== undefined) throw FloeError.badRequest("from.else goes with from.offsets only");
       const timestampMs = typeof timestamp === "number" ? timestamp : typeof timestamp === "string" ? Date.parse(timestamp) : NaN;
       if (!Number.isFinite(timestampMs)) throw FloeError.badRequest(`from.timestamp ${JSON.stringify(timestamp)} is not ISO-8601 or epoch milliseconds`);
       return () => ({ timestampMs });
@@ -77,15 +80,26 @@ function parseFrom(from: unknown, bucketCount: number): Starts {
       }
       byBucket.set(bucket, offset);
     }
+    const others = otherwise === undefined ? undefined : parseElse(otherwise, bucketCount);
     const starts: Starts = (bucket) => {
       const offset = byBucket.get(bucket);
-      if (offset === undefined) throw FloeError.badRequest(`bucket ${bucket} has no offset in from.offsets`);
-      return { offset };
+      if (offset !== undefined) return { offset };
+      if (others === undefined) throw FloeError.badRequest(`bucket ${bucket} has no offset in from.offsets`);
+      return others(bucket);
     };
-    starts.named = [...byBucket.keys()].sort((a, b) => a - b);
+    // With `else`, every bucket has a start, so `buckets` defaults to all of them.
+    if (others === undefined) starts.named = [...byBucket.keys()].sort((a, b) => a - b);
     return starts;
   }
-  throw FloeError.badRequest("from must be \"earliest\", \"latest\", { offsets: {bucket: offset} } or { timestamp }");
+  throw FloeError.badRequest(fromShape);
+}
+
+/** `from.else`: where the buckets `from.offsets` does not name start. */
+function parseElse(otherwise: unknown, bucketCount: number): Starts {
+  if (typeof otherwise === "object" && otherwise !== null && "offsets" in otherwise) {
+    throw FloeError.badRequest("from.else must be \"earliest\", \"latest\" or { timestamp }");
+  }
+  return parseFrom(otherwise, bucketCount);
 }
 
 function parseBuckets(buckets: unknown, bucketCount: number, starts: Starts): number[] {

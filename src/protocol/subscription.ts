@@ -3,8 +3,13 @@
  * the client helper.
  *
  * Client → server, first message (JSON):
- *   { from: "earliest" | "latest" | { offsets: { "<bucket>": offset } } | { timestamp },
+ *   { from: "earliest" | "latest" | { offsets: { "<bucket>": offset }, else? } | { timestamp },
  *     buckets?: [..], columns?: [..], format?: "json" | "arrow" }
+ * With `offsets` alone, `buckets` defaults to the buckets named and each
+ * must be named. `else` ("earliest", "latest" or { timestamp }) starts every
+ * bucket `offsets` does not name, and `buckets` then defaults to all: a
+ * resuming client names the buckets it has positions for and keeps the
+ * original start for the rest.
  * then `{ ack: { "<bucket>": offset } }` (every row below `offset` is processed)
  * and `"ping"` (answered `"pong"`).
  *
@@ -39,7 +44,9 @@
  */
 import type { ColumnSpec } from "../table/schema.ts";
 
-export type From = "earliest" | "latest" | { offsets: Record<string, number> } | { timestamp: string | number };
+/** A start that applies to any bucket. */
+export type StartPosition = "earliest" | "latest" | { timestamp: string | number };
+export type From = StartPosition | { offsets: Record<string, number>; else?: StartPosition };
 
 export interface SubscribeMessage {
   from: From;

@@ -11,7 +11,7 @@ import type { FloeType } from "./types.ts";
 import type { Column } from "./schema.ts";
 import { arrowType, timestampPrecisionMax } from "./types.ts";
 import type { Scalar } from "./values.ts";
-import { truncateMicros } from "./values.ts";
+import { isDateInRange, isTimeInRange, isTimestampInRange, truncateMicros } from "./values.ts";
 import { makeColumn } from "../arrow/gather.ts";
 
 const utf8Encoder = new TextEncoder();
@@ -74,17 +74,38 @@ export function valueBytes(data: arrow.Data, index: number): Uint8Array {
 
 /**
  * The first row whose value the column's type cannot hold although its Arrow
- * type can (a DECIMAL beyond its precision), or -1 when every row fits.
+ * type can (a DECIMAL beyond its precision, a TIME outside the day, a DATE or
+ * timestamp outside `temporalRange`), or -1 when every row fits.
  */
 export function firstValueOutOfRange(type: FloeType, data: arrow.Data): number {
-  if (type.kind !== "DECIMAL") return -1;
-  const limit = 10n ** BigInt(type.precision);
+  const fits = rangeCheck(type);
+  if (fits === undefined) return -1;
   for (let row = 0; row < data.length; row++) {
-    if (!data.getValid(row)) continue;
-    const value = readInt128(data.values as Uint32Array, row);
-    if (value >= limit || value <= -limit) return row;
+    if (data.getValid(row) && !fits(data.values, row)) return row;
   }
   return -1;
+}
+
+/** Whether the value at a row of a column's values buffer fits the type; undefined when the Arrow type holds only fitting values. */
+function rangeCheck(type: FloeType): ((values: arrow.Data["values"], row: number) => boolean) | undefined {
+  switch (type.kind) {
+    case "DECIMAL": {
+      const limit = 10n ** BigInt(type.precision);
+      return (values, row) => {
+        const value = readInt128(values as Uint32Array, row);
+        return value < limit && value > -limit;
+      };
+    }
+    case "DATE":
+      return (values, row) => isDateInRange((values as Int32Array)[row]!);
+    case "TIME":
+      return (values, row) => isTimeInRange((values as BigInt64Array)[row]!);
+    case "TIMESTAMP":
+    case "TIMESTAMP_LTZ":
+      return (values, row) => isTimestampInRange((values as BigInt64Array)[row]!);
+    default:
+      return undefined;
+  }
 }
 
 /**

@@ -11,6 +11,10 @@
  * a string; BYTES base64; DATE `YYYY-MM-DD`; TIME `HH:MM:SS[.ffffff]`;
  * TIMESTAMP ISO-8601 or epoch milliseconds in, ISO-8601 out (LTZ with `Z`);
  * non-finite FLOAT/DOUBLE as the strings `NaN`, `Infinity`, `-Infinity`.
+ *
+ * Refused rather than changed: a number FLOAT or DOUBLE cannot hold (it would
+ * become an infinity), a string with a lone surrogate (UTF-8 cannot encode
+ * it), and a date or timestamp outside `temporalRange`.
  */
 import type { FloeType } from "./types.ts";
 import { formatType } from "./types.ts";
@@ -25,6 +29,45 @@ const int64Min = -(1n << 63n);
 const int64Max = (1n << 63n) - 1n;
 const microsPerDay = 86_400_000_000n;
 const intRanges = { TINYINT: 2 ** 7, SMALLINT: 2 ** 15, INT: 2 ** 31 } as const;
+
+/**
+ * Dates and timestamps lie in years 0001..9999 (timestamps in UTC, once an
+ * offset is applied): the range of SQL's and Python's date and time types,
+ * within what ISO-8601's four-digit years print. Past 9999 or before 0000 a
+ * value would print with a sign or a fifth digit that readers refuse.
+ */
+export const temporalRange = {
+  dateDaysMin: -719_162, // 0001-01-01
+  dateDaysMax: 2_932_896, // 9999-12-31
+  timestampMicrosMin: -719_162n * microsPerDay,
+  timestampMicrosMax: 2_932_897n * microsPerDay - 1n,
+  dates: "0001-01-01 .. 9999-12-31",
+  times: "00:00:00 .. 23:59:59.999999",
+  timestamps: "0001-01-01T00:00:00 .. 9999-12-31T23:59:59.999999 (UTC)",
+} as const;
+
+export function isDateInRange(days: number): boolean {
+  return days >= temporalRange.dateDaysMin && days <= temporalRange.dateDaysMax;
+}
+
+export function isTimeInRange(micros: bigint): boolean {
+  return micros >= 0n && micros < microsPerDay;
+}
+
+export function isTimestampInRange(micros: bigint): boolean {
+  return micros >= temporalRange.timestampMicrosMin && micros <= temporalRange.timestampMicrosMax;
+}
+
+/** The values a temporal type holds, for messages; undefined for other types. */
+export function temporalRangeOf(type: FloeType): string | undefined {
+  switch (type.kind) {
+    case "DATE": return temporalRange.dates;
+    case "TIME": return temporalRange.times;
+    case "TIMESTAMP":
+    case "TIMESTAMP_LTZ": return temporalRange.timestamps;
+    default: return undefined;
+  }
+}
 
 export function scalarFromJson(type: FloeType, value: unknown): Scalar {
   const expected = () => new ValueError(`expected ${formatType(type)}, got ${describe(value)}`);
@@ -44,7 +87,7 @@ export function scalarFromJson(type: FloeType, value: unknown): Scalar {
       return bigintFromJson(value, expected);
     case "FLOAT":
     case "DOUBLE":
-      if (typeof value === "number") return type.kind === "FLOAT" ? Math.fround(value) : value;
+      if (typeof value === "number") return floatFromJson(type.kind, value);
       if (value === "NaN") return NaN;
       if (value === "Infinity") return Infinity;
       if (value === "-Infinity") return -Infinity;
@@ -54,13 +97,20 @@ export function scalarFromJson(type: FloeType, value: unknown): Scalar {
       return parseDecimal(String(value), type.precision, type.scale);
     case "STRING":
       if (typeof value !== "string") throw expected();
+      if (!value.isWellFormed()) {
+        const unit = /\p{Cs}/u.exec(value)![0].charCodeAt(0).toString(16).toUpperCase();
+        throw new ValueError(`${describe(value)} holds a lone surrogate (\\u${unit}), which is not text UTF-8 can encode`);
+      }
       return value;
     case "BYTES":
       if (typeof value !== "string") throw expected();
       return decodeBase64(value);
-    case "DATE":
+    case "DATE": {
       if (typeof value !== "string") throw expected();
-      return parseDate(value);
+      const days = parseDate(value);
+      if (!isDateInRange(days)) throw new ValueError(`${describe(value)} is outside ${temporalRange.dates}, the range of DATE`);
+      return days;
+    }
     case "TIME":
       if (typeof value !== "string") throw expected();
       return parseTime(value);
@@ -70,6 +120,9 @@ export function scalarFromJson(type: FloeType, value: unknown): Scalar {
       if (typeof value === "number" && Number.isSafeInteger(value)) micros = BigInt(value) * 1000n;
       else if (typeof value === "string") micros = parseTimestamp(value);
       else throw expected();
+      if (!isTimestampInRange(micros)) {
+        throw new ValueError(`${describe(value)} is outside ${temporalRange.timestamps}, the range of ${formatType(type)}`);
+      }
       return truncateMicros(micros, type.precision);
     }
   }
@@ -116,6 +169,15 @@ function describe(value: unknown): string {
   if (typeof value === "string") return `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
   if (typeof value === "object") return "an object";
   return String(value);
+}
+
+/** A JSON number as FLOAT or DOUBLE; one beyond the type's range would become an infinity, so it is refused. */
+function floatFromJson(kind: "FLOAT" | "DOUBLE", value: number): number {
+  const stored = kind === "FLOAT" ? Math.fround(value) : value;
+  if (Number.isFinite(stored)) return stored;
+  // JSON.parse turns a literal such as 1e400 into an infinity: the number was too large, not an infinity.
+  const what = Number.isFinite(value) ? describe(value) : "a number";
+  throw new ValueError(`${what} is out of range for ${kind}; send infinities as the strings "Infinity" and "-Infinity"`);
 }
 
 function bigintFromJson(value: unknown, expected: () => ValueError): bigint {

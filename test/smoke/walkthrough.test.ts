@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { eventsDefinition } from "../fixtures.ts";
-import { startServer, type RunningServer } from "./server.ts";
-import { subscribe } from "../../src/client/subscribe.ts";
+import { freePort, startServer, type RunningServer } from "./server.ts";
+import { subscribe, type SubscriptionError } from "../../src/client/subscribe.ts";
 
 async function until(check: () => boolean): Promise<void> {
   const deadline = Date.now() + 15_000;
@@ -52,6 +52,18 @@ function arrowRows(): Uint8Array {
     tags: arrow.vectorFromArray([null, "vip"], new arrow.Utf8()),
   });
   return arrow.tableToIPC(table, "stream");
+}
+
+/** Runs the command-line subscriber until it exits, or until `stop` holds of its stderr (then it gets SIGINT). */
+async function runCli(url: string, stop: (stderr: string) => boolean = () => false): Promise<{ code: number | null; stderr: string }> {
+  const cli = spawn(process.execPath, ["src/client/cli.ts", url], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  cli.stderr!.on("data", (chunk) => {
+    stderr += String(chunk);
+    if (stop(stderr)) cli.kill("SIGINT");
+  });
+  const code = await new Promise<number | null>((resolve) => cli.on("exit", resolve));
+  return { code, stderr };
 }
 
 async function everyRow(): Promise<unknown[]> {
@@ -168,5 +180,25 @@ describe("the README walk-through on wrangler dev", () => {
     server = await startServer(state);
     expect(await everyRow()).toEqual(rows);
     expect((await call("GET", "/databases/shop/tables/events")).body.buckets).toEqual(described.body.buckets);
+  });
+
+  it("ends a subscription the server refuses with its error, and retries, saying so, while no server answers", async () => {
+    const ws = server!.url.replace("http", "ws");
+    const missing = `${ws}/v1/databases/shop/tables/nope/subscribe`;
+    // A WebSocket cannot see the upgrade's 404; the client learns it with a plain GET of the same URL.
+    const errors: SubscriptionError[] = [];
+    const refused = subscribe({ url: missing, from: "earliest", onBatch: () => {}, onError: (error) => errors.push(error) });
+    await refused.closed;
+    expect(errors).toEqual([{ status: 404, code: "not_found", message: "table 'shop.nope' does not exist" }]);
+
+    const ended = await runCli(missing);
+    expect(ended.code).toBe(1);
+    expect(ended.stderr).toMatch(/^subscription refused: 404 not_found: table 'shop.nope' does not exist$/m);
+
+    const nobody = `ws://127.0.0.1:${await freePort()}/v1/databases/shop/tables/events/subscribe`;
+    const retrying = await runCli(nobody, (stderr) => stderr.includes("(attempt 3)"));
+    const lines = retrying.stderr.trim().split("\n");
+    expect(lines.slice(0, 3)).toEqual([1, 2, 3].map((attempt) => expect.stringMatching(new RegExp(`^could not connect to ${nobody}; retrying in \\d+\\.\\d s \\(attempt ${attempt}\\)$`))));
+    expect(retrying.code).toBe(0);
   });
 });

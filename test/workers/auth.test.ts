@@ -11,7 +11,7 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { apiWithEnv, base, clientRequest, expectError, fetchWithEnv, waitFor, type Answer } from "./helpers.ts";
 import { websocketAuth } from "../../src/vocabulary.ts";
-import { subscribe } from "../../src/client/subscribe.ts";
+import { UpgradeRefused, subscribe, type SubscriptionError } from "../../src/client/subscribe.ts";
 
 const rootToken = `root-${"r".repeat(40)}`;
 const enforcing = { FLOE_ENV: "production", FLOE_ROOT_TOKEN: rootToken };
@@ -230,6 +230,31 @@ describe("WebSocket tokens", () => {
     expect(rows).toContainEqual(expect.objectContaining({ id: 1, name: "a" }));
   });
 
+  it("ends the client's subscription when the upgrade is refused for its token (401, 403), with the server's message", async () => {
+    const cases: [string, number, string, RegExp][] = [
+      ["unknown-token", 401, "unauthorized", /not valid/],
+      [secrets["another table's token"]!, 403, "forbidden", /does not grant read:authz.users/],
+    ];
+    for (const [token, status, code, message] of cases) {
+      const errors: SubscriptionError[] = [];
+      const subscription = subscribe({
+        url: `${base}${table}/subscribe`,
+        from: "earliest",
+        token,
+        onBatch: () => {},
+        onError: (error) => errors.push(error),
+        connect: async (url, protocols) => {
+          const response = await fetchWithEnv(enforcing, new Request(url, { headers: { upgrade: "websocket", "sec-websocket-protocol": protocols!.join(", ") } }));
+          if (!response.webSocket) throw await UpgradeRefused.from(response);
+          response.webSocket.accept();
+          return response.webSocket;
+        },
+      });
+      await subscription.closed;
+      expect(errors).toEqual([{ status, code, message: expect.stringMatching(message) }]);
+    }
+  });
+
   it("closes a subscription once the token it was opened with is revoked", async () => {
     const { id, token } = await newToken("read:authz.users");
     const response = await fetchWithEnv(enforcing, clientRequest("GET", `${table}/subscribe`, undefined, { upgrade: "websocket", ...bearer(token) }));
@@ -345,6 +370,21 @@ describe("access modes", () => {
     const devWithRoot = { FLOE_ENV: "development", FLOE_ROOT_TOKEN: rootToken };
     expectError(await apiWithEnv(devWithRoot, "GET", "/databases"), 401, "unauthorized");
     expect((await apiWithEnv(devWithRoot, "GET", "/health")).body.access).toBe("tokens");
+  });
+
+  it("refuses token management while open, so no token minted by anyone outlives the switch to tokens", async () => {
+    const open = { FLOE_ENV: "development" };
+    const { id } = await newToken("read:authz");
+    const before = (await asRoot("GET", "/tokens")).tokens;
+    const attempts: [string, string, unknown?][] = [
+      ["POST", "/tokens", { name: "sneaky", scopes: ["admin"] }],
+      ["GET", "/tokens"],
+      ["DELETE", `/tokens/${id}`],
+    ];
+    for (const [method, path, body] of attempts) {
+      expectError(await apiWithEnv(open, method, path, body), 403, "forbidden", /tokens need FLOE_ROOT_TOKEN/);
+    }
+    expect((await asRoot("GET", "/tokens")).tokens).toEqual(before);
   });
 });
 

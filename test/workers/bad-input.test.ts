@@ -24,6 +24,9 @@ const cases: [string, unknown, Record<string, string>, number, string, RegExp][]
   ["unsafe BIGINT number", [good, { ...good, id: 2 ** 60 }], json, 400, "bad_request", /send BIGINT values beyond 2\^53 as strings/],
   ["bad timestamp", [good, { ...good, ts: "yesterday" }], json, 400, "bad_request", /not an ISO-8601 timestamp/],
   ["bad calendar date", [good, { ...good, ts: "2026-02-30T00:00:00Z" }], json, 400, "bad_request", /not a valid calendar date/],
+  ["timestamp past year 9999 once its offset applies", [good, { ...good, ts: "9999-12-31T23:59:59-01:00" }], json, 400, "bad_request", /row 1, column 'ts': .* is outside 0001-01-01T00:00:00 \.\. 9999-12-31T23:59:59\.999999/],
+  ["epoch milliseconds past year 9999", [good, { ...good, ts: 253402300800000 }], json, 400, "bad_request", /row 1, column 'ts': 253402300800000 is outside/],
+  ["a lone surrogate in a string", [good, { ...good, user: "\ud800x" }], json, 400, "bad_request", /row 1, column 'user': .*lone surrogate \(\\uD800\)/],
   ["row not an object", [good, 5], json, 400, "bad_request", /row 1 must be a JSON object/],
   ["body not an array", good, json, 400, "bad_request", /must be an array/],
   ["malformed JSON", '[{"id": 1', json, 400, "bad_request", /malformed JSON/],
@@ -35,6 +38,7 @@ const cases: [string, unknown, Record<string, string>, number, string, RegExp][]
   ["Arrow null in NOT NULL", "null amount", arrowType, 400, "bad_request", /row 1, column 'amount'/],
   ["Arrow unknown field", "extra field", arrowType, 400, "bad_request", /the Arrow stream has unknown column 'color'/],
   ["Arrow decimal beyond precision", "wide amount", arrowType, 400, "bad_request", /row 1, column 'amount': value does not fit DECIMAL\(10,2\)/],
+  ["Arrow timestamp past year 9999", "late ts", arrowType, 400, "bad_request", /row 1, column 'ts': value does not fit TIMESTAMP_LTZ\(3\), which holds 0001-01-01T00:00:00 \.\. 9999/],
   ["unsupported content type", "id=1", { "content-type": "application/x-www-form-urlencoded" }, 415, "unsupported_media_type", /application\/json/],
   ["op on a log table", [good], json, 400, "bad_request", /primary-key tables only/],
 ];
@@ -54,6 +58,10 @@ function arrowCase(name: string): Uint8Array {
     const wide = new Uint32Array([0, 0, 1, 0]); // 2^64, far beyond 10 digits
     return arrowBody({ ...base, amount: arrow.vectorFromArray([new Uint32Array([1, 0, 0, 0]), wide], new arrow.Decimal(2, 10, 128)) });
   }
+  if (name === "late ts") {
+    // apache-arrow's builders take epoch milliseconds: this is 10000-01-01T00:00:00Z.
+    return arrowBody({ ...base, ts: arrow.vectorFromArray([0, 253402300800000], new arrow.TimestampMicrosecond("UTC")) });
+  }
   return arrowBody({ ...base, color: arrow.vectorFromArray(["r", "g"], new arrow.Utf8()) });
 }
 
@@ -69,6 +77,17 @@ describe("bad input is refused whole", () => {
     const target = what === "op on a log table" ? `${path}?op=delete` : path;
     expectError(await api("POST", target, payload, headers), status, code, message);
     expect(await highWatermarks("bad", "events")).toEqual(before);
+  });
+
+  it("refuses numbers FLOAT and DOUBLE cannot hold, and takes the named infinities", async () => {
+    await createTable("bad", "floats", { columns: [{ name: "f", type: "FLOAT" }, { name: "d", type: "DOUBLE" }], bucket: { num: 1 } });
+    const floats = "/databases/bad/tables/floats/rows";
+    // As text: JSON.stringify cannot write 1e400, and JSON.parse reads it as Infinity.
+    expectError(await api("POST", floats, '[{"f":1,"d":1},{"f":1,"d":1e400}]', json), 400, "bad_request", /row 1, column 'd': a number is out of range for DOUBLE/);
+    expectError(await api("POST", floats, '[{"f":1e39,"d":1}]', json), 400, "bad_request", /row 0, column 'f': 1e\+39 is out of range for FLOAT/);
+    expect(await highWatermarks("bad", "floats")).toEqual([0]);
+    expect((await api("POST", floats, '[{"f":"Infinity","d":"-Infinity"},{"f":3.4e38,"d":1e308}]', json)).status).toBe(200);
+    expect(await highWatermarks("bad", "floats")).toEqual([2]);
   });
 
   it("answers 404 for an unknown table or database", async () => {

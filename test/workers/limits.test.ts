@@ -3,7 +3,9 @@
  * requests (deep nesting, giant strings, millions of tiny rows) refused with
  * a 4xx JSON error while nothing is written and the Worker keeps serving.
  */
+import * as arrow from "apache-arrow";
 import { beforeAll, describe, expect, it } from "vitest";
+import { keyValuesMax } from "../../src/arrow/metadata.ts";
 import { requestLimits } from "../../src/vocabulary.ts";
 import { api, expectError, highWatermarks, ok } from "./helpers.ts";
 
@@ -136,6 +138,19 @@ describe("limits at and past their boundary", () => {
       "bad_request",
       /at most 256 columns, got 257/,
     );
+  });
+
+  it(`custom metadata entries of an Arrow schema: ${keyValuesMax}`, async () => {
+    const stream = (entries: number) => {
+      const table = new arrow.Table({ id: arrow.vectorFromArray([1], new arrow.Int32()) });
+      for (let i = 0; i < entries; i++) table.schema.metadata.set(`key${i}`, "v");
+      return arrow.tableToIPC(table, "stream");
+    };
+    const arrowType = { "content-type": "application/vnd.apache.arrow.stream" };
+    expect((await api("POST", `${wide}/rows`, stream(keyValuesMax), arrowType)).status).toBe(200);
+    const before = await highWatermarks("limits", "wide");
+    expectError(await api("POST", `${wide}/rows`, stream(keyValuesMax + 1), arrowType), 400, "bad_request", new RegExp(`${keyValuesMax + 1} custom metadata entries of the schema, more than ${keyValuesMax}`));
+    expect(await highWatermarks("limits", "wide")).toEqual(before);
   });
 
   it("buckets per table: 1024", async () => {

@@ -2,7 +2,7 @@ import * as arrow from "apache-arrow";
 import { evictDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { subscribe, type ReceivedBatch } from "../../src/client/subscribe.ts";
+import { UpgradeRefused, subscribe, type ReceivedBatch, type RetryNotice, type SubscriptionError } from "../../src/client/subscribe.ts";
 import { windowRows } from "../../src/protocol/subscription.ts";
 import { tabletName } from "../../src/vocabulary.ts";
 import { base, createTable, highWatermarks, ok, waitFor } from "./helpers.ts";
@@ -48,6 +48,31 @@ function collect() {
 }
 
 const url = (table: string) => `${base}/databases/sub/tables/${table}/subscribe`;
+
+/**
+ * A stand-in for `ws` that forwards its messages up to and including the first
+ * one `isLast` picks, then acts as if the connection dropped: it closes `ws`
+ * and says so, and forwards nothing more.
+ */
+function forwardUntil(ws: WebSocket, isLast: (data: unknown) => boolean): WebSocket {
+  const events = new EventTarget();
+  let open = true;
+  ws.addEventListener("message", (e) => {
+    if (!open) return;
+    events.dispatchEvent(Object.assign(new Event("message"), { data: e.data }));
+    if (!isLast(e.data)) return;
+    open = false;
+    ws.close(1000, "test drops the connection");
+    events.dispatchEvent(Object.assign(new Event("close"), { code: 1006, reason: "" }));
+  });
+  return Object.assign(events, {
+    send: (data: string) => open && ws.send(data),
+    close: () => ws.close(),
+    get readyState() {
+      return open ? WebSocket.OPEN : WebSocket.CLOSED;
+    },
+  }) as unknown as WebSocket;
+}
 
 describe("subscriptions", () => {
   it("sends the backlog, then every new commit", async () => {
@@ -135,6 +160,50 @@ describe("subscriptions", () => {
     subscription.close();
   });
 
+  it("resumes every bucket asked for when the connection drops between subscribed messages", async () => {
+    await createTable("sub", "between");
+    await ok("POST", "/databases/sub/tables/between/rows", events(20));
+    const seen = collect();
+    let connections = 0;
+    // The first connection delivers one bucket's subscribed message, then drops before the others'.
+    const cutAfterFirstSubscribed = async (target: string): Promise<WebSocket> => {
+      const ws = await connect(target);
+      if (++connections > 1) return ws;
+      return forwardUntil(ws, (data) => typeof data === "string" && data.startsWith('{"type":"subscribed"'));
+    };
+    const subscription = subscribe({ url: url("between"), from: "earliest", onBatch: seen.onBatch, connect: cutAfterFirstSubscribed, reconnectDelayMs: 5 });
+    await waitFor(() => seen.count() === 20, "the backlog of every bucket");
+    await ok("POST", "/databases/sub/tables/between/rows", events(20, 20));
+    await waitFor(() => seen.count() === 40, "new rows in every bucket");
+    expect(connections).toBe(2);
+    const hw = await highWatermarks("sub", "between");
+    for (let bucket = 0; bucket < 4; bucket++) {
+      expect((seen.rows[bucket] ?? []).map((r) => r._offset)).toEqual(Array.from({ length: hw[bucket]! }, (_, i) => i));
+    }
+    subscription.close();
+  });
+
+  it("resumes buckets never confirmed from the original start: a timestamp, or offsets", async () => {
+    await createTable("sub", "starts_kept", { columns: [{ name: "n", type: "INT" }], bucket: { num: 2, key: ["n"] } });
+    await ok("POST", "/databases/sub/tables/starts_kept/rows", Array.from({ length: 20 }, (_, n) => ({ n })));
+    const [rows0, rows1] = await highWatermarks("sub", "starts_kept");
+    expect(rows0! * rows1!).toBeGreaterThan(0);
+    for (const from of [{ timestamp: 0 }, { offsets: { "0": 1, "1": 2 } }] as const) {
+      const seen = collect();
+      let connections = 0;
+      const cut = async (target: string): Promise<WebSocket> => {
+        const ws = await connect(target);
+        if (++connections > 1) return ws;
+        return forwardUntil(ws, (data) => typeof data === "string" && data.startsWith('{"type":"subscribed"'));
+      };
+      const subscription = subscribe({ url: url("starts_kept"), from, onBatch: seen.onBatch, connect: cut, reconnectDelayMs: 5 });
+      const expected = "offsets" in from ? 20 - 3 : 20;
+      await waitFor(() => seen.count() === expected, `${expected} rows from ${JSON.stringify(from)}`);
+      expect(connections).toBe(2);
+      subscription.close();
+    }
+  });
+
   it("streams a primary-key table's changelog", async () => {
     await createTable("sub", "users", {
       columns: [{ name: "id", type: "INT" }, { name: "name", type: "STRING" }],
@@ -185,6 +254,9 @@ describe("subscriptions", () => {
     ["offset beyond the high watermark", { from: { offsets: { "0": 999 } } }, /offset 999 is outside the log/],
     ["one bucket's offset beyond its log", { from: { offsets: { "0": 0, "1": 999 } } }, /bucket 1: offset 999 is outside the log/],
     ["bad from", { from: "yesterday" }, /from must be/],
+    ["else beside a timestamp", { from: { timestamp: 0, else: "earliest" } }, /from.else goes with from.offsets only/],
+    ["offsets in else", { from: { offsets: { "0": 0 }, else: { offsets: { "1": 0 } } } }, /from.else must be "earliest", "latest" or \{ timestamp \}/],
+    ["a bad else", { from: { offsets: { "0": 0 }, else: "yesterday" } }, /from must be/],
     ["not JSON", "hello", /must be JSON/],
   ])("refuses a subscribe message with %s", async (_, message, pattern) => {
     await createTable("sub", "bad");
@@ -228,10 +300,105 @@ describe("subscriptions", () => {
     narrow.ws.close();
   });
 
-  it("answers a plain GET on subscribe with a JSON error", async () => {
+  it("answers a plain GET on subscribe with 426 where it would upgrade, and with the refusal where it would not", async () => {
     await createTable("sub", "plain");
     const response = await exports.default.fetch(url("plain"));
-    expect(response.status).toBe(400);
-    expect(((await response.json()) as any).error.message).toMatch(/WebSocket/);
+    expect(response.status).toBe(426);
+    expect(response.headers.get("upgrade")).toBe("websocket");
+    expect(((await response.json()) as any).error).toMatchObject({ code: "upgrade_required", message: expect.stringMatching(/WebSocket/) });
+    const missing = await exports.default.fetch(url("nope"));
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as any).error.message).toMatch(/table 'sub.nope'/);
+  });
+});
+
+describe("the subscription client's failures", () => {
+  /** Connects as the default `connect` does after a failure: the server's HTTP answer becomes an UpgradeRefused. */
+  const connectOrRefuse = async (target: string): Promise<WebSocket> => {
+    const response = await exports.default.fetch(target, { headers: { Upgrade: "websocket" } });
+    if (!response.webSocket) throw await UpgradeRefused.from(response);
+    response.webSocket.accept();
+    return response.webSocket;
+  };
+
+  it("ends on a refused upgrade with the server's error, without retrying", async () => {
+    await ok("PUT", "/databases/sub");
+    const errors: SubscriptionError[] = [];
+    const retries: RetryNotice[] = [];
+    let attempts = 0;
+    const subscription = subscribe({
+      url: url("nope"),
+      from: "earliest",
+      onBatch: () => {},
+      onError: (error) => errors.push(error),
+      onRetry: (retry) => retries.push(retry),
+      connect: (target) => (attempts++, connectOrRefuse(target)),
+      reconnectDelayMs: 5,
+    });
+    await subscription.closed;
+    expect(errors).toEqual([{ status: 404, code: "not_found", message: expect.stringMatching(/table 'sub.nope'/) }]);
+    expect(retries).toEqual([]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(attempts).toBe(1);
+  });
+
+  it("ends on an error message with its code and status", async () => {
+    await createTable("sub", "refusing");
+    const errors: SubscriptionError[] = [];
+    const subscription = subscribe({ url: url("refusing"), from: "earliest", columns: ["nope"], onBatch: () => {}, onError: (e) => errors.push(e), connect: connectOrRefuse });
+    await subscription.closed;
+    expect(errors).toEqual([{ status: 400, code: "bad_request", message: expect.stringMatching(/unknown column 'nope'/) }]);
+  });
+
+  it("retries transient failures with exponential backoff, jitter and a cap, reporting each, and starts over once connected", async () => {
+    await createTable("sub", "flappy", { columns: [{ name: "n", type: "INT" }], bucket: { num: 1 } });
+    await ok("POST", "/databases/sub/tables/flappy/rows", [{ n: 1 }]);
+    const failures = [
+      () => new Error("could not connect to the server"),
+      async () => UpgradeRefused.from(Response.json({ error: { code: "unavailable", message: "catalog is migrating" } }, { status: 503 })),
+      async () => UpgradeRefused.from(new Response("slow down", { status: 429, statusText: "Too Many Requests" })),
+      () => new Error("could not connect to the server"),
+      () => new Error("could not connect to the server"),
+    ];
+    let attempts = 0;
+    let live: WebSocket | undefined;
+    const flaky = async (target: string): Promise<WebSocket> => {
+      const failure = failures[attempts++];
+      if (failure) throw await failure();
+      return (live = await connectOrRefuse(target));
+    };
+    const retries: RetryNotice[] = [];
+    const rows: unknown[] = [];
+    const subscription = subscribe({
+      url: url("flappy"),
+      from: "earliest",
+      onBatch: (batch) => void rows.push(...batch.rows!),
+      onRetry: (retry) => retries.push(retry),
+      connect: flaky,
+      reconnectDelayMs: 8,
+      reconnectDelayMaxMs: 40,
+    });
+    await waitFor(() => rows.length === 1, "the row once connected");
+    // Ceilings 8, 16, 32, then the cap of 40; each delay lies in the upper half of its ceiling.
+    expect(retries.map((r) => r.attempt)).toEqual([1, 2, 3, 4, 5]);
+    [8, 16, 32, 40, 40].forEach((ceiling, i) => {
+      expect(retries[i]!.delayMs).toBeGreaterThanOrEqual(ceiling / 2);
+      expect(retries[i]!.delayMs).toBeLessThanOrEqual(ceiling);
+    });
+    expect(retries.map((r) => r.reason)).toEqual([
+      "could not connect to the server",
+      "503 unavailable: catalog is migrating",
+      "429 http_429: HTTP 429 Too Many Requests",
+      "could not connect to the server",
+      "could not connect to the server",
+    ]);
+    // A connection that delivered messages and then dropped starts the backoff over.
+    live!.close(1011, "test drops the connection");
+    await waitFor(() => retries.length === 6, "the retry after the drop");
+    expect(retries[5]).toMatchObject({ attempt: 1, reason: expect.stringMatching(/^connection closed/) });
+    expect(retries[5]!.delayMs).toBeLessThanOrEqual(8);
+    await ok("POST", "/databases/sub/tables/flappy/rows", [{ n: 2 }]);
+    await waitFor(() => rows.length === 2, "the row after the resume");
+    subscription.close();
   });
 });

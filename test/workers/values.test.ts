@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildColumn, readScalar } from "../../src/table/columns.ts";
+import { buildColumn, firstValueOutOfRange, readScalar } from "../../src/table/columns.ts";
 import { formatType, parseType } from "../../src/table/types.ts";
 import type { FloeType } from "../../src/table/types.ts";
 import { ValueError, scalarFromJson, scalarToJson } from "../../src/table/values.ts";
@@ -57,6 +57,16 @@ describe("JSON values through Arrow columns", () => {
     ["TIMESTAMP_LTZ(3)", 1510871468123, "2017-11-16T22:31:08.123Z"],
     ["TIMESTAMP_LTZ(3)", -1, "1969-12-31T23:59:59.999Z"],
     ["TIMESTAMP_LTZ(6)", "1969-12-31T23:59:59.999999Z", "1969-12-31T23:59:59.999999Z"],
+    // The range's ends: years 0001..9999 once the offset is applied.
+    ["TIMESTAMP(6)", "9999-12-31T23:59:59.999999", "9999-12-31T23:59:59.999999"],
+    ["TIMESTAMP_LTZ(3)", "0001-01-01T01:00:00+01:00", "0001-01-01T00:00:00.000Z"],
+    ["TIMESTAMP_LTZ(3)", -62135596800000, "0001-01-01T00:00:00.000Z"],
+    ["TIMESTAMP_LTZ(3)", 253402300799999, "9999-12-31T23:59:59.999Z"],
+    ["DATE", "0001-01-01", "0001-01-01"],
+    ["DATE", "9999-12-31", "9999-12-31"],
+    ["FLOAT", 3.4e38, Math.fround(3.4e38)],
+    ["FLOAT", "Infinity", "Infinity"],
+    ["DOUBLE", 1.7976931348623157e308, 1.7976931348623157e308],
   ];
   it.each(cases)("%s %j → %j", (type, input, output) => {
     expect(roundTrip(type, input)).toEqual(output);
@@ -75,9 +85,41 @@ describe("JSON values through Arrow columns", () => {
     ["TIME", "24:00:00", /not a valid time/],
     ["TIMESTAMP(3)", true, /expected TIMESTAMP\(3\)/],
     ["STRING", 5, /expected STRING, got 5/],
+    ["STRING", "\ud800x", /lone surrogate/],
+    ["STRING", "ok \udc00", /lone surrogate/],
+    ["TIMESTAMP(6)", "9999-12-31T23:59:59-01:00", /outside 0001-01-01T00:00:00 \.\. 9999-12-31T23:59:59\.999999/],
+    ["TIMESTAMP_LTZ(3)", "0001-01-01T00:30:00+01:00", /outside 0001-01-01/],
+    ["TIMESTAMP_LTZ(3)", 253402300800000, /outside 0001-01-01/],
+    ["TIMESTAMP(3)", -62135596800001, /outside 0001-01-01/],
+    ["DATE", "0000-12-31", /outside 0001-01-01 \.\. 9999-12-31/],
+    ["FLOAT", 1e39, /out of range for FLOAT/],
+    ["FLOAT", -1e39, /out of range for FLOAT/],
   ];
   it.each(refused)("refuses %s %j", (type, input, message) => {
     expect(() => scalarFromJson(parseType(type) as FloeType, input)).toThrow(ValueError);
     expect(() => scalarFromJson(parseType(type), input)).toThrow(message);
+  });
+
+  it("refuses a JSON number too large for FLOAT or DOUBLE, which JSON.parse makes an infinity", () => {
+    const [huge, hugeNegative] = JSON.parse("[1e400, -1e400]") as number[];
+    expect(() => scalarFromJson(parseType("DOUBLE"), huge)).toThrow(/a number is out of range for DOUBLE; send infinities as the strings/);
+    expect(() => scalarFromJson(parseType("FLOAT"), hugeNegative)).toThrow(/out of range for FLOAT/);
+  });
+});
+
+describe("Arrow values the type cannot hold", () => {
+  // Each case: the type, then values in range followed by the first one out of it.
+  const outOfRange: [string, string, (number | bigint)[]][] = [
+    ["DATE", "after 9999-12-31", [0, -719162, 2932896, 2932897]],
+    ["DATE", "before 0001-01-01", [-719163]],
+    ["TIME", "a day or more", [0n, 86_399_999_999n, 86_400_000_000n]],
+    ["TIME", "negative", [-1n]],
+    ["TIMESTAMP(6)", "after 9999-12-31T23:59:59.999999", [0n, 253402300799999999n, 253402300800000000n]],
+    ["TIMESTAMP_LTZ(3)", "before 0001-01-01T00:00:00", [-62135596800000000n, -62135596800000001n]],
+  ];
+  it.each(outOfRange)("finds the first %s value %s", (typeText, _, values) => {
+    const type = parseType(typeText);
+    expect(firstValueOutOfRange(type, buildColumn(type, [null, ...values]))).toBe(values.length);
+    expect(firstValueOutOfRange(type, buildColumn(type, [null, ...values.slice(0, -1)]))).toBe(-1);
   });
 });
