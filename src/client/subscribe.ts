@@ -42,6 +42,20 @@ import { errorStatus, type ErrorKind } from "../errors.ts";
 import { websocketAuth } from "../vocabulary.ts";
 
 const ackDelayMs = 50;
+/** The longest subscribe message sent with the upgrade; a longer one (many columns) goes as the first frame. */
+const subscribeParamLengthMax = 2_000;
+
+/** Whether a subscribe message names exactly one bucket. */
+function namesOneBucket(message: SubscribeMessage): boolean {
+  if (message.buckets !== undefined) return message.buckets.length === 1;
+  return typeof message.from === "object" && "offsets" in message.from && message.from.else === undefined && Object.keys(message.from.offsets).length === 1;
+}
+
+function withQuery(url: string, name: string, value: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set(name, value);
+  return parsed.toString();
+}
 const reconnectDelayDefaultMs = 200;
 const reconnectDelayMaxDefaultMs = 30_000;
 
@@ -184,8 +198,12 @@ export function subscribe(options: SubscribeOptions): Subscription {
 
   const run = async (): Promise<void> => {
     let ws: WebSocket;
+    const message = firstMessage();
+    // A one-bucket subscription sends its message with the upgrade, so the bucket's Tablet can hold the socket itself.
+    const withUpgrade = namesOneBucket(message) && JSON.stringify(message).length <= subscribeParamLengthMax;
+    const url = withUpgrade ? withQuery(options.url, "subscribe", JSON.stringify(message)) : options.url;
     try {
-      ws = await connect(options.url, options.token === undefined ? undefined : websocketAuth.protocolsFor(options.token));
+      ws = await connect(url, options.token === undefined ? undefined : websocketAuth.protocolsFor(options.token));
     } catch (error) {
       if (error instanceof UpgradeRefused && error.permanent) fail({ code: error.code, message: error.message, status: error.status });
       else retry(error instanceof UpgradeRefused ? `${error.status} ${error.code}: ${error.message}` : String((error as Error)?.message ?? error));
@@ -193,7 +211,7 @@ export function subscribe(options: SubscribeOptions): Subscription {
     }
     if (stopped) return ws.close(1000, "client closed");
     socket = ws;
-    ws.send(JSON.stringify(firstMessage()));
+    if (!withUpgrade) ws.send(JSON.stringify(message));
     // Messages are handled in order, and the close only after them: an error message followed by the
     // server's close must end the subscription, not start a retry.
     let handling = Promise.resolve();

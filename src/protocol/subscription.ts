@@ -13,6 +13,12 @@
  * then `{ ack: { "<bucket>": offset } }` (every row below `offset` is processed)
  * and `"ping"` (answered `"pong"`).
  *
+ * The first message may instead come with the upgrade, as the `subscribe`
+ * query parameter (URL-encoded JSON); the client then sends no first frame.
+ * A subscription sent so that names one bucket is held by that bucket's
+ * Tablet itself (one send per delivery) when it starts within the log and
+ * carries no scoped token; otherwise it is served like any other.
+ *
  * Server → client, first per bucket `{ type: "subscribed", bucket, offset, highWatermark }`
  * (the offset it starts at, so a client can resume exactly even before any
  * row arrives), then per committed batch and bucket, in offset order:
