@@ -1,20 +1,21 @@
 /** Routes for databases: create (idempotent), list, drop (only when empty). */
 import { Hono } from "hono";
 import * as catalog from "../catalog/catalog.ts";
+import { access, needs } from "../auth/access.ts";
 import type { FloeEnv } from "./env.ts";
 import { nameParam } from "./params.ts";
 
 export const databaseRoutes = new Hono<FloeEnv>()
-  .get("/", async (c) => {
+  .get("/", access(needs.admin), async (c) => {
     const databases = await catalog.listDatabases(c.env.CATALOG);
     return c.json({ databases: databases.map((d) => ({ name: d.name, createdAt: new Date(d.createdAtMs).toISOString() })) });
   })
-  .put("/:db", async (c) => {
+  .put("/:db", access(needs.admin), async (c) => {
     const name = nameParam("database", c.req.param("db"));
     const { created } = await catalog.createDatabase(c.env.CATALOG, name);
     return c.json({ name, created }, created ? 201 : 200);
   })
-  .delete("/:db", async (c) => {
+  .delete("/:db", access(needs.admin), async (c) => {
     const name = nameParam("database", c.req.param("db"));
     await catalog.dropDatabase(c.env.CATALOG, name);
     return c.json({ name, dropped: true });

@@ -5,13 +5,14 @@ import { runTieringPass } from "../lake/pass.ts";
 import { readMetadata } from "../lake/objects.ts";
 import { bucketOffsetsOf } from "../iceberg/metadata.ts";
 import type { FloeEnv } from "./env.ts";
+import { access, needs } from "../auth/access.ts";
 import { withTableParam } from "./params.ts";
 
-export const tieringRoutes = new Hono<FloeEnv>().post("/run", async (c) =>
+export const tieringRoutes = new Hono<FloeEnv>().post("/run", access(needs.admin), async (c) =>
   c.json({ tables: await runTieringPass(c.env) }),
 );
 
-export const snapshotRoutes = new Hono<FloeEnv>().get("/:table/snapshots", async (c) => {
+export const snapshotRoutes = new Hono<FloeEnv>().get("/:table/snapshots", access(({ db, table }) => needs.read(db, table)), async (c) => {
   const snapshots = await withTableParam(c, async (table) => {
     const state = await getLakeState(c.env.CATALOG, table.tableId);
     if (!state) return [];

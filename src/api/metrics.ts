@@ -17,11 +17,13 @@ import { isLakeEnabled } from "../table/schema.ts";
 import { bucketsOf, tabletStub } from "../tablet/stub.ts";
 import type { TabletMetrics } from "../tablet/contract.ts";
 import type { FloeEnv } from "./env.ts";
+import { access, needs } from "../auth/access.ts";
 import { nameParam } from "./params.ts";
 
 const tabletCallsInFlightMax = 16;
 
-export const metricsRoutes = new Hono<FloeEnv>().get("/", async (c) => {
+// Metrics show every table's activity, so no data scope may ever open them.
+export const metricsRoutes = new Hono<FloeEnv>().get("/", access(needs.admin), async (c) => {
   const database = c.req.query("database");
   const tables =
     database === undefined

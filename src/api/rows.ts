@@ -13,6 +13,7 @@ import { readLogPage } from "../read/log.ts";
 import { pageToIpc, pageToJsonRows } from "../log/page.ts";
 import { lookupKeys, lookupPrefix } from "../read/lookup.ts";
 import { openSubscription } from "../subscribe/open.ts";
+import { access, needs } from "../auth/access.ts";
 import { contentTypes, headers, requestLimits, websocketAuth } from "../vocabulary.ts";
 import type { FloeEnv } from "./env.ts";
 import { bodyFormat, bodyText, readBody, readJsonBody } from "./body.ts";
@@ -21,7 +22,7 @@ import { columnsParam, enumParam, integerParam, withTableParam, writerParam } fr
 const formats = ["json", "ndjson", "arrow"] as const;
 
 export const rowRoutes = new Hono<FloeEnv>()
-  .post("/:table/rows", async (c) => {
+  .post("/:table/rows", access(({ db, table }) => needs.write(db, table)), async (c) => {
     const format = bodyFormat(c.req.raw);
     const writer = writerParam(c.req.raw);
     const body = await readBody(c.req.raw);
@@ -36,7 +37,7 @@ export const rowRoutes = new Hono<FloeEnv>()
     });
     return c.json({ buckets });
   })
-  .get("/:table/log", async (c) => {
+  .get("/:table/log", access(({ db, table }) => needs.read(db, table)), async (c) => {
     const offsetText = c.req.query("offset");
     const limit = integerParam("limit", c.req.query("limit"), requestLimits.logReadRowsDefault);
     if (limit < 1 || limit > requestLimits.logReadRowsMax) {
@@ -63,7 +64,8 @@ export const rowRoutes = new Hono<FloeEnv>()
     const { bucket, logStartOffset, highWatermark, nextOffset } = page;
     return c.json({ bucket, logStartOffset, highWatermark, nextOffset, rows });
   })
-  .post("/:table/lookup", async (c) => {
+  // A lookup carries its keys in a body, so it is a POST, but it only reads.
+  .post("/:table/lookup", access(({ db, table }) => needs.read(db, table)), async (c) => {
     const body = await readJsonBody(c.req.raw);
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
       throw FloeError.badRequest("a lookup body is { keys: [...] } or { prefix: {...}, limit? }");
@@ -78,7 +80,7 @@ export const rowRoutes = new Hono<FloeEnv>()
     }
     return c.json(await withTableParam(c, (table) => lookupPrefix(c.env, table, prefix, rowsMax)));
   })
-  .get("/:table/subscribe", async (c) => {
+  .get("/:table/subscribe", access(({ db, table }) => needs.read(db, table)), async (c) => {
     const offersFloe = websocketAuth.offered(c.req.header("sec-websocket-protocol") ?? null);
     const tokenStillValid = c.get("tokenStillValid");
     const firstMessage = c.req.query("subscribe");

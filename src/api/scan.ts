@@ -8,6 +8,7 @@
 import { Hono } from "hono";
 import { FloeError } from "../errors.ts";
 import { withTable } from "../catalog/cache.ts";
+import { access, needs } from "../auth/access.ts";
 import { openScan, scanSources } from "../read/scan.ts";
 import { scanBody, scanFormats } from "../read/scan-output.ts";
 import { contentTypes, headers, tableOfLakeName } from "../vocabulary.ts";
@@ -16,7 +17,10 @@ import { columnsParam, enumParam, integerParam, nameParam } from "./params.ts";
 
 const contentTypeOf = { json: contentTypes.json, ndjson: contentTypes.ndjson, arrow: contentTypes.arrowStream } as const;
 
-export const scanRoutes = new Hono<FloeEnv>().get("/:table/scan", async (c) => {
+// `{table}$lake` is the same table read from its lake, so it needs the same scope.
+const scanNeed = access(({ db, table }) => needs.read(db, tableOfLakeName(table) ?? table));
+
+export const scanRoutes = new Hono<FloeEnv>().get("/:table/scan", scanNeed, async (c) => {
   const tableParam = c.req.param("table");
   const lakeTable = tableOfLakeName(tableParam);
   const lakeAlias = lakeTable !== undefined;

@@ -1,6 +1,7 @@
 /** Routes for tables: create (idempotent), list, describe with per-bucket offsets, drop. */
 import { Hono } from "hono";
 import * as catalog from "../catalog/catalog.ts";
+import { access, needs } from "../auth/access.ts";
 import type { TableEntry } from "../catalog/catalog.ts";
 import { definitionToJson, parseTableDefinition } from "../table/schema.ts";
 import { bucketsOf, live, tabletStub } from "../tablet/stub.ts";
@@ -13,12 +14,14 @@ import { isLakeEnabled } from "../table/schema.ts";
 import { lakeSchedulerStub } from "../lake/scheduler.ts";
 
 export const tableRoutes = new Hono<FloeEnv>()
-  .get("/", async (c) => {
+  .get("/", access(({ db }) => needs.read(db)), async (c) => {
     const database = nameParam("database", c.req.param("db"));
     const tables = await catalog.listTables(c.env.CATALOG, database);
     return c.json({ tables: tables.map(tableSummary) });
   })
-  .put("/:table", async (c) => {
+  // A table's writer may create it (so "make sure the table exists" at start-up works), but dropping a
+  // table and all its data takes write on the whole database.
+  .put("/:table", access(({ db, table }) => needs.write(db, table)), async (c) => {
     const database = nameParam("database", c.req.param("db"));
     const name = nameParam("table", c.req.param("table"));
     const definition = parseTableDefinition(await readJsonBody(c.req.raw));
@@ -26,7 +29,7 @@ export const tableRoutes = new Hono<FloeEnv>()
     if (isLakeEnabled(table.definition)) await lakeSchedulerStub(c.env, table.tableId).start(table.tableId);
     return c.json({ ...tableSummary(table), created }, created ? 201 : 200);
   })
-  .get("/:table", async (c) => {
+  .get("/:table", access(({ db, table }) => needs.read(db, table)), async (c) => {
     const described = await withTableParam(c, async (table) => {
       const lake = await getLakeState(c.env.CATALOG, table.tableId);
       return {
@@ -43,7 +46,7 @@ export const tableRoutes = new Hono<FloeEnv>()
     });
     return c.json(described);
   })
-  .delete("/:table", async (c) => {
+  .delete("/:table", access(({ db }) => needs.write(db)), async (c) => {
     const database = nameParam("database", c.req.param("db"));
     const name = nameParam("table", c.req.param("table"));
     const table = await catalog.dropTable(c.env.CATALOG, database, name);

@@ -11,6 +11,7 @@ import { FloeError } from "../errors.ts";
 import { accessMode } from "../auth/mode.ts";
 import { createToken, listTokens, parseTokenRequest, revokeToken, tokenToJson } from "../auth/tokens.ts";
 import type { FloeEnv } from "./env.ts";
+import { access, needs } from "../auth/access.ts";
 import { readJsonBody } from "./body.ts";
 
 const refuseWhileOpen: MiddlewareHandler<FloeEnv> = async (c, next) => {
@@ -24,7 +25,7 @@ const refuseWhileOpen: MiddlewareHandler<FloeEnv> = async (c, next) => {
 };
 
 export const tokenRoutes = new Hono<FloeEnv>()
-  .use(refuseWhileOpen)
+  .use(access(needs.admin), refuseWhileOpen)
   .get("/", async (c) => c.json({ tokens: (await listTokens(c.env.CATALOG)).map(tokenToJson) }))
   .post("/", async (c) => {
     const request = parseTokenRequest(await readJsonBody(c.req.raw));

@@ -3,23 +3,24 @@
  * whether the route's need is granted by that token's scopes.
  *
  * Invariants of `auth/`:
- * - Every request passes `requireAccess` before any handler runs, the
- *   WebSocket subscribe at upgrade time included; only `GET /v1/health`
- *   needs no token.
+ * - Every route declares what it needs where it is declared (`access(...)`,
+ *   its first handler), decided from the method and path alone before any
+ *   catalog lookup, so a refusal reveals nothing about which databases or
+ *   tables exist; the WebSocket subscribe is checked at upgrade time. Only
+ *   `GET /v1/health` and the API description need no token.
  * - No valid token: 401. A valid token whose scopes do not grant the need: 403.
  *   A subscription keeps checking its scoped token and closes once it is revoked.
- * - A route no rule names needs `admin` (`routes.ts`).
+ * - A request no route matches needs `admin` before it hears 404.
  * - Secrets are stored only as SHA-256 and compared in constant time
  *   (`secrets.ts`, `tokens.ts`); no secret or Authorization header is ever
  *   logged or put in an answer.
  * - The API runs open only when asked to explicitly (`mode.ts`), and then
  *   not to web pages of other origins.
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { FloeError } from "../errors.ts";
 import { accessMode } from "./mode.ts";
 import { allowedOrigins } from "./cors.ts";
-import { requiredScope } from "./routes.ts";
 import type { Scope } from "./scopes.ts";
 import { adminScope, formatScope, grantsAny } from "./scopes.ts";
 import { sameSecret } from "./secrets.ts";
@@ -33,21 +34,40 @@ interface Principal {
 
 const rootPrincipal: Principal = { name: "root", scopes: [adminScope] };
 
-export const requireAccess: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
-  const mode = accessMode(c.env);
-  const need = requiredScope(c.req.method, new URL(c.req.url).pathname);
-  if (need.kind !== "open" && mode.kind === "open") refuseOtherOrigins(c.env, c.req.header("origin"));
-  if (need.kind !== "open" && mode.kind !== "open") {
-    if (mode.kind === "unconfigured") throw new FloeError("unavailable", mode.message);
-    const secret = bearerSecret(c.req.raw);
-    const principal = await authenticate(c.env.CATALOG, mode.rootToken, secret);
-    if (principal !== rootPrincipal) c.set("tokenStillValid", async () => (await findToken(c.env.CATALOG, secret!)) !== null);
-    if (!grantsAny(principal.scopes, need)) {
-      throw new FloeError("forbidden", `token '${principal.name}' does not grant ${formatScope(need)}`);
-    }
-  }
-  await next();
+/** What a route needs: nothing (open), or a scope some held scope must grant. */
+export type Need = { kind: "open" } | Scope;
+
+type Names = Record<"db" | "table", string>;
+
+/** The needs a route declares, from its `:db` and `:table` path parameters. */
+export const needs = {
+  open: (): Need => ({ kind: "open" }),
+  admin: (): Need => adminScope,
+  read: (database: string, table: string | null = null): Need => ({ kind: "read", database, table }),
+  write: (database: string, table: string | null = null): Need => ({ kind: "write", database, table }),
 };
+
+/** A route's access check: its first handler, given the route's need (from its path parameters). */
+export function access(need: (names: Names) => Need): MiddlewareHandler<{ Bindings: Env }> {
+  return async (c, next) => {
+    await requireNeed(c, need({ db: c.req.param("db") ?? "", table: c.req.param("table") ?? "" }));
+    await next();
+  };
+}
+
+/** Refuses the request unless its caller holds what `need` names. */
+export async function requireNeed(c: Context<{ Bindings: Env }>, need: Need): Promise<void> {
+  const mode = accessMode(c.env);
+  if (need.kind === "open") return;
+  if (mode.kind === "open") return refuseOtherOrigins(c.env, c.req.header("origin"));
+  if (mode.kind === "unconfigured") throw new FloeError("unavailable", mode.message);
+  const secret = bearerSecret(c.req.raw);
+  const principal = await authenticate(c.env.CATALOG, mode.rootToken, secret);
+  if (principal !== rootPrincipal) c.set("tokenStillValid", async () => (await findToken(c.env.CATALOG, secret!)) !== null);
+  if (!grantsAny(principal.scopes, need)) {
+    throw new FloeError("forbidden", `token '${principal.name}' does not grant ${formatScope(need)}`);
+  }
+}
 
 /**
  * Open mode trusts whoever reaches the server, but any web page the

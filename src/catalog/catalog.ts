@@ -19,6 +19,16 @@ export interface TableEntry {
   createdAtMs: number;
 }
 
+/**
+ * The error a catalog failure means for a client, when it means one: D1
+ * names a missing table when the catalog's migrations were never applied.
+ * (D1 says so only in its message; this is the one place that reads it.)
+ */
+export function catalogFailure(error: unknown): FloeError | undefined {
+  if (!String(error).includes("D1_ERROR: no such table")) return undefined;
+  return new FloeError("unavailable", "the catalog database has no schema yet: run `npx wrangler d1 migrations apply CATALOG` (npm start does it)");
+}
+
 export async function createDatabase(db: D1Database, name: string): Promise<{ created: boolean }> {
   return { created: await queries.insertDatabase(db, name, Date.now()) };
 }
