@@ -10,6 +10,7 @@ const benchmarks: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   tiering: () => import("./tiering.ts"),
   freshness: () => import("./freshness.ts"),
   scan: () => import("./scan.ts"),
+  upsert: () => import("./upsert.ts"),
 };
 
 const name = process.argv[2];
