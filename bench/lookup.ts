@@ -2,16 +2,20 @@
  * Primary-key lookups: latency and throughput of point lookups (1 key per
  * call, one client) and batched lookups (100 keys per call, 8 concurrent
  * clients) over a table of `FLOE_BENCH_KEYS` keys (default 1M) in 8 buckets,
- * plus the upsert rate of loading it. References in the same run: the round
- * trip of `GET /v1/health` on the same server (the platform floor), its rate
- * with 8 clients (the ceiling of calls per second any route can reach on
- * this server), and Redis GET / MGET of the same keys.
+ * plus the upsert rate of loading it. The references, measured in the same
+ * run, are the platform probe (bench/probe) seeded with the same keys: probe
+ * A, a Worker reading one key from one Durable Object's SQLite, for the
+ * single-key p50 (target at most 1.1x), and probe B, a Worker asking 8
+ * Durable Objects in parallel for their share of 100 keys, for calls/s with
+ * 8 clients (target at least 0.9x). Context: `GET /v1/health` on Floe's
+ * server (floor, and its ceiling with 8 clients) and Redis GET / MGET.
  */
 import * as arrow from "apache-arrow";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServer } from "../test/smoke/server.ts";
+import { seedProbe, startProbe } from "./probe/start.ts";
 import { formatRate, median, percentile, printTable, seconds } from "./measure.ts";
 import { RedisClient, startRedis } from "./redis.ts";
 
@@ -22,6 +26,10 @@ const pointLookups = 2_000;
 const batchedClients = 8;
 const batchedCallsPerClient = 150;
 const batchKeys = 100;
+/** Batched calls alternate between probe B and Floe in this many rounds, so both see the same machine. */
+const batchedRounds = 3;
+const singleTargetMax = 1.1;
+const batchedTargetMin = 0.9;
 
 function loadBody(from: number, count: number): Uint8Array {
   const ids = Array.from({ length: count }, (_, i) => from + i);
@@ -47,17 +55,43 @@ async function concurrently(clients: number, calls: number, call: () => Promise<
   return { latencies, wall };
 }
 
+/** `concurrently` for each kind of call, in `rounds` turns of `calls / rounds` calls per client; answers each kind's totals. */
+async function interleaved(rounds: number, clients: number, calls: number, kinds: (() => Promise<unknown>)[]) {
+  const totals = kinds.map(() => ({ latencies: [] as number[], wall: 0 }));
+  for (let r = 0; r < rounds; r++) {
+    for (const [k, call] of kinds.entries()) {
+      const { latencies, wall } = await concurrently(clients, Math.ceil(calls / rounds), call);
+      totals[k]!.latencies.push(...latencies);
+      totals[k]!.wall += wall;
+    }
+  }
+  return totals.map((t) => ({ ...t, calls: t.latencies.length }));
+}
+
+const verdict = (met: boolean) => (met ? "met" : "not met");
+
 export async function run(): Promise<void> {
   const state = mkdtempSync(join(tmpdir(), "floe-bench-"));
+  const probeState = mkdtempSync(join(tmpdir(), "floe-bench-probe-"));
   const server = await startServer(state);
+  const probe = await startProbe(probeState).catch(async (error) => {
+    await server.stop();
+    throw error;
+  });
   const redis = await startRedis();
   const v1 = `${server.url}/v1`;
+  const probeCall = async (path: string, body: unknown) => {
+    const response = await fetch(`${probe.url}${path}`, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+    if (!response.ok) throw new Error(`probe ${path}: ${response.status} ${await response.text()}`);
+    return response.json();
+  };
   const call = async (method: string, path: string, body?: string | Uint8Array, type = "application/json") => {
     const response = await fetch(`${v1}${path}`, { method, body, headers: body ? { "content-type": type } : {} });
     if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
     return response.json();
   };
   const results: Record<string, string>[] = [];
+  const verdicts: string[] = [];
   try {
     await call("PUT", "/databases/bench");
     await call("PUT", "/databases/bench/tables/users", JSON.stringify({
@@ -76,32 +110,46 @@ export async function run(): Promise<void> {
       })),
     );
     console.error(`  loaded ${keyCount} keys`);
+    await seedProbe(probe.url, keyCount);
+    console.error(`  seeded the probe with ${keyCount} keys`);
     results.push({ what: `upsert (Arrow, ${loadBatchRows} rows/call, ${loadConcurrency} clients)`, "p50 ms": "-", "p99 ms": "-", rate: `${formatRate(keyCount / loadTime)} rows/s`, ratio: "-" });
 
-    // The floor and the point lookups alternate call by call, so both see the same machine.
+    // The floor, probe A and the point lookups alternate call by call, so all three see the same machine.
     const lookupPath = "/databases/bench/tables/users/lookup";
     const healthLatencies: number[] = [];
+    const probeALatencies: number[] = [];
     const singleLatencies: number[] = [];
     for (let i = 0; i < pointLookups; i++) {
       healthLatencies.push((await seconds(() => call("GET", "/health"))) * 1000);
+      probeALatencies.push((await seconds(() => probeCall("/get", { id: randomKey() }))) * 1000);
       singleLatencies.push((await seconds(() => call("POST", lookupPath, JSON.stringify({ keys: [{ id: randomKey() }] })))) * 1000);
     }
     const floor = median(healthLatencies);
+    const probeA = median(probeALatencies);
     const singleP50 = median(singleLatencies);
+    const singleRatio = singleP50 / probeA;
     const perSecond = (latencies: number[]) => 1000 / (latencies.reduce((a, b) => a + b, 0) / latencies.length);
-    results.push({ what: "GET /v1/health (floor)", "p50 ms": floor.toFixed(2), "p99 ms": percentile(healthLatencies, 99).toFixed(2), rate: `${formatRate(perSecond(healthLatencies))} req/s`, ratio: "1.00" });
-    results.push({ what: "lookup 1 key, 1 client", "p50 ms": singleP50.toFixed(2), "p99 ms": percentile(singleLatencies, 99).toFixed(2), rate: `${formatRate(perSecond(singleLatencies))} keys/s`, ratio: `${(singleP50 / floor).toFixed(2)}x floor` });
+    results.push({ what: "GET /v1/health (floor)", "p50 ms": floor.toFixed(2), "p99 ms": percentile(healthLatencies, 99).toFixed(2), rate: `${formatRate(perSecond(healthLatencies))} req/s`, ratio: `${(floor / probeA).toFixed(2)}x probe A p50` });
+    results.push({ what: "probe A: 1 DO, SELECT 1 key, 1 client", "p50 ms": probeA.toFixed(2), "p99 ms": percentile(probeALatencies, 99).toFixed(2), rate: `${formatRate(perSecond(probeALatencies))} keys/s`, ratio: "1.00 (reference)" });
+    results.push({ what: "lookup 1 key, 1 client", "p50 ms": singleP50.toFixed(2), "p99 ms": percentile(singleLatencies, 99).toFixed(2), rate: `${formatRate(perSecond(singleLatencies))} keys/s`, ratio: `${singleRatio.toFixed(2)}x probe A p50` });
+    verdicts.push(`single-key lookup p50 / probe A p50 = ${singleRatio.toFixed(2)}x (target <= ${singleTargetMax}x: ${verdict(singleRatio <= singleTargetMax)})`);
 
     const healthConcurrent = await concurrently(batchedClients, batchedCallsPerClient, () => call("GET", "/health"));
     const ceiling = (batchedClients * batchedCallsPerClient) / healthConcurrent.wall;
     results.push({ what: `GET /v1/health, ${batchedClients} clients (ceiling)`, "p50 ms": median(healthConcurrent.latencies).toFixed(2), "p99 ms": percentile(healthConcurrent.latencies, 99).toFixed(2), rate: `${formatRate(ceiling)} req/s`, ratio: "-" });
 
-
-    const batched = await concurrently(batchedClients, batchedCallsPerClient, () =>
-      call("POST", lookupPath, JSON.stringify({ keys: Array.from({ length: batchKeys }, () => ({ id: randomKey() })) })));
-    const batchedRate = (batchedClients * batchedCallsPerClient * batchKeys) / batched.wall;
-    const batchedCalls = (batchedClients * batchedCallsPerClient) / batched.wall;
-    results.push({ what: `lookup ${batchKeys} keys, ${batchedClients} clients`, "p50 ms": median(batched.latencies).toFixed(2), "p99 ms": percentile(batched.latencies, 99).toFixed(2), rate: `${formatRate(batchedRate)} keys/s`, ratio: `${(batchedCalls / ceiling).toFixed(2)}x ceiling calls/s` });
+    const randomKeys = () => Array.from({ length: batchKeys }, randomKey);
+    const [probeB, batched] = await interleaved(batchedRounds, batchedClients, batchedCallsPerClient, [
+      () => probeCall("/mget", { ids: randomKeys() }),
+      () => call("POST", lookupPath, JSON.stringify({ keys: randomKeys().map((id) => ({ id })) })),
+    ]);
+    const probeBCalls = probeB!.calls / probeB!.wall;
+    const batchedCalls = batched!.calls / batched!.wall;
+    const batchedRate = batchedCalls * batchKeys;
+    const batchedRatio = batchedCalls / probeBCalls;
+    results.push({ what: `probe B: 8 DOs, SELECT IN, ${batchKeys} keys, ${batchedClients} clients`, "p50 ms": median(probeB!.latencies).toFixed(2), "p99 ms": percentile(probeB!.latencies, 99).toFixed(2), rate: `${formatRate(probeBCalls * batchKeys)} keys/s`, ratio: `1.00 (reference, ${probeBCalls.toFixed(0)} calls/s)` });
+    results.push({ what: `lookup ${batchKeys} keys, ${batchedClients} clients`, "p50 ms": median(batched!.latencies).toFixed(2), "p99 ms": percentile(batched!.latencies, 99).toFixed(2), rate: `${formatRate(batchedRate)} keys/s`, ratio: `${batchedRatio.toFixed(2)}x probe B calls/s` });
+    verdicts.push(`${batchKeys}-key lookups, ${batchedClients} clients, calls/s / probe B calls/s = ${batchedRatio.toFixed(2)}x (target >= ${batchedTargetMin}x: ${verdict(batchedRatio >= batchedTargetMin)})`);
 
     if (redis) {
       const client = await RedisClient.connect(redis.port);
@@ -124,9 +172,11 @@ export async function run(): Promise<void> {
     }
   } finally {
     redis?.stop();
-    await server.stop();
+    await Promise.all([server.stop(), probe.stop()]);
     rmSync(state, { recursive: true, force: true });
+    rmSync(probeState, { recursive: true, force: true });
   }
-  console.log(`lookup: ${keyCount} keys in 8 buckets; latency measured per call by the client`);
+  console.log(`lookup: ${keyCount} keys in 8 buckets (Floe and the probe); latency measured per call by the client`);
   printTable(results);
+  for (const line of verdicts) console.log(line);
 }

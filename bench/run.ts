@@ -16,6 +16,7 @@ const benchmarks: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   freshness: () => import("./freshness.ts"),
   scan: () => import("./scan.ts"),
   parquet: () => import("./parquet.ts"),
+  upsert: () => import("./upsert.ts"),
 };
 
 const name = process.argv[2];
