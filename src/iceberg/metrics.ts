@@ -316,3 +316,40 @@ export function readBound(type: FloeType, bytes: Uint8Array): number | bigint | 
     case "BYTES": return bytes;
   }
 }
+
+/**
+ * The metrics of two parts of one column together (a file written part by
+ * part): counts add up, and each bound is the smaller (larger) of the two by
+ * the type's order, totalOrder for floating point, unsigned bytes for
+ * strings and binary (a truncated bound still bounds).
+ */
+export function mergeMetrics(type: FloeType, a: ColumnMetrics, b: ColumnMetrics): ColumnMetrics {
+  const merged: ColumnMetrics = { valueCount: a.valueCount + b.valueCount, nullCount: a.nullCount + b.nullCount };
+  if (a.nanCount !== undefined || b.nanCount !== undefined) merged.nanCount = (a.nanCount ?? 0) + (b.nanCount ?? 0);
+  const pick = (x: Uint8Array | undefined, y: Uint8Array | undefined, smaller: boolean) => {
+    if (x === undefined || y === undefined) return x ?? y;
+    return (compareBounds(type, x, y) <= 0) === smaller ? x : y;
+  };
+  // A part with values but no upper bound (an untruncatable string) leaves the whole without one.
+  const lower = pick(a.lowerBound, b.lowerBound, true);
+  const upperUnknown = (m: ColumnMetrics) => m.lowerBound !== undefined && m.upperBound === undefined;
+  const upper = upperUnknown(a) || upperUnknown(b) ? undefined : pick(a.upperBound, b.upperBound, false);
+  if (lower) merged.lowerBound = lower;
+  if (upper) merged.upperBound = upper;
+  return merged;
+}
+
+/** Orders two bounds of one type as Iceberg orders the values. */
+function compareBounds(type: FloeType, a: Uint8Array, b: Uint8Array): number {
+  if (type.kind === "STRING" || type.kind === "BYTES") return compareBytes(a, 0, a.length, { bytes: b, start: 0, end: b.length });
+  const x = readBound(type, a);
+  const y = readBound(type, b);
+  if (typeof x === "number" && typeof y === "number") return totalOrder(x, y);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** IEEE 754 totalOrder of two non-NaN numbers: -0.0 before +0.0. */
+function totalOrder(x: number, y: number): number {
+  if (x !== y) return x < y ? -1 : 1;
+  return Object.is(x, y) ? 0 : Object.is(x, -0) ? -1 : 1;
+}

@@ -32,7 +32,8 @@ import { encodeStream } from "../arrow/ipc.ts";
 import { makeColumn } from "../arrow/gather.ts";
 import type { IcebergSchema } from "../iceberg/schema.ts";
 import type { FileMetrics } from "../iceberg/manifest.ts";
-import { columnMetrics } from "../iceberg/metrics.ts";
+import type { ColumnMetrics } from "../iceberg/metrics.ts";
+import { columnMetrics, mergeMetrics } from "../iceberg/metrics.ts";
 import { parquetWasmModule } from "./parquet-wasm.ts";
 import { columnChunk, rowGroupStart } from "./parquet-footer.ts";
 
@@ -73,16 +74,65 @@ export async function writeDataFile(
   metadata: Record<string, string> = {},
 ): Promise<WrittenDataFile> {
   const lengths = chunkLengths(columns);
-  const recordCount = lengths.reduce((n, length) => n + length, 0);
-  if (recordCount === 0) throw new Error(`parquet writer: no rows to write for ${columns.length} columns`);
-  const kv = new Map([["iceberg.schema", JSON.stringify(schema)], ...Object.entries(metadata)]);
-  const bytes = await encode(columns, lengths, kv);
+  const parts: Uint8Array[] = [];
+  const written = await streamDataFile(columns, chunkBatches(columns, lengths), schema, metadata, async (part) => void parts.push(part));
+  const bytes = concatenate(parts);
   const footer = parquetMetadata(bytes.buffer as ArrayBuffer);
-  assertFooter(footer, columns, recordCount);
-  const metrics = new Map<number, FileMetrics>(
-    columns.map((column) => [column.id, { ...columnMetrics(column, column.chunks), columnSize: columnSize(footer, column) }]),
-  );
-  return { bytes, recordCount, metrics, splitOffsets: footer.row_groups.map(rowGroupStart) };
+  const { metrics, splitOffsets } = describeWritten(footer, columns, written);
+  return { bytes, recordCount: written.recordCount, metrics, splitOffsets };
+}
+
+/** Rows to write batch by batch: each batch one chunk per column, all of one length. */
+export type BatchSource = AsyncIterable<arrow.Data[]>;
+
+/** What writing a file learnt as its rows passed: their count and each column's metrics (but its size, which the footer has). */
+export interface StreamedDataFile {
+  recordCount: number;
+  metrics: Map<number, ColumnMetrics>;
+}
+
+/**
+ * Writes `batches` as one Parquet file of `columns`, handing its bytes to
+ * `sink` as the encoder produces them, so neither the rows nor the file are
+ * ever held whole: wasm holds one batch and the open row group.
+ */
+export async function streamDataFile(
+  columns: readonly Column[],
+  batches: BatchSource,
+  schema: IcebergSchema,
+  metadata: Record<string, string>,
+  sink: (part: Uint8Array) => Promise<void>,
+): Promise<StreamedDataFile> {
+  const kv = new Map([["iceberg.schema", JSON.stringify(schema)], ...Object.entries(metadata)]);
+  const written: StreamedDataFile = { recordCount: 0, metrics: new Map() };
+  const counted = async function* () {
+    for await (const batch of batches) {
+      const length = batch[0]?.length ?? 0;
+      if (length === 0) continue;
+      written.recordCount += length;
+      columns.forEach((column, c) => {
+        const part = columnMetrics(column, [batch[c]!]);
+        const sofar = written.metrics.get(column.id);
+        written.metrics.set(column.id, sofar ? mergeMetrics(column.type, sofar, part) : part);
+      });
+      yield batch;
+    }
+  };
+  await encode(columns, counted(), kv, sink);
+  if (written.recordCount === 0) throw new Error(`parquet writer: no rows to write for ${columns.length} columns`);
+  return written;
+}
+
+/** A written file's per-column metrics with their sizes, and its row groups' starts, from its footer (checked against what was written). */
+export function describeWritten(footer: FileMetaData, columns: readonly Column[], written: StreamedDataFile): { metrics: Map<number, FileMetrics>; splitOffsets: number[] } {
+  assertFooter(footer, columns, written.recordCount);
+  const metrics = new Map<number, FileMetrics>(columns.map((column) => [column.id, { ...written.metrics.get(column.id)!, columnSize: columnSize(footer, column) }]));
+  return { metrics, splitOffsets: footer.row_groups.map(rowGroupStart) };
+}
+
+/** The chunks of `columns` as batches, the i-th chunk of every column together. */
+async function* chunkBatches(columns: readonly DataFileColumn[], lengths: readonly number[]): BatchSource {
+  for (let i = 0; i < lengths.length; i++) yield columns.map((c) => c.chunks[i]!);
 }
 
 /** The chunk lengths every column shares; a column cut differently is a caller's bug. */
@@ -132,20 +182,19 @@ function lakeChunk(column: Column, data: arrow.Data): arrow.Data {
 type ParquetWasm = ReturnType<typeof parquetWasmModule>;
 
 /**
- * The file's bytes: record batches streamed into parquet-wasm's writer, one
- * chunk per pull, its output drained as it comes. The writer ignores its own
+ * Record batches streamed into parquet-wasm's writer, one batch per pull,
+ * its output handed to `sink` as it comes. The writer ignores its own
  * errors, so a failure on our side is kept and thrown once it has stopped.
  */
-async function encode(columns: readonly DataFileColumn[], lengths: readonly number[], kv: Map<string, string>): Promise<Uint8Array> {
+async function encode(columns: readonly Column[], batches: BatchSource, kv: Map<string, string>, sink: (part: Uint8Array) => Promise<void>): Promise<void> {
   const wasm = parquetWasmModule();
-  const input = recordBatches(wasm, columns, lengths);
-  const parts: Uint8Array[] = [];
+  const input = recordBatches(wasm, columns, batches);
   let failure: unknown;
   try {
     const output = (await wasm.transformParquetStream(input.stream, writerProperties(wasm, columns, kv))) as ReadableStream<Uint8Array>;
     const reader = output.getReader();
     try {
-      for (let part = await reader.read(); !part.done; part = await reader.read()) parts.push(part.value);
+      for (let part = await reader.read(); !part.done; part = await reader.read()) await sink(part.value);
     } catch (error) {
       failure = error;
       input.stop();
@@ -155,24 +204,24 @@ async function encode(columns: readonly DataFileColumn[], lengths: readonly numb
     failure = error;
   }
   if (input.failure !== undefined || failure !== undefined) throw input.failure ?? failure;
-  return concatenate(parts);
 }
 
-/** The chunks as a stream of wasm record batches (consumed by the writer), one chunk per pull. */
-function recordBatches(wasm: ParquetWasm, columns: readonly DataFileColumn[], lengths: readonly number[]) {
+/** The batches as a stream of wasm record batches (consumed by the writer), one batch per pull. */
+function recordBatches(wasm: ParquetWasm, columns: readonly Column[], batches: BatchSource) {
   const schema = lakeSchema(columns);
-  let next = 0;
+  const iterator = batches[Symbol.asyncIterator]();
+  let stopped = false;
   const state: { stream: ReadableStream<unknown>; failure?: unknown; stop(): void } = {
     stream: new ReadableStream<unknown>({
-      pull(controller) {
-        while (next < lengths.length && lengths[next] === 0) next++;
-        if (next >= lengths.length) return controller.close();
-        const index = next++;
+      async pull(controller) {
         try {
-          const ipc = encodeStream(schema, columns.map((c) => lakeChunk(c, c.chunks[index]!)), lengths[index]!);
+          const next = stopped ? { done: true as const, value: undefined } : await iterator.next();
+          if (next.done) return controller.close();
+          const batch = next.value;
+          const ipc = encodeStream(schema, columns.map((c, i) => lakeChunk(c, batch[i]!)), batch[0]!.length);
           const table = wasm.Table.fromIPCStream(ipc);
           try {
-            for (const batch of table.recordBatches()) controller.enqueue(batch);
+            for (const recordBatch of table.recordBatches()) controller.enqueue(recordBatch);
           } finally {
             table.free(); // the batches share its buffers and stay alive
           }
@@ -182,7 +231,10 @@ function recordBatches(wasm: ParquetWasm, columns: readonly DataFileColumn[], le
         }
       },
     }, { highWaterMark: 0 }),
-    stop: () => { next = lengths.length; },
+    stop: () => {
+      stopped = true;
+      void iterator.return?.();
+    },
   };
   return state;
 }

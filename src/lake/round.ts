@@ -1,6 +1,7 @@
 /**
- * One turn of a table's coordinator: a tiering round, then the deletions
- * the table's commits have made due; a failure is recorded in the catalog
+ * One turn of a table's coordinator: a tiering round, a compaction when
+ * the table asks for it and a bucket is due, then the deletions the
+ * table's commits have made due; a failure is recorded in the catalog
  * for metrics and cleared by the next round that commits or finds the lake
  * up to date.
  *
@@ -12,8 +13,10 @@ import { clearTieringError, recordTieringError } from "../catalog/tiering-errors
 import * as store from "./coordinator-store.ts";
 import type { TieringResult } from "./tiering.ts";
 import { tierTable } from "./tiering.ts";
+import type { CompactionResult } from "./compaction.ts";
+import { compactTable } from "./compaction.ts";
 
-export type TableTiering = { table: string } & (TieringResult | { kind: "failed"; error: string });
+export type TableTiering = { table: string } & (TieringResult | { kind: "failed"; error: string }) & { compaction?: CompactionResult };
 
 export interface RoundOptions {
   nowMs: number;
@@ -28,11 +31,12 @@ export async function tableRound(env: Env, sql: SqlStorage, table: TableEntry, o
   const name = `${table.database}.${table.name}`;
   try {
     const result = await tierTable(env, sql, table, options.nowMs);
+    const compaction = await compactTable(env, sql, table, options.nowMs);
     await deleteDue(env, sql);
     if ((result.kind === "committed" || result.kind === "up_to_date") && options.errorOnRecord) {
       await bestEffort(name, clearTieringError(env.CATALOG, table.tableId), undefined);
     }
-    return { table: name, ...result };
+    return { table: name, ...result, ...(compaction.kind === "not_needed" ? {} : { compaction }) };
   } catch (error) {
     console.error(JSON.stringify({ event: "tiering_failed", table: name, error: String(error) }));
     await bestEffort(name, recordTieringError(env.CATALOG, table.tableId, { message: String(error), atMs: Date.now() }), undefined);

@@ -9,6 +9,8 @@ import type { ManifestEntry } from "../iceberg/manifest-read.ts";
 import { readManifest, readManifestList } from "../iceberg/manifest-read.ts";
 import type { Snapshot, TableMetadata } from "../iceberg/metadata.ts";
 import { mapLimited } from "../read-ahead.ts";
+import { readBound } from "../iceberg/metrics.ts";
+import { systemColumns } from "../iceberg/schema.ts";
 import { readLakeObject, readMetadata } from "./objects.ts";
 
 /** Manifests read from R2 at once. */
@@ -37,6 +39,23 @@ export async function manifestsOf(env: Env, snapshot: Snapshot): Promise<Manifes
 export async function entriesOf(env: Env, list: readonly ManifestFile[]): Promise<ManifestEntry[][]> {
   return mapLimited(list, manifestReadsAtOnce, (manifest) => manifestEntries(env, manifest));
 }
+
+/**
+ * Orders a bucket's data files as their rows were written: by their first
+ * `__offset` (the manifest's lower bound), then by data sequence number.
+ * (Files one compaction writes share a sequence number; their offsets do not overlap.)
+ */
+export function inOffsetOrder(a: ManifestEntry, b: ManifestEntry): number {
+  const first = (entry: ManifestEntry) => {
+    const bound = entry.lowerBounds.get(offsetFieldId);
+    return bound ? readBound({ kind: "BIGINT" }, bound) as bigint : undefined;
+  };
+  const [x, y] = [first(a), first(b)];
+  if (x !== undefined && y !== undefined && x !== y) return x < y ? -1 : 1;
+  return a.dataSequenceNumber - b.dataSequenceNumber;
+}
+
+const offsetFieldId = systemColumns.find((c) => c.name === "__offset")!.id;
 
 /** Every live data and delete file of a snapshot. */
 export async function filesOf(env: Env, snapshot: Snapshot): Promise<ManifestEntry[]> {

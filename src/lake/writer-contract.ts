@@ -11,6 +11,7 @@
  */
 import type { TableEntry } from "../catalog/catalog.ts";
 import type { DataFile } from "../iceberg/manifest.ts";
+import type { CompactionInput } from "./bucket-compaction.ts";
 
 export interface WriteRoundRequest {
   table: TableEntry;
@@ -28,6 +29,16 @@ export type WriteRoundResult =
   | { kind: "written"; files: DataFile[]; reached: number }
   /** The bucket's log holds nothing after `from`. */
   | { kind: "nothing"; highWatermark: number };
+
+export interface CompactRequest extends CompactionInput {
+  table: TableEntry;
+  bucket: number;
+  roundId: number;
+  sequenceNumber: number;
+  committedRoundId: number | null;
+  /** Whether the inputs are every data file of the bucket (so every key gets a position in the index). */
+  completesIndex: boolean;
+}
 
 export interface AdoptRequest {
   table: TableEntry;

@@ -41,6 +41,9 @@ const migrations: readonly string[] = [
      singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
      index_complete INTEGER NOT NULL
    );`,
+  // 2: a compaction that rewrites every data file of the bucket leaves the
+  // index holding every key; adopting it says so.
+  `ALTER TABLE prepared_round ADD COLUMN completes_index INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 export function migrate(sql: SqlStorage): void {
@@ -95,12 +98,14 @@ export function positionsOf(sql: SqlStorage, keys: readonly Uint8Array[], keyId:
 }
 
 /** Records a round as prepared, with the R2 keys of the files it writes, each before it is written. */
-export function prepareRound(sql: SqlStorage, roundId: number, paths: readonly string[], nowMs: number): void {
+export function prepareRound(sql: SqlStorage, roundId: number, paths: readonly string[], nowMs: number, completesIndex = false): void {
   sql.exec(
-    "INSERT INTO prepared_round (round_id, paths, prepared_at_ms) VALUES (?, ?, ?) ON CONFLICT (round_id) DO UPDATE SET paths = excluded.paths",
+    `INSERT INTO prepared_round (round_id, paths, prepared_at_ms, completes_index) VALUES (?, ?, ?, ?)
+     ON CONFLICT (round_id) DO UPDATE SET paths = excluded.paths`,
     roundId,
     JSON.stringify(paths),
     nowMs,
+    completesIndex ? 1 : 0,
   );
 }
 
@@ -131,6 +136,8 @@ export function preparePositions(sql: SqlStorage, roundId: number, positions: re
 
 /** Moves a prepared round's positions into the index and forgets the round. */
 export function adoptRound(sql: SqlStorage, roundId: number): void {
+  const completes = sql.exec<{ completes: number }>("SELECT completes_index AS completes FROM prepared_round WHERE round_id = ?", roundId).toArray()[0];
+  if (completes?.completes) setIndexComplete(sql, true);
   const replaced = sql
     .exec<{ id: number }>("SELECT DISTINCT p.file_id AS id FROM key_position p JOIN prepared_position q ON q.key = p.key WHERE q.round_id = ?", roundId)
     .toArray()

@@ -14,8 +14,11 @@ import { keyId } from "../table/keys.ts";
 import { live, tabletStub } from "../tablet/stub.ts";
 import { tabletName } from "../vocabulary.ts";
 import * as store from "./writer-store.ts";
-import type { AdoptRequest, WriteRoundRequest, WriteRoundResult } from "./writer-contract.ts";
+import type { AdoptRequest, CompactRequest, WriteRoundRequest, WriteRoundResult } from "./writer-contract.ts";
 import { readRoundRows, writeBucketFiles } from "./bucket-round.ts";
+import { compactBucket } from "./bucket-compaction.ts";
+import { lakeUri } from "./objects.ts";
+import type { DataFile } from "../iceberg/manifest.ts";
 
 /** A prepared round no coordinator settled within this long is abandoned (its coordinator is gone). */
 const preparedRoundAgeMaxMs = 24 * 3_600_000;
@@ -48,6 +51,23 @@ export class LakeWriter extends DurableObject<Env> {
     return { kind: "written", files, reached };
   }
 
+  /** Rewrites the bucket's chosen files into new ones, preparing the index's new positions under the round. */
+  async compact(request: CompactRequest): Promise<DataFile[]> {
+    const sql = this.ctx.storage.sql;
+    await this.settleStale(request);
+    const written: string[] = [];
+    const ids: number[] = [];
+    store.prepareRound(sql, request.roundId, written, Date.now(), request.completesIndex);
+    const journal = (key: string) => {
+      written.push(key);
+      store.prepareRound(sql, request.roundId, written, Date.now(), request.completesIndex);
+      ids.push(store.fileId(sql, lakeUri(this.env, key)));
+    };
+    return compactBucket(this.env, request.table, request.bucket, request.sequenceNumber, request, journal, (positions) => {
+      store.preparePositions(sql, request.roundId, positions.map((p) => ({ key: p.key, fileId: ids[p.file]!, pos: p.pos })));
+    });
+  }
+
   /** The round committed: its positions join the index, and the Tablet learns how far the lake holds it. */
   async adopt(request: AdoptRequest): Promise<void> {
     const sql = this.ctx.storage.sql;
@@ -68,7 +88,7 @@ export class LakeWriter extends DurableObject<Env> {
    * (its coordinator committed it and stopped before saying so), and one
    * older than a day is abandoned.
    */
-  private async settleStale(request: WriteRoundRequest): Promise<void> {
+  private async settleStale(request: { committedRoundId: number | null }): Promise<void> {
     const sql = this.ctx.storage.sql;
     for (const round of store.preparedRounds(sql)) {
       if (round.roundId === request.committedRoundId) this.ctx.storage.transactionSync(() => store.adoptRound(sql, round.roundId));

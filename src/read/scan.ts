@@ -24,6 +24,7 @@ import { isPrimaryKeyTable } from "../table/schema.ts";
 import { gatherRange } from "../arrow/gather.ts";
 import { bucketsOf, live, tabletStub } from "../tablet/stub.ts";
 import { fileContent } from "../iceberg/manifest-read.ts";
+import { inOffsetOrder } from "../lake/snapshots.ts";
 import { concatAhead, mapLimited } from "../read-ahead.ts";
 import { parseFilter } from "./filter.ts";
 import type { Predicate } from "./filter.ts";
@@ -140,7 +141,7 @@ async function hotRanges(env: Env, table: TableEntry, snapshot: LakeSnapshot | n
 async function* logBucketRows(
   env: Env, table: TableEntry, range: BucketRange, files: LakeSnapshot["files"], columns: Column[], predicates: Predicate[], stats: ScanStats,
 ): AsyncGenerator<RowChunk> {
-  const data = files.filter((f) => f.content === fileContent.data).sort((a, b) => a.dataSequenceNumber - b.dataSequenceNumber);
+  const data = files.filter((f) => f.content === fileContent.data).sort(inOffsetOrder);
   yield* lakeRows(env, data, columns, predicates, stats);
   yield* filtered(hotRows(env, table, range.bucket, range.from, range.to, columns), columns, predicates);
 }

@@ -22,6 +22,7 @@ import { buildColumn, readScalar } from "../table/columns.ts";
 import { gatherRange } from "../arrow/gather.ts";
 import { systemColumns } from "../iceberg/schema.ts";
 import { fileContent } from "../iceberg/manifest-read.ts";
+import { inOffsetOrder } from "../lake/snapshots.ts";
 import type { LogPage } from "../log/page.ts";
 import { changeColumnData, pageColumns } from "../log/page.ts";
 import type { LakeFile, LakeSnapshot } from "../read/lake-snapshot.ts";
@@ -62,7 +63,7 @@ export async function planBucket(env: Env, table: TableEntry, subscription: Tabl
   const to = snapshot.bucketOffsets[String(bucket)] ?? 0;
   // Only tiered data is ever dropped, so the snapshot reaches the log start; if not, the Tablet reports the gap.
   if (to < status.logStartOffset) return { kind: "tablet", subscription };
-  const files = snapshot.files.filter((f) => f.bucket === bucket).sort((a, b) => a.dataSequenceNumber - b.dataSequenceNumber);
+  const files = snapshot.files.filter((f) => f.bucket === bucket).sort(inOffsetOrder);
   const replay: Replay = { table, subscription, status, files, from, to };
   return {
     kind: "lake_first",
