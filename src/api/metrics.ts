@@ -18,6 +18,9 @@ import { bucketsOf, tabletStub } from "../tablet/stub.ts";
 import type { TabletMetrics } from "../tablet/contract.ts";
 import type { FloeEnv } from "./env.ts";
 import { access, needs } from "../auth/access.ts";
+import { getLakeState } from "../catalog/lake.ts";
+import type { LakeSummary } from "../lake/lake-summary.ts";
+import { lakeSummary } from "../lake/lake-summary.ts";
 import { nameParam } from "./params.ts";
 
 const tabletCallsInFlightMax = 16;
@@ -29,17 +32,17 @@ export const metricsRoutes = new Hono<FloeEnv>().get("/", access(needs.admin), a
     database === undefined
       ? await catalog.listAllTables(c.env.CATALOG)
       : await catalog.listTables(c.env.CATALOG, nameParam("database", database));
-  const [errors, tablets] = await Promise.all([listTieringErrors(c.env.CATALOG), askTablets(c.env, tables)]);
+  const [errors, tablets, lakes] = await Promise.all([listTieringErrors(c.env.CATALOG), askTablets(c.env, tables), lakesOf(c.env, tables)]);
   const nowMs = Date.now();
   return c.json({
     tables: tables.flatMap((table, t) => {
       const buckets = tablets[t];
-      return buckets ? [tableMetrics(table, buckets, errors.get(table.tableId), nowMs)] : [];
+      return buckets ? [tableMetrics(table, buckets, errors.get(table.tableId), lakes[t] ?? null, nowMs)] : [];
     }),
   });
 });
 
-function tableMetrics(table: TableEntry, tablets: readonly TabletMetrics[], error: TieringError | undefined, nowMs: number) {
+function tableMetrics(table: TableEntry, tablets: readonly TabletMetrics[], error: TieringError | undefined, lake: LakeSummary | null, nowMs: number) {
   const total = (count: (m: TabletMetrics) => number) => tablets.reduce((sum, m) => sum + count(m), 0);
   // Without a lake nothing is ever tiered, so a lag would only repeat the high watermark.
   const tiered = isLakeEnabled(table.definition);
@@ -62,7 +65,19 @@ function tableMetrics(table: TableEntry, tablets: readonly TabletMetrics[], erro
       oldestUntieredAgeMs: tiered && m.oldestUntieredCommitMs !== null ? Math.max(0, nowMs - m.oldestUntieredCommitMs) : null,
     })),
     lastTieringError: error ? { message: error.message, at: new Date(error.atMs).toISOString() } : null,
+    lake,
+    // The files compaction has yet to fold: all but one data file per bucket, and every delete file.
+    maintenanceLagFiles: lake ? Math.max(0, lake.dataFiles - table.definition.bucket.num) + lake.deleteFiles : null,
   };
+}
+
+/** Each lake table's lake summary (null for a table with nothing tiered), a bounded number at once. */
+async function lakesOf(env: Env, tables: readonly TableEntry[]): Promise<(LakeSummary | null)[]> {
+  return mapLimited(tables, tabletCallsInFlightMax, async (table) => {
+    if (!isLakeEnabled(table.definition)) return null;
+    const state = await getLakeState(env.CATALOG, table.tableId);
+    return state && lakeSummary(env, state);
+  });
 }
 
 /** Each table's Tablet metrics by bucket; null for a table dropped since it was listed. */

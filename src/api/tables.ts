@@ -12,6 +12,7 @@ import { forgetTable } from "../catalog/cache.ts";
 import { getLakeState } from "../catalog/lake.ts";
 import { isLakeEnabled } from "../table/schema.ts";
 import { lakeSchedulerStub } from "../lake/scheduler.ts";
+import { lakeSummary } from "../lake/lake-summary.ts";
 
 export const tableRoutes = new Hono<FloeEnv>()
   .get("/", access(({ db }) => needs.read(db)), async (c) => {
@@ -41,7 +42,7 @@ export const tableRoutes = new Hono<FloeEnv>()
             return { bucket, logStartOffset: status.logStartOffset, tieredOffset, highWatermark: status.highWatermark };
           }),
         ),
-        lakeSnapshot: lake ? { version: lake.version, metadataLocation: lake.metadataLocation } : null,
+        lakeSnapshot: lake ? await lakeSummary(c.env, lake) : null,
       };
     });
     return c.json(described);

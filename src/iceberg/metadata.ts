@@ -46,6 +46,9 @@ export interface TableMetadata {
 /** The snapshot summary key holding, as JSON, each bucket's exclusive end offset the snapshot reaches. */
 export const bucketOffsetsSummaryKey = "floe.bucket-offsets";
 
+/** Snapshot summary keys carrying, from commit to commit, when the table was last compacted and last expired snapshots (epoch ms). */
+export const maintenanceSummaryKeys = { lastCompactionMs: "floe.last-compaction-ms", lastExpiryMs: "floe.last-expiry-ms" } as const;
+
 /** A snapshot's per-bucket end offsets (none for a snapshot Floe did not commit). */
 export function bucketOffsetsOf(snapshot: Snapshot): Record<string, number> {
   return JSON.parse(snapshot.summary[bucketOffsetsSummaryKey] ?? "{}") as Record<string, number>;

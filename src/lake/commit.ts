@@ -16,7 +16,7 @@ import { commitLakeState } from "../catalog/lake.ts";
 import type { DataFile } from "../iceberg/manifest.ts";
 import { writeManifest, writeManifestList } from "../iceberg/manifest.ts";
 import type { Snapshot, TableMetadata } from "../iceberg/metadata.ts";
-import { bucketOffsetsSummaryKey, newTableMetadata, withSnapshot } from "../iceberg/metadata.ts";
+import { bucketOffsetsSummaryKey, maintenanceSummaryKeys, newTableMetadata, withSnapshot } from "../iceberg/metadata.ts";
 import type { ManifestEntry } from "../iceberg/manifest-read.ts";
 import { fileContent } from "../iceberg/manifest-read.ts";
 import { icebergSchema, systemColumns } from "../iceberg/schema.ts";
@@ -96,10 +96,10 @@ export async function commitSnapshot(
   const listKey = lakeLayout.manifestListKey(tableKey, change.snapshotId, crypto.randomUUID());
   await put(listKey, writeManifestList({ snapshotId: change.snapshotId, parentSnapshotId: parent?.["snapshot-id"] ?? null, sequenceNumber, manifests }));
 
-  const summary = commitSummary(metadata, change);
-  const next = withSnapshot(metadata, state ? state.metadataLocation : null, { "snapshot-id": change.snapshotId, "manifest-list": lakeUri(env, listKey), summary }, nowMs);
   const expiry = expiryPolicy(definition);
   const expired = snapshotsToExpire(metadata, expiry, nowMs);
+  const summary = commitSummary(metadata, change, { expired: expired.length, nowMs });
+  const next = withSnapshot(metadata, state ? state.metadataLocation : null, { "snapshot-id": change.snapshotId, "manifest-list": lakeUri(env, listKey), summary }, nowMs);
   const kept = withoutSnapshots(next, expired, expiry.previousVersionsMax);
   if (expiry.enabled) {
     const oldestKept = kept.metadata.snapshots[0]!;
@@ -145,7 +145,7 @@ function hadoopCopyOf(env: Env, uri: string): string {
   return lakeUri(env, key.replace(/\/[^/]*$/, `/v${version}.metadata.json`));
 }
 
-function commitSummary(metadata: TableMetadata, change: SnapshotChange): Snapshot["summary"] {
+function commitSummary(metadata: TableMetadata, change: SnapshotChange, maintenance: { expired: number; nowMs: number }): Snapshot["summary"] {
   const previous: Record<string, string> = currentSnapshotOf(metadata)?.summary ?? {};
   const sum = (files: readonly { recordCount: number; fileSizeInBytes: number; content: number }[], content: number, pick: "recordCount" | "fileSizeInBytes" | "files") =>
     files.filter((f) => f.content === content).reduce((n, f) => n + (pick === "files" ? 1 : f[pick]), 0);
@@ -179,5 +179,12 @@ function commitSummary(metadata: TableMetadata, change: SnapshotChange): Snapsho
     "engine-name": "floe",
     "commit-user": "floe",
     [bucketOffsetsSummaryKey]: JSON.stringify(change.bucketOffsets),
+    ...carried(maintenanceSummaryKeys.lastCompactionMs, change.operation === "replace"),
+    ...carried(maintenanceSummaryKeys.lastExpiryMs, maintenance.expired > 0),
   };
+  /** A maintenance time: now when this commit did it, else the parent's. */
+  function carried(key: string, now: boolean): Record<string, string> {
+    const value = now ? String(maintenance.nowMs) : previous[key];
+    return value === undefined ? {} : { [key]: value };
+  }
 }

@@ -9,6 +9,7 @@
  * ask for beforehand (`fetch`), because a failed read inside parquet-wasm
  * panics its instance. `unplannedReads` counts the reads that were not.
  */
+import { removedObject } from "./objects.ts";
 import type { AsyncBuffer } from "hyparquet";
 import type { ByteRange } from "./parquet-footer.ts";
 
@@ -101,7 +102,7 @@ export class FetchedRanges {
 
   private async get(start: number, end: number): Promise<Uint8Array> {
     const object = await this.bucket.get(this.key, { range: { offset: start, length: end - start } });
-    if (!object) throw new Error(`lake file ${this.key} is missing from R2`);
+    if (!object) throw removedObject(this.key);
     const bytes = new Uint8Array(await object.arrayBuffer());
     if (bytes.length !== end - start) throw new Error(`lake file ${this.key}: asked bytes ${start}..${end}, R2 gave ${bytes.length}`);
     return bytes;

@@ -3,6 +3,7 @@
  * URIs (how engines reach R2), while the Worker reads them by R2 key.
  */
 import type { TableMetadata } from "../iceberg/metadata.ts";
+import { FloeError } from "../errors.ts";
 
 export function lakeUri(env: Env, key: string): string {
   return `${env.LAKE_URI_PREFIX}/${key}`;
@@ -13,10 +14,20 @@ export function lakeKey(env: Env, uri: string): string {
   return uri.slice(env.LAKE_URI_PREFIX.length + 1);
 }
 
+/**
+ * A lake object gone from R2. Lake objects never change and go only once
+ * the snapshots referencing them expired, so a read that meets one was
+ * reading an expired snapshot: it is `gone`, and reading again finds the
+ * current one.
+ */
+export function removedObject(what: string): FloeError {
+  return new FloeError("gone", `lake object ${what} was removed by snapshot expiry while this read ran; read again`);
+}
+
 /** The bytes of the lake object at `uri`. */
 export async function readLakeObject(env: Env, uri: string): Promise<Uint8Array> {
   const object = await env.LAKE.get(lakeKey(env, uri));
-  if (!object) throw new Error(`lake object ${uri} is missing from R2`);
+  if (!object) throw removedObject(uri);
   return new Uint8Array(await object.arrayBuffer());
 }
 
