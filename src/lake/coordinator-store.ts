@@ -25,6 +25,11 @@ const migrations: readonly string[] = [
      key TEXT PRIMARY KEY,
      if_round INTEGER
    );`,
+  // 2: when the table's lake was last swept for orphans.
+  `CREATE TABLE orphan_sweep (
+     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+     swept_at_ms INTEGER NOT NULL
+   );`,
 ];
 
 export function migrate(sql: SqlStorage): void {
@@ -69,6 +74,14 @@ export function recordRound(sql: SqlStorage, round: OpenRound): void {
 
 export function closeRound(sql: SqlStorage): void {
   sql.exec("DELETE FROM open_round");
+}
+
+export function lastSweepMs(sql: SqlStorage): number {
+  return sql.exec<{ at: number }>("SELECT swept_at_ms AS at FROM orphan_sweep").toArray()[0]?.at ?? 0;
+}
+
+export function recordSweep(sql: SqlStorage, nowMs: number): void {
+  sql.exec("INSERT INTO orphan_sweep (singleton, swept_at_ms) VALUES (1, ?) ON CONFLICT (singleton) DO UPDATE SET swept_at_ms = excluded.swept_at_ms", nowMs);
 }
 
 /** Keys to delete once round `ifRound` is known to have committed (the objects its snapshot stops referencing). */

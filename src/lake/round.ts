@@ -11,6 +11,9 @@
 import type { TableEntry } from "../catalog/catalog.ts";
 import { clearTieringError, recordTieringError } from "../catalog/tiering-errors.ts";
 import * as store from "./coordinator-store.ts";
+import { getLakeState } from "../catalog/lake.ts";
+import { sweepOrphans } from "./orphans.ts";
+import { expiryPolicy } from "./policy.ts";
 import type { TieringResult } from "./tiering.ts";
 import { tierTable } from "./tiering.ts";
 import type { CompactionResult } from "./compaction.ts";
@@ -33,6 +36,7 @@ export async function tableRound(env: Env, sql: SqlStorage, table: TableEntry, o
     const result = await tierTable(env, sql, table, options.nowMs);
     const compaction = await compactTable(env, sql, table, options.nowMs);
     await deleteDue(env, sql);
+    await sweepWhenDue(env, sql, table, options.nowMs);
     if ((result.kind === "committed" || result.kind === "up_to_date") && options.errorOnRecord) {
       await bestEffort(name, clearTieringError(env.CATALOG, table.tableId), undefined);
     }
@@ -50,6 +54,17 @@ async function deleteDue(env: Env, sql: SqlStorage): Promise<void> {
     await env.LAKE.delete(due);
     store.removePendingDeletes(sql, due);
   }
+}
+
+/** How often a table's lake is swept for orphans. */
+const orphanSweepIntervalMs = 6 * 3_600_000;
+
+/** Sweeps the lake for orphans every `orphanSweepIntervalMs`, for tables that expire snapshots (whose kept snapshots are few enough to read). */
+async function sweepWhenDue(env: Env, sql: SqlStorage, table: TableEntry, nowMs: number): Promise<void> {
+  if (!expiryPolicy(table.definition).enabled || store.lastSweepMs(sql) + orphanSweepIntervalMs > nowMs) return;
+  const state = await getLakeState(env.CATALOG, table.tableId);
+  if (state) await sweepOrphans(env, table, state, nowMs);
+  store.recordSweep(sql, nowMs);
 }
 
 /** Keeping the error record must never fail tiering: a failure to keep it is logged and `fallback` used. */

@@ -13,6 +13,9 @@ import { describe, expect, it } from "vitest";
 import { selectLake } from "../../src/catalog/queries.ts";
 import { fileContent } from "../../src/iceberg/manifest-read.ts";
 import { lakeWriterStub } from "../../src/lake/writer.ts";
+import { orphanGraceMs, sweepOrphans } from "../../src/lake/orphans.ts";
+import { getTable } from "../../src/catalog/catalog.ts";
+import { getLakeState } from "../../src/catalog/lake.ts";
 import { api, createTable, expectError, ok } from "./helpers.ts";
 import { currentMetadata, keptFileKeys, liveFiles } from "./lake-files.ts";
 import { random } from "../fixtures.ts";
@@ -198,5 +201,26 @@ describe("snapshot expiry and bounded metadata", () => {
     expect(new Set(objects)).toEqual(await keptFileKeys(tableId));
     const hot = (await ok("GET", "/databases/life/tables/expiring/scan?source=hot")).rows.map(plain).sort(byKey);
     expect((await ok("GET", "/databases/life/tables/expiring/scan?source=lake")).rows.map(plain).sort(byKey)).toEqual(hot);
+  });
+});
+
+describe("orphan cleanup", () => {
+  it("deletes objects nothing kept references once they are older than the grace period, and nothing referenced", async () => {
+    await createTable("life", "orphaned", pkTable({ "table.datalake.auto-maintenance": "true" }));
+    const { tableId } = await ok("GET", "/databases/life/tables/orphaned");
+    await ok("POST", "/databases/life/tables/orphaned/rows", [{ region: "eu", id: 1, name: "a", score: 1 }]);
+    await tier("life", "orphaned");
+    const prefix = `life/orphaned-${tableId}/`;
+    const stray = `${prefix}data/region_bucket=0/1-left-by-a-crashed-round.parquet`;
+    await env.LAKE.put(stray, "not referenced by anything");
+    const before = (await env.LAKE.list({ prefix })).objects.map((o) => o.key);
+    const table = await getTable(env.CATALOG, "life", "orphaned");
+    const state = (await getLakeState(env.CATALOG, tableId))!;
+    // Within the grace period nothing goes; after it, only the stray object.
+    expect(await sweepOrphans(env, table, state, Date.now())).toBe(0);
+    expect(await sweepOrphans(env, table, state, Date.now() + orphanGraceMs + 1)).toBe(1);
+    const after = (await env.LAKE.list({ prefix })).objects.map((o) => o.key);
+    expect(after.sort()).toEqual(before.filter((key) => key !== stray).sort());
+    expect((await ok("GET", "/databases/life/tables/orphaned/scan?source=lake")).rows).toHaveLength(1);
   });
 });
