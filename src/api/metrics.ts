@@ -71,12 +71,16 @@ function tableMetrics(table: TableEntry, tablets: readonly TabletMetrics[], erro
   };
 }
 
-/** Each lake table's lake summary (null for a table with nothing tiered), a bounded number at once. */
+/**
+ * Each lake table's lake summary, a bounded number at once: null for a
+ * table with nothing tiered, or whose lake cannot be read now (its tiering
+ * error says why), so one broken table never hides the others' metrics.
+ */
 async function lakesOf(env: Env, tables: readonly TableEntry[]): Promise<(LakeSummary | null)[]> {
   return mapLimited(tables, tabletCallsInFlightMax, async (table) => {
     if (!isLakeEnabled(table.definition)) return null;
     const state = await getLakeState(env.CATALOG, table.tableId);
-    return state && lakeSummary(env, state);
+    return state && lakeSummary(env, state).catch(() => null);
   });
 }
 

@@ -53,7 +53,7 @@ describe("the lake coordinator's alarm", () => {
     await ok("POST", "/databases/sched/tables/flaky/rows", [{ id: 2 }]);
     expect(await runDurableObjectAlarm(scheduler)).toBe(true);
     const lastError = async () => (await ok("GET", "/metrics?database=sched")).tables.find((t: { table: string }) => t.table === "flaky").lastTieringError;
-    expect(await lastError()).toEqual({ message: expect.stringMatching(/missing from R2/), at: expect.any(String) });
+    expect(await lastError()).toEqual({ message: expect.stringMatching(/metadata\.json was removed/), at: expect.any(String) });
     await env.LAKE.put(key, saved);
     expect(await runDurableObjectAlarm(scheduler)).toBe(true);
     expect(await lastError()).toBeNull();
