@@ -12,7 +12,7 @@
  */
 import type * as arrow from "apache-arrow";
 import type { FloeType } from "./types.ts";
-import { readInt128, readScalar, valueBytes } from "./columns.ts";
+import { readScalar, valueBytes } from "./columns.ts";
 
 export interface KeyColumn {
   type: FloeType;
@@ -21,16 +21,18 @@ export interface KeyColumn {
 
 /** The encoded key of one row, from its key columns in key order. */
 export function encodeKey(columns: readonly KeyColumn[], row: number): Uint8Array {
-  const parts: number[] = [];
-  for (const { type, data } of columns) appendColumn(parts, type, data, row);
-  return Uint8Array.from(parts);
+  let size = 0;
+  for (const column of columns) size += encodedLength(column, row);
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const column of columns) at = writeColumn(out, view, at, column, row);
+  return out;
 }
 
 /** An encoded key as a Map key: one UTF-16 unit per byte. */
 export function keyId(key: Uint8Array): string {
-  let id = "";
-  for (const byte of key) id += String.fromCharCode(byte);
-  return id;
+  return String.fromCharCode.apply(null, key as unknown as number[]);
 }
 
 /** The smallest byte string greater than every key that starts with `prefix`, or undefined if none is. */
@@ -45,30 +47,60 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
   return undefined;
 }
 
-function appendColumn(parts: number[], type: FloeType, data: arrow.Data, row: number): void {
+function encodedLength({ type, data }: KeyColumn, row: number): number {
   switch (type.kind) {
     case "STRING":
-    case "BYTES":
-      for (const byte of valueBytes(data, row)) {
-        parts.push(byte);
-        if (byte === 0) parts.push(0xff);
-      }
-      parts.push(0, 1);
-      return;
-    case "BOOLEAN":
-      parts.push(readScalar(type, data, row) ? 1 : 0);
-      return;
-    case "DECIMAL":
-      appendSigned(parts, readInt128(data.values as Uint32Array, row), 16);
-      return;
-    default:
-      appendSigned(parts, BigInt(data.values[row] as number | bigint), 8);
+    case "BYTES": {
+      const bytes = valueBytes(data, row);
+      let zeros = 0;
+      for (const byte of bytes) if (byte === 0) zeros++;
+      return bytes.length + zeros + 2;
+    }
+    case "BOOLEAN": return 1;
+    case "DECIMAL": return 16;
+    default: return 8;
   }
 }
 
-/** Big-endian two's complement with the sign bit flipped, so unsigned byte order is numeric order. */
-function appendSigned(parts: number[], value: bigint, bytes: number): void {
-  const bits = BigInt(bytes * 8);
-  const biased = BigInt.asUintN(Number(bits), value) ^ (1n << (bits - 1n));
-  for (let shift = bits - 8n; shift >= 0n; shift -= 8n) parts.push(Number((biased >> shift) & 0xffn));
+/**
+ * Writes one column's bytes at `at`; answers where the next begins. Numbers
+ * are big-endian two's complement with the sign bit flipped, so unsigned
+ * byte order is numeric order; 32-bit values are widened to 8 bytes.
+ */
+function writeColumn(out: Uint8Array, view: DataView, at: number, { type, data }: KeyColumn, row: number): number {
+  switch (type.kind) {
+    case "STRING":
+    case "BYTES": {
+      for (const byte of valueBytes(data, row)) {
+        out[at++] = byte;
+        if (byte === 0) out[at++] = 0xff;
+      }
+      out[at] = 0;
+      out[at + 1] = 1;
+      return at + 2;
+    }
+    case "BOOLEAN":
+      out[at] = readScalar(type, data, row) ? 1 : 0;
+      return at + 1;
+    case "DECIMAL": {
+      const words = data.values as Uint32Array;
+      for (let w = 0; w < 4; w++) view.setUint32(at + 4 * w, words[row * 4 + 3 - w]!);
+      out[at]! ^= 0x80;
+      return at + 16;
+    }
+    case "BIGINT":
+    case "TIME":
+    case "TIMESTAMP":
+    case "TIMESTAMP_LTZ":
+      view.setBigInt64(at, data.values[row] as bigint);
+      out[at]! ^= 0x80;
+      return at + 8;
+    default: {
+      const value = data.values[row] as number;
+      view.setInt32(at, value < 0 ? -1 : 0);
+      view.setInt32(at + 4, value);
+      out[at]! ^= 0x80;
+      return at + 8;
+    }
+  }
 }

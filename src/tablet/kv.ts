@@ -24,7 +24,7 @@ import type { LogFrames } from "../log/frames.ts";
 import { encodeFrames } from "../log/frames.ts";
 import type { KvScanRequest, LookupRequest, PrimaryKeySpec, PrimaryKeyWrite } from "./contract.ts";
 import type { RowLayout } from "./kv-row.ts";
-import { decodeRows, encodeRow, integerAt, mergeRow, rowFromLegacyJson, rowLayout, sameRow } from "./kv-row.ts";
+import { decodeRows, integerAt, mergeRow, rowEncoder, rowFromLegacyJson, rowLayout, sameRow } from "./kv-row.ts";
 import * as queries from "./queries.ts";
 
 /** A primary-key table as the Tablet works with it, derived once per spec. */
@@ -83,7 +83,7 @@ export function applyPrimaryKeyWrite(sql: SqlStorage, write: PrimaryKeyWrite, in
   const current = new Map<string, KeyState>();
   const changes: Change[] = [];
   batches.forEach(({ present, keys }, b) => {
-    const columns = full ? table.columns.map((_, i) => present.get(i)!) : [];
+    const encode = full ? rowEncoder(table.layout, table.columns.map((_, i) => present.get(i)!)) : undefined;
     keys.forEach((key, r) => {
       const id = keyId(key);
       let entry = current.get(id);
@@ -95,7 +95,7 @@ export function applyPrimaryKeyWrite(sql: SqlStorage, write: PrimaryKeyWrite, in
       let next: Uint8Array | null = null;
       let image: Image | null = null;
       if (write.op !== "delete") {
-        next = full ? encodeRow(table.layout, columns, r) : mergeRow(table.layout, entry.row, present, r);
+        next = encode ? encode(r) : mergeRow(table.layout, entry.row, present, r);
         image = full ? { batch: b, row: r } : { bytes: next };
       }
       const rowChanges = deriveChanges(table, entry, next, image);
