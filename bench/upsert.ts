@@ -35,7 +35,8 @@ function batchBody(from: number, count: number, version: number): Uint8Array {
     id: arrow.vectorFromArray(ids.map(BigInt), new arrow.Int64()),
     name: arrow.vectorFromArray(ids.map((id) => `name-${id}-v${version % 10}`), new arrow.Utf8()),
     amount: arrow.vectorFromArray(ids.map((id) => new Uint32Array([(id * 7 + version) % 10_000_000, 0, 0, 0])), new arrow.Decimal(2, 10, 128)),
-    ts: arrow.vectorFromArray(ids.map((id) => (1_764_000_000_000 + id + version * 1000) * 1000), new arrow.TimestampMicrosecond("UTC")),
+    // apache-arrow takes timestamps as epoch milliseconds and scales them to the type's unit.
+    ts: arrow.vectorFromArray(ids.map((id) => 1_764_000_000_000 + id + version * 1000), new arrow.TimestampMicrosecond("UTC")),
   });
   return arrow.tableToIPC(table, "stream");
 }

@@ -224,59 +224,92 @@ export function pruneWriterBatches(sql: SqlStorage, writerId: string, keep: numb
   sql.exec("DELETE FROM writer_batch WHERE commit_ms < ?", idleBeforeMs);
 }
 
-/** Durable Object SQLite binds at most 100 parameters per statement. */
-const boundParametersMax = 100;
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
+/**
+ * Many byte strings as two parameters, so one statement takes many (Durable
+ * Object SQLite binds at most 100 parameters): one BLOB of them end to end,
+ * and a JSON array of each one's [start, length] in it, 1-based as `substr`
+ * counts. The SQL side reads them back with `substr(blob, value->>0,
+ * value->>1)` over `json_each(spans)`.
+ */
+function packed(values: readonly Uint8Array[]): { blob: Uint8Array; spans: number[] } {
+  let total = 0;
+  for (const value of values) total += value.length;
+  const blob = new Uint8Array(total);
+  const spans: number[] = new Array(values.length * 2);
+  let at = 0;
+  values.forEach((value, i) => {
+    blob.set(value, at);
+    spans[2 * i] = at + 1;
+    spans[2 * i + 1] = value.length;
+    at += value.length;
+  });
+  return { blob, spans };
 }
 
-const kvLookupArities = [1, 8, 32, boundParametersMax];
+/** Spans as a JSON array of arrays, one per item: `[start, length]`, or two spans side by side `[start, length, start, length]`. */
+function spansJson(...lists: number[][]): string {
+  const items: string[] = new Array(lists[0]!.length / 2);
+  for (let i = 0; i < items.length; i++) items[i] = `[${lists.map((spans) => `${spans[2 * i]},${spans[2 * i + 1]}`).join(",")}]`;
+  return `[${items.join(",")}]`;
+}
 
 /** A kv row as SQLite holds it: the binary row form (`kv-row.ts`), or the JSON text Tablets stored before it. */
 export type StoredKvRow = ArrayBuffer | string;
 
-/**
- * The stored rows of the given keys (absent keys are missing from the map),
- * keyed by `keyId`. Statements use a few fixed IN-list sizes, padded by
- * repeating a key, so SQLite's statement cache serves them all.
- */
+/** Bytes one packed parameter holds at most: Durable Object SQLite refuses a BLOB over 2 MB. */
+const packedBytesMax = 1024 * 1024;
+
+/** Items in runs whose packed bytes (by `size`) stay under `packedBytesMax`; a larger item runs alone. */
+function* packedRuns<T>(items: readonly T[], size: (item: T) => number): Generator<T[]> {
+  let run: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    if (run.length > 0 && bytes + size(item) > packedBytesMax) {
+      yield run;
+      run = [];
+      bytes = 0;
+    }
+    run.push(item);
+    bytes += size(item);
+  }
+  if (run.length > 0) yield run;
+}
+
+/** The stored rows of the given keys (absent keys are missing from the map), keyed by `keyId`. */
 export function getKvRows(sql: SqlStorage, keys: readonly Uint8Array[], keyId: (key: Uint8Array) => string): Map<string, StoredKvRow> {
   const found = new Map<string, StoredKvRow>();
-  for (const chunk of chunks(keys, boundParametersMax)) {
-    const arity = kvLookupArities.find((n) => n >= chunk.length)!;
-    const padded = [...chunk, ...new Array<Uint8Array>(arity - chunk.length).fill(chunk[0]!)];
-    const cursor = sql.exec<{ key: ArrayBuffer; row: StoredKvRow }>(`SELECT key, row FROM kv WHERE key IN (${inList(arity)})`, ...padded);
+  for (const run of packedRuns(keys, (key) => key.length)) {
+    const { blob, spans } = packed(run);
+    const cursor = sql.exec<{ key: ArrayBuffer; row: StoredKvRow }>(
+      "SELECT key, row FROM kv WHERE key IN (SELECT substr(?1, value->>0, value->>1) FROM json_each(?2))",
+      blob,
+      spansJson(spans),
+    );
     for (const { key, row } of cursor) found.set(keyId(new Uint8Array(key)), row);
   }
   return found;
 }
 
-const inLists = new Map<number, string>();
-function inList(arity: number): string {
-  let list = inLists.get(arity);
-  if (list === undefined) {
-    list = new Array(arity).fill("?").join(",");
-    inLists.set(arity, list);
-  }
-  return list;
-}
-
+/** Inserts or replaces rows. */
 export function putKvRows(sql: SqlStorage, rows: readonly { key: Uint8Array; row: Uint8Array }[]): void {
-  for (const chunk of chunks(rows, boundParametersMax / 2)) {
+  for (const run of packedRuns(rows, (r) => r.key.length + r.row.length)) {
+    const keys = packed(run.map((r) => r.key));
+    const values = packed(run.map((r) => r.row));
     sql.exec(
-      `INSERT INTO kv (key, row) VALUES ${chunk.map(() => "(?, ?)").join(",")}
+      `INSERT INTO kv (key, row)
+       SELECT substr(?1, value->>0, value->>1), substr(?2, value->>2, value->>3) FROM json_each(?3) WHERE true
        ON CONFLICT (key) DO UPDATE SET row = excluded.row`,
-      ...chunk.flatMap(({ key, row }) => [key, row]),
+      keys.blob,
+      values.blob,
+      spansJson(keys.spans, values.spans),
     );
   }
 }
 
 export function deleteKvRows(sql: SqlStorage, keys: readonly Uint8Array[]): void {
-  for (const chunk of chunks(keys, boundParametersMax)) {
-    sql.exec(`DELETE FROM kv WHERE key IN (${chunk.map(() => "?").join(",")})`, ...chunk);
+  for (const run of packedRuns(keys, (key) => key.length)) {
+    const { blob, spans } = packed(run);
+    sql.exec("DELETE FROM kv WHERE key IN (SELECT substr(?1, value->>0, value->>1) FROM json_each(?2))", blob, spansJson(spans));
   }
 }
 
