@@ -3,10 +3,11 @@
  * tables (migration 0007): namespace properties, and external Iceberg tables
  * (a name, where its current metadata JSON is, and a version).
  *
- * Invariants: a database's name is never both a Floe table and an external
- * table when taken here; an external table's pointer only moves by a
- * compare-and-swap on its version, and the swaps of one commit all take or
- * none does.
+ * Invariants: a name is never both a Floe table and an external table when
+ * taken here; an external table's pointer only moves by a compare-and-swap
+ * on its version, and the swaps of one commit all take or none does; rows
+ * belong to one incarnation of their database, so a database dropped through
+ * `/v1` forgets them, and one re-created under its name starts with none.
  */
 import * as queries from "./queries.ts";
 

@@ -57,11 +57,11 @@ export const tableRoutes = new Hono<FloeEnv>()
     const location = wire.string(body["metadata-location"], "metadata-location");
     const overwrite = body.overwrite === undefined ? false : wire.boolean(body.overwrite, "overwrite");
     const stored = await readStoredMetadata(c.env, location);
-    const folders = new Set((await catalog.listTables(c.env.CATALOG, namespace).catch(() => [])).map((t) => `${t.name}-${t.tableId}`));
-    checkTableLocation(c.env, namespace, stored.metadata.location, folders);
     const target = await resolveTarget(c.env, id);
     if (target.kind === "floe") throw overwrite ? floeManaged(id, "be overwritten") : IcebergError.alreadyExists(`a Floe table '${namespace}.${id.name}' exists`);
     if (target.kind === "external" && !overwrite) throw IcebergError.alreadyExists(`table '${namespace}.${id.name}' already exists`);
+    const folders = new Set((await catalog.listTables(c.env.CATALOG, namespace).catch(() => [])).map((t) => `${t.name}-${t.tableId}`));
+    checkTableLocation(c.env, namespace, stored.metadata.location, folders);
     await swapAll(c.env, [target.kind === "external"
       ? { kind: "update", databaseName: namespace, tableName: id.name, metadataLocation: location, expectedVersion: target.row.version }
       : { kind: "create", databaseName: namespace, tableName: id.name, metadataLocation: location }], "already-exists");
