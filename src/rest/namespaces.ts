@@ -8,13 +8,13 @@ import { Hono } from "hono";
 import { access, needs } from "../auth/access.ts";
 import * as catalog from "../catalog/catalog.ts";
 import * as iceberg from "../catalog/iceberg.ts";
-import type { FloeEnv } from "../api/env.ts";
+import type { RestEnv } from "./env.ts";
 import { IcebergError } from "./errors.ts";
 import { readIcebergBody } from "./body.ts";
 import { namespaceField, namespaceParam, namespaceSeparator, page, pageRequest, rowsToRead } from "./params.ts";
 import * as wire from "./wire.ts";
 
-export const namespaceRoutes = new Hono<FloeEnv>()
+export const namespaceRoutes = new Hono<RestEnv>()
   .get("/", access(needs.admin), async (c) => {
     const request = pageRequest(c);
     const parent = c.req.query("parent") ?? "";

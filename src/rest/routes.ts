@@ -9,20 +9,20 @@
  */
 import { Hono } from "hono";
 import { access, needs, requireNeed } from "../auth/access.ts";
-import type { FloeEnv } from "../api/env.ts";
+import type { RestEnv } from "./env.ts";
 import { catalogConfig, warehouseName } from "./config.ts";
 import { IcebergError, icebergErrorAnswer } from "./errors.ts";
 import { namespaceRoutes } from "./namespaces.ts";
 import { tableRoutes } from "./tables.ts";
 import { transactionRoutes } from "./transactions.ts";
 
-const catalogRoutes = new Hono<FloeEnv>()
+const catalogRoutes = new Hono<RestEnv>()
   .route("/namespaces", namespaceRoutes)
   .route("/namespaces", tableRoutes)
   .route("/", transactionRoutes);
 
-export function icebergCatalog(): Hono<FloeEnv> {
-  const app = new Hono<FloeEnv>();
+export function icebergCatalog(): Hono<RestEnv> {
+  const app = new Hono<RestEnv>();
   app.get("/v1/config", access(needs.open), (c) => c.json(catalogConfig(c.env, c.req.query("warehouse"))));
   // The spec deprecates this endpoint for removal; clients take a Floe token as `token` instead.
   app.post("/v1/oauth/tokens", access(needs.open), (c) =>

@@ -14,7 +14,7 @@ import * as catalog from "../catalog/catalog.ts";
 import * as iceberg from "../catalog/iceberg.ts";
 import { getLakeState } from "../catalog/lake.ts";
 import { isLakeEnabled } from "../table/schema.ts";
-import type { FloeEnv } from "../api/env.ts";
+import type { RestEnv } from "./env.ts";
 import { callerIsAdmin } from "./access.ts";
 import { readIcebergBody } from "./body.ts";
 import { floeManaged, plannedMetadata, prepareChange, resolveTarget, swapAll, swapChanges, type TableChange } from "./commit.ts";
@@ -27,9 +27,9 @@ import { checkTableLocation, fileIoConfig, vendedCredentials, wantsVendedCredent
 import { parseUpdates, writableFormatVersion } from "./updates.ts";
 import * as wire from "./wire.ts";
 
-type RouteContext = Context<FloeEnv>;
+type RouteContext = Context<RestEnv>;
 
-export const tableRoutes = new Hono<FloeEnv>()
+export const tableRoutes = new Hono<RestEnv>()
   .get("/:db/tables", access(({ db }) => needs.read(db)), async (c) => {
     const namespace = namespaceParam(c);
     const request = pageRequest(c);

@@ -8,7 +8,7 @@
  * transaction swaps every pointer.
  */
 import { Hono } from "hono";
-import type { FloeEnv } from "../api/env.ts";
+import type { RestEnv } from "./env.ts";
 import { authenticated, requireWrites } from "./access.ts";
 import { readIcebergBody } from "./body.ts";
 import { floeManaged, prepareChange, resolveTarget, swapAll, swapChanges } from "./commit.ts";
@@ -20,7 +20,7 @@ import * as wire from "./wire.ts";
 /** Most tables one transaction may change. */
 export const tablesPerTransactionMax = 100;
 
-export const transactionRoutes = new Hono<FloeEnv>()
+export const transactionRoutes = new Hono<RestEnv>()
   .post("/tables/rename", authenticated, async (c) => {
     const body = wire.object(await readIcebergBody(c.req.raw), "the request");
     const source = identifierField(body.source, "source");
