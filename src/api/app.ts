@@ -25,6 +25,7 @@ import { scanRoutes } from "./scan.ts";
 import { snapshotRoutes, tieringRoutes } from "./lake.ts";
 import { tokenRoutes } from "./tokens.ts";
 import { metricsRoutes } from "./metrics.ts";
+import { icebergCatalog } from "../rest/routes.ts";
 
 const floeVersion = "0.1.0";
 
@@ -40,6 +41,8 @@ export function createApp(): Hono<FloeEnv> {
   app.route("/v1/tiering", tieringRoutes);
   app.route("/v1/tokens", tokenRoutes);
   app.route("/v1/metrics", metricsRoutes);
+  // The Iceberg REST catalog, with errors in the spec's shape (docs/iceberg-rest.md).
+  app.route("/iceberg", icebergCatalog());
   // A path no route takes is answered only to admins, so probing reveals nothing of the routes.
   app.notFound(async (c) => {
     try {

@@ -156,3 +156,164 @@ export async function upsertTieringError(db: D1Database, row: TieringErrorRow): 
 export async function deleteTieringError(db: D1Database, tableId: string): Promise<void> {
   await db.prepare("DELETE FROM tiering_errors WHERE table_id = ?").bind(tableId).run();
 }
+
+// The Iceberg REST catalog (migration 0007): namespace properties and external Iceberg tables, each row of one
+// incarnation of its database (its name and created_at_ms), and the names of tables with a lake, listed in pages.
+
+/** The current incarnation of the row's database: rows of a dropped (or dropped and re-created) database fail it. */
+const liveDatabase = "database_created_at_ms = (SELECT created_at_ms FROM databases WHERE name = database_name)";
+
+/** One page of database names after `afterName` (exclusive; "" for the first page), in name order; -1: no limit. */
+export async function selectDatabaseNamesPage(db: D1Database, afterName: string, limit: number): Promise<string[]> {
+  const result = await db
+    .prepare("SELECT name FROM databases WHERE name > ? ORDER BY name LIMIT ?")
+    .bind(afterName, limit)
+    .all<{ name: string }>();
+  return result.results.map((row) => row.name);
+}
+
+/** Deletes a database that has neither Floe tables nor Iceberg tables; false otherwise or when it does not exist. */
+export async function deleteEmptyNamespace(db: D1Database, name: string): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `DELETE FROM databases WHERE name = ?
+         AND NOT EXISTS (SELECT 1 FROM tables WHERE database_name = ?)
+         AND NOT EXISTS (SELECT 1 FROM iceberg_tables WHERE database_name = ? AND ${liveDatabase})`,
+    )
+    .bind(name, name, name)
+    .run();
+  return result.meta.changes === 1;
+}
+
+export async function selectNamespaceProperties(db: D1Database, databaseName: string): Promise<Record<string, string>> {
+  const result = await db
+    .prepare(`SELECT key, value FROM iceberg_namespace_properties WHERE database_name = ? AND ${liveDatabase} ORDER BY key`)
+    .bind(databaseName)
+    .all<{ key: string; value: string }>();
+  return Object.fromEntries(result.results.map((row) => [row.key, row.value]));
+}
+
+/** Sets and removes namespace properties in one transaction; a database that does not exist gets none. */
+export async function updateNamespaceProperties(
+  db: D1Database,
+  databaseName: string,
+  updates: Record<string, string>,
+  removals: readonly string[],
+): Promise<void> {
+  const statements = [
+    ...Object.entries(updates).map(([key, value]) =>
+      db
+        .prepare(
+          `INSERT INTO iceberg_namespace_properties (database_name, database_created_at_ms, key, value)
+           SELECT name, created_at_ms, ?, ? FROM databases WHERE name = ?
+           ON CONFLICT (database_name, database_created_at_ms, key) DO UPDATE SET value = excluded.value`,
+        )
+        .bind(key, value, databaseName),
+    ),
+    ...removals.map((key) =>
+      db.prepare(`DELETE FROM iceberg_namespace_properties WHERE database_name = ? AND key = ? AND ${liveDatabase}`).bind(databaseName, key),
+    ),
+  ];
+  if (statements.length > 0) await db.batch(statements);
+}
+
+export interface IcebergTableRow {
+  databaseName: string;
+  tableName: string;
+  metadataLocation: string;
+  version: number;
+}
+
+export async function selectIcebergTable(db: D1Database, databaseName: string, tableName: string): Promise<IcebergTableRow | null> {
+  return db
+    .prepare(
+      `SELECT database_name AS databaseName, table_name AS tableName, metadata_location AS metadataLocation, version
+       FROM iceberg_tables WHERE database_name = ? AND table_name = ? AND ${liveDatabase}`,
+    )
+    .bind(databaseName, tableName)
+    .first<IcebergTableRow>();
+}
+
+/**
+ * One page of the names the Iceberg catalog lists in a database, after `afterName`: Floe tables that
+ * have tiered (they have a lake row) and Iceberg tables. A name held by both lists once.
+ */
+export async function selectIcebergTableNamesPage(db: D1Database, databaseName: string, afterName: string, limit: number): Promise<string[]> {
+  const result = await db
+    .prepare(
+      `SELECT t.table_name AS name FROM tables t JOIN lake_tables l ON l.table_id = t.table_id
+         WHERE t.database_name = ? AND t.table_name > ?
+       UNION
+       SELECT table_name AS name FROM iceberg_tables WHERE database_name = ? AND table_name > ? AND ${liveDatabase}
+       ORDER BY name LIMIT ?`,
+    )
+    .bind(databaseName, afterName, databaseName, afterName, limit)
+    .all<{ name: string }>();
+  return result.results.map((row) => row.name);
+}
+
+/**
+ * Statements of an Iceberg commit, run together by `runIcebergSwaps`. A create takes the name only if the
+ * database exists and has no Floe table or Iceberg table of that name; an update or drop only if the version
+ * is still the expected one; a rename only if the target name is free in the same sense.
+ */
+export type IcebergSwap =
+  | { kind: "create"; databaseName: string; tableName: string; metadataLocation: string }
+  | { kind: "update"; databaseName: string; tableName: string; metadataLocation: string; expectedVersion: number }
+  | { kind: "drop"; databaseName: string; tableName: string; expectedVersion: number }
+  | { kind: "rename"; databaseName: string; tableName: string; expectedVersion: number; toDatabase: string; toTable: string };
+
+const nameFree = `NOT EXISTS (SELECT 1 FROM tables WHERE database_name = ?1 AND table_name = ?2)
+  AND NOT EXISTS (SELECT 1 FROM iceberg_tables WHERE database_name = ?1 AND table_name = ?2 AND ${liveDatabase})`;
+
+function swapStatement(db: D1Database, swap: IcebergSwap, nowMs: number): D1PreparedStatement {
+  const current = `database_name = ?3 AND table_name = ?4 AND version = ?5 AND ${liveDatabase}`;
+  switch (swap.kind) {
+    case "create":
+      return db
+        .prepare(
+          `INSERT INTO iceberg_tables (database_name, database_created_at_ms, table_name, metadata_location, version, created_at_ms, updated_at_ms)
+           SELECT name, created_at_ms, ?2, ?3, 1, ?4, ?4 FROM databases WHERE name = ?1 AND ${nameFree}
+           ON CONFLICT (database_name, database_created_at_ms, table_name) DO NOTHING`,
+        )
+        .bind(swap.databaseName, swap.tableName, swap.metadataLocation, nowMs);
+    case "update":
+      return db
+        .prepare(`UPDATE iceberg_tables SET metadata_location = ?1, version = version + 1, updated_at_ms = ?2 WHERE ${current}`)
+        .bind(swap.metadataLocation, nowMs, swap.databaseName, swap.tableName, swap.expectedVersion);
+    case "drop":
+      return db
+        .prepare(`DELETE FROM iceberg_tables WHERE database_name = ?1 AND table_name = ?2 AND version = ?3 AND ${liveDatabase}`)
+        .bind(swap.databaseName, swap.tableName, swap.expectedVersion);
+    case "rename":
+      return db
+        .prepare(
+          `UPDATE iceberg_tables SET database_name = ?1, table_name = ?2, version = version + 1, updated_at_ms = ?6,
+             database_created_at_ms = (SELECT created_at_ms FROM databases WHERE name = ?1)
+           WHERE ${current} AND EXISTS (SELECT 1 FROM databases WHERE name = ?1) AND ${nameFree}`,
+        )
+        .bind(swap.toDatabase, swap.toTable, swap.databaseName, swap.tableName, swap.expectedVersion, nowMs);
+  }
+}
+
+/**
+ * Runs the swaps as one transaction: all of them take, or none does (the guard row's CHECK fails the
+ * batch when any swap changed no row, and D1 rolls a failed batch back). True when they took.
+ */
+export async function runIcebergSwaps(db: D1Database, swaps: readonly IcebergSwap[], nowMs: number): Promise<boolean> {
+  const statements = swaps.flatMap((swap) => [
+    swapStatement(db, swap, nowMs),
+    // changes() is the row count of the statement just before, so each swap is checked right after it.
+    db.prepare(
+      `INSERT INTO iceberg_commit_guard (id, all_swapped) VALUES (1, changes() = 1)
+       ON CONFLICT (id) DO UPDATE SET all_swapped = excluded.all_swapped`,
+    ),
+  ]);
+  try {
+    await db.batch(statements);
+    return true;
+  } catch (error) {
+    if (/CHECK constraint failed.*all_swapped/.test(String(error))) return false;
+    throw error;
+  }
+}
