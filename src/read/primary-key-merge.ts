@@ -15,16 +15,17 @@
  */
 import type { TableEntry } from "../catalog/catalog.ts";
 import type { Column } from "../table/schema.ts";
-import type { ChangeType } from "../table/change-type.ts";
-import { readScalar } from "../table/columns.ts";
+import { changeCode } from "../table/change-type.ts";
 import { encodeKey, keyId } from "../table/keys.ts";
 import { gather } from "../arrow/gather.ts";
+import { hashRows } from "../arrow/hash.ts";
 import { fileContent } from "../iceberg/manifest-read.ts";
 import { positionDeleteColumns } from "../iceberg/schema.ts";
-import type { Predicate } from "./filter.ts";
+import { changeCodesOf } from "../log/page.ts";
+import type { Predicate } from "../table/predicate.ts";
 import type { LakeFile } from "./lake-snapshot.ts";
 import type { RowChunk, ScanStats } from "./scan-rows.ts";
-import { hotRows, lakeRows, pick, selectRows } from "./scan-rows.ts";
+import { filterChunk, hotRows, lakeRows, pick } from "./scan-rows.ts";
 
 export interface BucketRange {
   bucket: number;
@@ -44,18 +45,31 @@ export async function* mergedBucketRows(
   stats: ScanStats,
 ): AsyncGenerator<RowChunk> {
   const keyColumns = table.definition.primaryKey.map((name) => columns.find((c) => c.name === name)!);
+  const keyIndexes = keyColumns.map((k) => columns.indexOf(k));
+  const keyData = (chunk: RowChunk) => keyIndexes.map((i) => chunk.data[i]!);
   const deletedAt = await equalityDeletes(env, files.filter((f) => f.content === fileContent.equalityDeletes), keyColumns, stats);
   const deletedRows = await positionDeletes(env, files.filter((f) => f.content === fileContent.positionDeletes), stats);
-  const keysOf = keyEncoder(columns, keyColumns);
-  const changed = await changedRows(env, table, range, columns, keysOf);
+  const changed = await changedRows(env, table, range, columns, keyColumns, keyIndexes, stats);
+  // A lake row is checked by its exact key only when its key's hash is one a change or an equality delete has.
+  const suspects = new Set<number>([...changed.hashes, ...deletedAt.hashes]);
   const deleted = (file: LakeFile) => {
     const applicable = (deletedRows.get(file.path) ?? []).filter((d) => d.sequenceNumber >= file.dataSequenceNumber);
-    return applicable.length <= 1 ? applicable[0]?.positions : new Set(applicable.flatMap((d) => [...d.positions]));
+    return applicable.length <= 1 ? applicable[0]?.positions : Int32Array.from(applicable.flatMap((d) => [...d.positions])).sort();
   };
   for await (const chunk of lakeRows(env, files.filter((f) => f.content === fileContent.data), columns, predicates, stats, deleted)) {
     const sequenceNumber = chunk.sequenceNumber!;
-    const live = keysOf(chunk).flatMap((key, row) => (!changed.rows.has(key) && !((deletedAt.get(key) ?? -1) > sequenceNumber) ? [row] : []));
-    if (live.length > 0) yield pick(chunk, live);
+    const hashes = hashRows(keyData(chunk), chunk.rowCount);
+    const key = keyColumns.map((k, i) => ({ type: k.type, data: chunk.data[keyIndexes[i]!]! }));
+    const live: number[] = [];
+    for (let row = 0; row < chunk.rowCount; row++) {
+      if (suspects.has(hashes[row]!)) {
+        const id = keyId(encodeKey(key, row));
+        if (changed.rows.has(id) || (deletedAt.keys.get(id) ?? -1) > sequenceNumber) continue;
+      }
+      live.push(row);
+    }
+    if (live.length === chunk.rowCount) yield chunk;
+    else if (live.length > 0) yield pick(chunk, live);
   }
   // The changed keys' final rows, gathered from the changelog chunks they were read in.
   const finalRows = [...changed.rows.values()].filter((row) => row !== null);
@@ -64,64 +78,85 @@ export async function* mergedBucketRows(
   changed.chunks.reduce((start, chunk) => (starts.push(start), start + chunk.rowCount), 0);
   const rows = finalRows.map(({ chunk, row }) => starts[chunk]! + row);
   const data = columns.map((_, c) => gather(changed.chunks.map((chunk) => chunk.data[c]!), rows));
-  yield selectRows({ rowCount: rows.length, data }, columns, predicates);
+  yield filterChunk({ rowCount: rows.length, data }, columns, predicates);
 }
 
 /** Per chunk row, its key id (the order-preserving key encoding as a string). */
-function keyEncoder(columns: readonly Column[], keyColumns: readonly Column[]) {
-  const indexes = keyColumns.map((k) => columns.indexOf(k));
-  return (chunk: RowChunk): string[] => {
-    const key = keyColumns.map((k, i) => ({ type: k.type, data: chunk.data[indexes[i]!]! }));
-    return Array.from({ length: chunk.rowCount }, (_, row) => keyId(encodeKey(key, row)));
-  };
+function keyIds(chunk: RowChunk, keyColumns: readonly Column[], keyIndexes: readonly number[]): string[] {
+  const key = keyColumns.map((k, i) => ({ type: k.type, data: chunk.data[keyIndexes[i]!]! }));
+  return Array.from({ length: chunk.rowCount }, (_, row) => keyId(encodeKey(key, row)));
 }
 
-/** Per deleted key, the highest sequence number of an equality delete naming it. */
-async function equalityDeletes(env: Env, files: readonly LakeFile[], keyColumns: readonly Column[], stats: ScanStats): Promise<Map<string, number>> {
-  const deletedAt = new Map<string, number>();
-  const keysOf = keyEncoder(keyColumns, keyColumns);
+/** Per deleted key, the highest sequence number of an equality delete naming it; and the keys' hashes. */
+async function equalityDeletes(env: Env, files: readonly LakeFile[], keyColumns: readonly Column[], stats: ScanStats) {
+  const keys = new Map<string, number>();
+  const hashes = new Set<number>();
+  const indexes = keyColumns.map((_, i) => i);
   for await (const chunk of lakeRows(env, files, keyColumns, [], stats)) {
-    for (const key of keysOf(chunk)) deletedAt.set(key, Math.max(deletedAt.get(key) ?? -1, chunk.sequenceNumber!));
+    for (const key of keyIds(chunk, keyColumns, indexes)) keys.set(key, Math.max(keys.get(key) ?? -1, chunk.sequenceNumber!));
+    for (const hash of hashRows(chunk.data, chunk.rowCount)) hashes.add(hash);
   }
-  return deletedAt;
+  return { keys, hashes };
 }
 
 /**
  * Per data file path, the positions position deletes remove from it (each
- * delete file's, with its sequence number: it applies to data files of a
- * sequence number at most its own).
+ * delete file's, ascending, with its sequence number: it applies to data
+ * files of a sequence number at most its own).
  */
-async function positionDeletes(env: Env, files: readonly LakeFile[], stats: ScanStats): Promise<Map<string, { sequenceNumber: number; positions: Set<number> }[]>> {
-  const byPath = new Map<string, { sequenceNumber: number; positions: Set<number> }[]>();
-  const [pathColumn, posColumn] = positionDeleteColumns;
+async function positionDeletes(env: Env, files: readonly LakeFile[], stats: ScanStats): Promise<Map<string, { sequenceNumber: number; positions: Int32Array }[]>> {
+  const byPath = new Map<string, { sequenceNumber: number; positions: number[] }[]>();
+  const utf8 = new TextDecoder();
   for await (const chunk of lakeRows(env, files, positionDeleteColumns, [], stats)) {
+    const paths = chunk.data[0]!;
+    const offsets = paths.valueOffsets as Int32Array;
+    const bytes = paths.values as Uint8Array;
+    const pos = chunk.data[1]!.values as BigInt64Array;
+    const words = new Int32Array(pos.buffer, pos.byteOffset, pos.length * 2);
+    // A delete file is sorted by path: decode a path only where it changes.
+    let path = "";
+    let entry: { sequenceNumber: number; positions: number[] } | undefined;
     for (let row = 0; row < chunk.rowCount; row++) {
-      const path = readScalar(pathColumn!.type, chunk.data[0]!, row) as string;
-      const pos = Number(readScalar(posColumn!.type, chunk.data[1]!, row));
-      const list = byPath.get(path) ?? byPath.set(path, []).get(path)!;
-      let entry = list.find((e) => e.sequenceNumber === chunk.sequenceNumber);
-      if (!entry) list.push((entry = { sequenceNumber: chunk.sequenceNumber!, positions: new Set() }));
-      entry.positions.add(pos);
+      const start = offsets[row]!;
+      const end = offsets[row + 1]!;
+      const samePath = entry !== undefined && row > 0 && end - start === offsets[row]! - offsets[row - 1]! && sameBytes(bytes, start, offsets[row - 1]!, end - start);
+      if (!samePath) {
+        path = utf8.decode(bytes.subarray(start, end));
+        const list = byPath.get(path) ?? byPath.set(path, []).get(path)!;
+        entry = list.find((e) => e.sequenceNumber === chunk.sequenceNumber);
+        if (!entry) list.push((entry = { sequenceNumber: chunk.sequenceNumber!, positions: [] }));
+      }
+      // Positions are rows of one file: far below 2^31.
+      entry!.positions.push(words[2 * row]!);
     }
   }
-  return byPath;
+  return new Map([...byPath].map(([path, list]) => [path, list.map((e) => ({ sequenceNumber: e.sequenceNumber, positions: Int32Array.from(e.positions).sort() }))]));
+}
+
+function sameBytes(bytes: Uint8Array, a: number, b: number, length: number): boolean {
+  for (let i = 0; i < length; i++) if (bytes[a + i] !== bytes[b + i]) return false;
+  return true;
 }
 
 /**
  * Per key changed in `[from, to)`: where its final row is (chunk and row), or
- * null when its last change deletes it; and the changelog chunks read.
+ * null when its last change deletes it; the changed keys' hashes; and the
+ * changelog chunks read.
  */
-async function changedRows(env: Env, table: TableEntry, range: BucketRange, columns: readonly Column[], keysOf: (chunk: RowChunk) => string[]) {
+async function changedRows(env: Env, table: TableEntry, range: BucketRange, columns: readonly Column[], keyColumns: readonly Column[], keyIndexes: readonly number[], stats: ScanStats) {
   const rows = new Map<string, { chunk: number; row: number } | null>();
+  const hashes = new Set<number>();
   const chunks: RowChunk[] = [];
-  for await (const chunk of hotRows(env, table, range.bucket, range.from, range.to, columns)) {
+  for await (const chunk of hotRows(env, table, range.bucket, range.from, range.to, columns, stats)) {
     const index = chunks.push(chunk) - 1;
-    keysOf(chunk).forEach((key, row) => {
-      const change = readScalar({ kind: "STRING" }, chunk.changes!, row) as ChangeType;
-      if (change === "-U") return;
+    const codes = changeCodesOf(chunk.changes!);
+    for (const hash of hashRows(keyIndexes.map((i) => chunk.data[i]!), chunk.rowCount)) hashes.add(hash);
+    keyIds(chunk, keyColumns, keyIndexes).forEach((key, row) => {
+      const code = codes[row]!;
+      if (code === changeCode["-U"]) return;
       rows.delete(key); // re-inserted last, so iteration order follows the latest change
-      rows.set(key, change === "-D" ? null : { chunk: index, row });
+      rows.set(key, code === changeCode["-D"] ? null : { chunk: index, row });
     });
   }
-  return { rows, chunks };
+  return { rows, hashes, chunks };
 }
