@@ -106,27 +106,44 @@ function variableBytes(data: arrow.Data, rowCount: number): number {
   return offsets[rowCount]! - offsets[0]!;
 }
 
+/** The two ASCII digits of 0..99, for writing numbers two digits at a time. */
+const digitPairs = utf8.encode(Array.from({ length: 100 }, (_, i) => String(i).padStart(2, "0")).join(""));
+
+/** How many decimal digits a non-negative integer below 2^53 has. */
+function digitCount(value: number): number {
+  let count = 1;
+  let bound = 10;
+  while (value >= bound && count < 16) {
+    count++;
+    bound *= 10;
+  }
+  return count;
+}
+
+/** Writes the last `width` digits of a non-negative integer, zero-padded, ending at `end`. */
+function writeDigitsBack(out: Uint8Array, end: number, value: number, width: number): void {
+  let rest = value;
+  let at = end;
+  // Above 2^31 one digit at a time in float arithmetic (exact below 2^53); then in 32-bit integers, two at a time.
+  while (rest >= 0x80000000 && at > end - width) {
+    const next = Math.floor(rest / 10);
+    out[--at] = 48 + (rest - next * 10);
+    rest = next;
+  }
+  while (at - 2 >= end - width) {
+    const next = (rest / 100) | 0;
+    const pair = (rest - next * 100) * 2;
+    out[--at] = digitPairs[pair + 1]!;
+    out[--at] = digitPairs[pair]!;
+    rest = next;
+  }
+  if (at > end - width) out[--at] = 48 + (rest % 10);
+}
+
 /** Writes a non-negative integer below 2^53 in decimal digits. */
 function writeDigits(out: Uint8Array, at: number, value: number): number {
-  if (value < 10) {
-    out[at] = 48 + value;
-    return at + 1;
-  }
-  let length = 1;
-  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) length++;
-  let end = at + length;
-  let rest = value;
-  while (rest >= 0x80000000) {
-    const next = Math.floor(rest / 10);
-    out[--end] = 48 + (rest - next * 10);
-    rest = next;
-  }
-  // Below 2^31 the quotient is exact in 32-bit arithmetic.
-  do {
-    const next = (rest / 10) | 0;
-    out[--end] = 48 + (rest - next * 10);
-    rest = next;
-  } while (rest > 0);
+  const length = digitCount(value);
+  writeDigitsBack(out, at + length, value, length);
   return at + length;
 }
 
@@ -141,12 +158,7 @@ function writeInteger(out: Uint8Array, at: number, value: number): number {
 
 /** Writes a non-negative number zero-padded to `width` digits. */
 function writePadded(out: Uint8Array, at: number, value: number, width: number): number {
-  let rest = value;
-  for (let i = width - 1; i >= 0; i--) {
-    const next = Math.floor(rest / 10);
-    out[at + i] = 48 + (rest - next * 10);
-    rest = next;
-  }
+  writeDigitsBack(out, at + width, value, width);
   return at + width;
 }
 
