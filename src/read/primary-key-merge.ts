@@ -17,8 +17,9 @@ import type { TableEntry } from "../catalog/catalog.ts";
 import type { Column } from "../table/schema.ts";
 import { changeCode } from "../table/change-type.ts";
 import { encodeKey, keyId } from "../table/keys.ts";
-import { gather } from "../arrow/gather.ts";
+import type * as arrow from "apache-arrow";
 import { hashRows } from "../arrow/hash.ts";
+import { concatColumns, takeRows } from "../arrow/take.ts";
 import { fileContent } from "../iceberg/manifest-read.ts";
 import { positionDeleteColumns } from "../iceberg/schema.ts";
 import { changeCodesOf } from "../log/page.ts";
@@ -47,9 +48,12 @@ export async function* mergedBucketRows(
   const keyColumns = table.definition.primaryKey.map((name) => columns.find((c) => c.name === name)!);
   const keyIndexes = keyColumns.map((k) => columns.indexOf(k));
   const keyData = (chunk: RowChunk) => keyIndexes.map((i) => chunk.data[i]!);
-  const deletedAt = await equalityDeletes(env, files.filter((f) => f.content === fileContent.equalityDeletes), keyColumns, stats);
-  const deletedRows = await positionDeletes(env, files.filter((f) => f.content === fileContent.positionDeletes), stats);
-  const changed = await changedRows(env, table, range, columns, keyColumns, keyIndexes, stats);
+  // The deletes (from R2) and the changelog (from the Tablet) are read at once: the first row waits for all three.
+  const [deletedAt, deletedRows, changed] = await Promise.all([
+    equalityDeletes(env, files.filter((f) => f.content === fileContent.equalityDeletes), keyColumns, stats),
+    positionDeletes(env, files.filter((f) => f.content === fileContent.positionDeletes), stats),
+    changedRows(env, table, range, columns, keyColumns, keyIndexes, stats),
+  ]);
   // A lake row is checked by its exact key only when its key's hash is one a change or an equality delete has.
   const suspects = new Set<number>([...changed.hashes, ...deletedAt.hashes]);
   const deleted = (file: LakeFile) => {
@@ -59,11 +63,11 @@ export async function* mergedBucketRows(
   for await (const chunk of lakeRows(env, files.filter((f) => f.content === fileContent.data), columns, predicates, stats, deleted)) {
     const sequenceNumber = chunk.sequenceNumber!;
     const hashes = hashRows(keyData(chunk), chunk.rowCount);
-    const key = keyColumns.map((k, i) => ({ type: k.type, data: chunk.data[keyIndexes[i]!]! }));
+    const key = keyOf(keyColumns, keyData(chunk));
     const live: number[] = [];
     for (let row = 0; row < chunk.rowCount; row++) {
       if (suspects.has(hashes[row]!)) {
-        const id = keyId(encodeKey(key, row));
+        const id = key(row);
         if (changed.rows.has(id) || (deletedAt.keys.get(id) ?? -1) > sequenceNumber) continue;
       }
       live.push(row);
@@ -76,20 +80,55 @@ export async function* mergedBucketRows(
   if (finalRows.length === 0) return;
   const starts: number[] = [];
   changed.chunks.reduce((start, chunk) => (starts.push(start), start + chunk.rowCount), 0);
-  const rows = finalRows.map(({ chunk, row }) => starts[chunk]! + row);
-  const data = columns.map((_, c) => gather(changed.chunks.map((chunk) => chunk.data[c]!), rows));
+  const rows = Int32Array.from(finalRows, ({ chunk, row }) => starts[chunk]! + row);
+  const data = columns.map((_, c) => takeRows(concatColumns(changed.chunks.map((chunk) => chunk.data[c]!)), rows));
   yield filterChunk({ rowCount: rows.length, data }, columns, predicates);
 }
 
-/** Per chunk row, its key id (the order-preserving key encoding as a string). */
-function keyIds(chunk: RowChunk, keyColumns: readonly Column[], keyIndexes: readonly number[]): string[] {
-  const key = keyColumns.map((k, i) => ({ type: k.type, data: chunk.data[keyIndexes[i]!]! }));
-  return Array.from({ length: chunk.rowCount }, (_, row) => keyId(encodeKey(key, row)));
+type KeyId = number | string;
+
+/**
+ * A row's key as a Map key: for a key of one integer column (DATE, TIME and
+ * timestamps included), its value as a number when within ±2^53; otherwise
+ * the order-preserving key encoding as a string. A value is always spelled
+ * one way, so equal keys are equal ids.
+ */
+function keyOf(keyColumns: readonly Column[], data: readonly arrow.Data[]): (row: number) => KeyId {
+  const encoded = (row: number) => keyId(encodeKey(keyColumns.map((k, i) => ({ type: k.type, data: data[i]! })), row));
+  if (keyColumns.length !== 1) return encoded;
+  switch (keyColumns[0]!.type.kind) {
+    case "TINYINT":
+    case "SMALLINT":
+    case "INT":
+    case "DATE": {
+      const values = data[0]!.values as Int8Array | Int16Array | Int32Array;
+      return (row) => values[row]!;
+    }
+    case "BIGINT":
+    case "TIME":
+    case "TIMESTAMP":
+    case "TIMESTAMP_LTZ": {
+      const values = data[0]!.values as BigInt64Array;
+      const words = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
+      return (row) => {
+        const high = words[2 * row + 1]!;
+        return high >= -0x200000 && high < 0x200000 ? high * 4294967296 + (words[2 * row]! >>> 0) : encoded(row);
+      };
+    }
+    default:
+      return encoded;
+  }
+}
+
+/** Every row's key id. */
+function keyIds(chunk: RowChunk, keyColumns: readonly Column[], keyIndexes: readonly number[]): KeyId[] {
+  const key = keyOf(keyColumns, keyIndexes.map((i) => chunk.data[i]!));
+  return Array.from({ length: chunk.rowCount }, (_, row) => key(row));
 }
 
 /** Per deleted key, the highest sequence number of an equality delete naming it; and the keys' hashes. */
 async function equalityDeletes(env: Env, files: readonly LakeFile[], keyColumns: readonly Column[], stats: ScanStats) {
-  const keys = new Map<string, number>();
+  const keys = new Map<KeyId, number>();
   const hashes = new Set<number>();
   const indexes = keyColumns.map((_, i) => i);
   for await (const chunk of lakeRows(env, files, keyColumns, [], stats)) {
@@ -113,29 +152,34 @@ async function positionDeletes(env: Env, files: readonly LakeFile[], stats: Scan
     const bytes = paths.values as Uint8Array;
     const pos = chunk.data[1]!.values as BigInt64Array;
     const words = new Int32Array(pos.buffer, pos.byteOffset, pos.length * 2);
-    // A delete file is sorted by path: decode a path only where it changes.
-    let path = "";
-    let entry: { sequenceNumber: number; positions: number[] } | undefined;
-    for (let row = 0; row < chunk.rowCount; row++) {
-      const start = offsets[row]!;
-      const end = offsets[row + 1]!;
-      const samePath = entry !== undefined && row > 0 && end - start === offsets[row]! - offsets[row - 1]! && sameBytes(bytes, start, offsets[row - 1]!, end - start);
-      if (!samePath) {
-        path = utf8.decode(bytes.subarray(start, end));
-        const list = byPath.get(path) ?? byPath.set(path, []).get(path)!;
-        entry = list.find((e) => e.sequenceNumber === chunk.sequenceNumber);
-        if (!entry) list.push((entry = { sequenceNumber: chunk.sequenceNumber!, positions: [] }));
+    const same = (a: number, b: number) => {
+      const length = offsets[a + 1]! - offsets[a]!;
+      if (offsets[b + 1]! - offsets[b]! !== length) return false;
+      for (let i = length - 1; i >= 0; i--) if (bytes[offsets[a]! + i] !== bytes[offsets[b]! + i]) return false;
+      return true;
+    };
+    // Iceberg requires a delete file sorted by path (then position): each run of one path is found by galloping
+    // and its path decoded once.
+    for (let row = 0; row < chunk.rowCount; ) {
+      let end = row + 1;
+      for (let step = 1; end < chunk.rowCount && same(row, end); step *= 2) end = Math.min(chunk.rowCount, end + step);
+      let lo = row;
+      let hi = end;
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >> 1;
+        if (same(row, mid)) lo = mid;
+        else hi = mid;
       }
+      const path = utf8.decode(bytes.subarray(offsets[row]!, offsets[row + 1]!));
+      const list = byPath.get(path) ?? byPath.set(path, []).get(path)!;
+      let entry = list.find((e) => e.sequenceNumber === chunk.sequenceNumber);
+      if (!entry) list.push((entry = { sequenceNumber: chunk.sequenceNumber!, positions: [] }));
       // Positions are rows of one file: far below 2^31.
-      entry!.positions.push(words[2 * row]!);
+      for (let r = row; r <= lo; r++) entry.positions.push(words[2 * r]!);
+      row = lo + 1;
     }
   }
   return new Map([...byPath].map(([path, list]) => [path, list.map((e) => ({ sequenceNumber: e.sequenceNumber, positions: Int32Array.from(e.positions).sort() }))]));
-}
-
-function sameBytes(bytes: Uint8Array, a: number, b: number, length: number): boolean {
-  for (let i = 0; i < length; i++) if (bytes[a + i] !== bytes[b + i]) return false;
-  return true;
 }
 
 /**
@@ -144,7 +188,7 @@ function sameBytes(bytes: Uint8Array, a: number, b: number, length: number): boo
  * changelog chunks read.
  */
 async function changedRows(env: Env, table: TableEntry, range: BucketRange, columns: readonly Column[], keyColumns: readonly Column[], keyIndexes: readonly number[], stats: ScanStats) {
-  const rows = new Map<string, { chunk: number; row: number } | null>();
+  const rows = new Map<KeyId, { chunk: number; row: number } | null>();
   const hashes = new Set<number>();
   const chunks: RowChunk[] = [];
   for await (const chunk of hotRows(env, table, range.bucket, range.from, range.to, columns, stats)) {
