@@ -131,6 +131,39 @@ describe("union scans on whole columns", () => {
   });
 });
 
+describe("a primary-key union scan", () => {
+  it("merges lake rows, position deletes and the changelog for a BIGINT key, within and beyond 2^53", async () => {
+    await createTable("p", "accounts", {
+      columns: [{ name: "id", type: "BIGINT", nullable: false }, { name: "v", type: "STRING", nullable: false }],
+      primaryKey: ["id"],
+      bucket: { num: 2 },
+      properties: { "table.datalake.enabled": "true" },
+    });
+    const model = new Map<string, string>();
+    const ids = [...Array.from({ length: 40 }, (_, i) => String(i)), ...Array.from({ length: 40 }, (_, i) => String(2n ** 60n + BigInt(i)))];
+    const upsert = async (keys: string[], v: string) => {
+      await ok("POST", "/databases/p/tables/accounts/rows", keys.map((id) => ({ id, v })));
+      for (const id of keys) model.set(id, v);
+    };
+    const remove = async (keys: string[]) => {
+      await ok("POST", "/databases/p/tables/accounts/rows?op=delete", keys.map((id) => ({ id })));
+      for (const id of keys) model.delete(id);
+    };
+    await upsert(ids, "a");
+    await ok("POST", "/tiering/run");
+    await upsert(ids.filter((_, i) => i % 3 === 0), "b");
+    await remove(ids.filter((_, i) => i % 7 === 1));
+    await ok("POST", "/tiering/run");
+    await upsert(ids.filter((_, i) => i % 5 === 0), "c");
+    await remove(ids.filter((_, i) => i % 11 === 2));
+    await upsert(["12345", String(2n ** 62n)], "new");
+    const answer = await ok("GET", "/databases/p/tables/accounts/scan");
+    const got = answer.rows.map((r: { id: number | string; v: string }) => [String(r.id), r.v]).sort();
+    expect(got).toEqual([...model].sort());
+    expect(answer.stats.filesRead).toBeGreaterThan(2);
+  });
+});
+
 describe("a Tablet's filtered read", () => {
   it("answers only matching rows of the asked columns, with their offsets, and still covers the offsets it read", async () => {
     const { tableId } = await ok("GET", "/databases/p/tables/typed");
