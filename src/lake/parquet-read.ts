@@ -9,7 +9,8 @@
  * R2 is read with range reads only: the file's tail once when opened (the
  * footer and page index; a file up to 512 KiB whole), then per row group the
  * asked column chunks not held yet, fetched before parquet-wasm runs (see
- * `fetched-ranges.ts`).
+ * `fetched-ranges.ts`). Decoded footers are cached per isolate (a lake file
+ * never changes once written), within a bound on their bytes.
  *
  * Invariants: a read returns exactly the rows of its row groups, in each
  * asked column, with the column's own type, or throws; it frees its wasm
@@ -48,11 +49,44 @@ const exactParsers = {
   dateFromDays: (days: number) => days,
 };
 
+/**
+ * Decoded footers of lake files, most recently used last, up to this many
+ * footer bytes: a lake file never changes once written (a new one gets a
+ * new key), so its footer is decoded once per isolate, as manifests are.
+ */
+const cachedFooterBytesMax = 4 * 1024 * 1024;
+const footers = new Map<string, FileMetaData>();
+let cachedFooterBytes = 0;
+
+function cachedFooter(id: string): FileMetaData | undefined {
+  const metadata = footers.get(id);
+  if (metadata) {
+    footers.delete(id);
+    footers.set(id, metadata);
+  }
+  return metadata;
+}
+
+function cacheFooter(id: string, metadata: FileMetaData): void {
+  footers.set(id, metadata);
+  cachedFooterBytes += metadata.metadata_length;
+  for (const [oldest, old] of footers) {
+    if (cachedFooterBytes <= cachedFooterBytesMax) break;
+    footers.delete(oldest);
+    cachedFooterBytes -= old.metadata_length;
+  }
+}
+
 export async function openDataFile(bucket: R2Bucket, key: string, byteLength: number): Promise<ParquetFile> {
   const ranges = FetchedRanges.of(bucket, key, byteLength);
   const start = byteLength <= wholeFileBytesMax ? 0 : Math.max(0, byteLength - tailBytes);
   await ranges.fetch([{ start, end: byteLength }]);
-  const metadata = await parquetMetadataAsync(ranges.asyncBuffer(), { parsers: exactParsers, initialFetchSize: tailBytes });
+  const id = `${key}:${byteLength}`;
+  let metadata = cachedFooter(id);
+  if (!metadata) {
+    metadata = await parquetMetadataAsync(ranges.asyncBuffer(), { parsers: exactParsers, initialFetchSize: tailBytes });
+    cacheFooter(id, metadata);
+  }
   // parquet-wasm loads the page index when it opens a file; hold it too.
   const index = pageIndexRange(metadata);
   if (index) await ranges.fetch([index]);
