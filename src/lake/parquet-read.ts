@@ -51,10 +51,11 @@ const exactParsers = {
 
 /**
  * Decoded footers of lake files, most recently used last, up to this many
- * footer bytes: a lake file never changes once written (a new one gets a
- * new key), so its footer is decoded once per isolate, as manifests are.
+ * footer bytes (decoded, about five times as many bytes of heap: some 5 MiB):
+ * a lake file never changes once written (a new one gets a new key), so its
+ * footer is decoded once per isolate, as manifests are.
  */
-const cachedFooterBytesMax = 4 * 1024 * 1024;
+const cachedFooterBytesMax = 1024 * 1024;
 const footers = new Map<string, FileMetaData>();
 let cachedFooterBytes = 0;
 
