@@ -4,8 +4,8 @@
  * row's key and value straight from the column's buffers. No row object is
  * built and nothing is stringified whole; strings are copied as the UTF-8
  * they are stored as, escaped where JSON needs it. The output is sized once
- * from the columns (fixed-width values have a longest spelling, strings at
- * most six bytes per byte), so no write checks for room.
+ * from the columns (fixed-width values have a longest spelling; strings are
+ * measured escaped, base64 computed), so no write checks for room.
  *
  * Invariant: the text is byte for byte `JSON.stringify` of the row objects
  * that `scalarToJson` spells (`values.ts`), keys in column order: BIGINT a
@@ -92,7 +92,7 @@ function valueText(type: FloeType, data: arrow.Data, rowCount: number): { write:
     case "DOUBLE": return { write: floatWriter(data.values as Float32Array | Float64Array), bytesMax: rowCount * doubleBytesMax };
     case "BIGINT": return { write: bigintWriter(data), bytesMax: rowCount * bigintBytesMax };
     case "DECIMAL": return { write: decimalWriter(data, type.scale), bytesMax: rowCount * decimalBytesMax };
-    case "STRING": return { write: stringWriter(data), bytesMax: rowCount * 2 + 6 * variableBytes(data, rowCount) };
+    case "STRING": return { write: stringWriter(data), bytesMax: rowCount * 2 + escapedBytes(data, rowCount) };
     case "BYTES": return { write: base64Writer(data), bytesMax: rowCount * 6 + Math.ceil((4 * variableBytes(data, rowCount)) / 3) };
     case "DATE": return { write: dateWriter(data.values as Int32Array), bytesMax: rowCount * dateBytesMax };
     case "TIME": return { write: timeWriter(data), bytesMax: rowCount * timeBytesMax };
@@ -104,6 +104,19 @@ function valueText(type: FloeType, data: arrow.Data, rowCount: number): { write:
 function variableBytes(data: arrow.Data, rowCount: number): number {
   const offsets = data.valueOffsets as Int32Array;
   return offsets[rowCount]! - offsets[0]!;
+}
+
+/** The bytes a string column's values take once escaped: counted, not bounded, so long text needs no six-fold room. */
+function escapedBytes(data: arrow.Data, rowCount: number): number {
+  const offsets = data.valueOffsets as Int32Array;
+  const bytes = data.values as Uint8Array;
+  let total = 0;
+  for (let i = offsets[0]!; i < offsets[rowCount]!; i++) {
+    const byte = bytes[i]!;
+    const escape = byte < 0x60 ? escapes[byte]! : 0;
+    total += escape === 0 ? 1 : escape === 117 ? 6 : 2;
+  }
+  return total;
 }
 
 /** The two ASCII digits of 0..99, for writing numbers two digits at a time. */
