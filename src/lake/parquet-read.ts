@@ -7,8 +7,10 @@
  * the lake's Int32, which copies).
  *
  * R2 is read with range reads only: the file's tail once when opened (the
- * footer and page index), then per row group the asked column chunks,
- * fetched before parquet-wasm runs (see `fetched-ranges.ts`).
+ * footer and page index; a file up to 512 KiB whole), then per row group the
+ * asked column chunks not held yet, fetched before parquet-wasm runs (see
+ * `fetched-ranges.ts`). Decoded footers are cached per isolate (a lake file
+ * never changes once written), within a bound on their bytes.
  *
  * Invariants: a read returns exactly the rows of its row groups, in each
  * asked column, with the column's own type, or throws; it frees its wasm
@@ -20,7 +22,10 @@ import { parquetMetadataAsync } from "hyparquet";
 import type { Column } from "../table/schema.ts";
 import type { Scalar } from "../table/values.ts";
 import { arrowType } from "../table/types.ts";
-import { gatherRange, makeColumn } from "../arrow/gather.ts";
+import { makeColumn } from "../arrow/gather.ts";
+import { concatColumns } from "../arrow/take.ts";
+import type { CColumn } from "../arrow/c-data.ts";
+import { copyStream } from "../arrow/c-data.ts";
 import type { ColumnStats } from "../table/stats.ts";
 import { FetchedRanges } from "./fetched-ranges.ts";
 import { columnChunk, columnChunkRange, pageIndexRange } from "./parquet-footer.ts";
@@ -28,6 +33,9 @@ import { parquetWasmModule } from "./parquet-wasm.ts";
 
 /** Bytes read from a file's end first: the footer and page index of a lake file, often the whole file. */
 const tailBytes = 256 * 1024;
+
+/** A file this small (up to twice the tail) is read whole at once: one R2 read instead of the tail and then its column chunks. */
+const wholeFileBytesMax = 2 * tailBytes;
 
 export interface ParquetFile {
   metadata: FileMetaData;
@@ -41,10 +49,45 @@ const exactParsers = {
   dateFromDays: (days: number) => days,
 };
 
+/**
+ * Decoded footers of lake files, most recently used last, up to this many
+ * footer bytes (decoded, about five times as many bytes of heap: some 5 MiB):
+ * a lake file never changes once written (a new one gets a new key), so its
+ * footer is decoded once per isolate, as manifests are.
+ */
+const cachedFooterBytesMax = 1024 * 1024;
+const footers = new Map<string, FileMetaData>();
+let cachedFooterBytes = 0;
+
+function cachedFooter(id: string): FileMetaData | undefined {
+  const metadata = footers.get(id);
+  if (metadata) {
+    footers.delete(id);
+    footers.set(id, metadata);
+  }
+  return metadata;
+}
+
+function cacheFooter(id: string, metadata: FileMetaData): void {
+  footers.set(id, metadata);
+  cachedFooterBytes += metadata.metadata_length;
+  for (const [oldest, old] of footers) {
+    if (cachedFooterBytes <= cachedFooterBytesMax) break;
+    footers.delete(oldest);
+    cachedFooterBytes -= old.metadata_length;
+  }
+}
+
 export async function openDataFile(bucket: R2Bucket, key: string, byteLength: number): Promise<ParquetFile> {
   const ranges = FetchedRanges.of(bucket, key, byteLength);
-  await ranges.fetch([{ start: Math.max(0, byteLength - tailBytes), end: byteLength }]);
-  const metadata = await parquetMetadataAsync(ranges.asyncBuffer(), { parsers: exactParsers, initialFetchSize: tailBytes });
+  const start = byteLength <= wholeFileBytesMax ? 0 : Math.max(0, byteLength - tailBytes);
+  await ranges.fetch([{ start, end: byteLength }]);
+  const id = `${key}:${byteLength}`;
+  let metadata = cachedFooter(id);
+  if (!metadata) {
+    metadata = await parquetMetadataAsync(ranges.asyncBuffer(), { parsers: exactParsers, initialFetchSize: tailBytes });
+    cacheFooter(id, metadata);
+  }
   // parquet-wasm loads the page index when it opens a file; hold it too.
   const index = pageIndexRange(metadata);
   if (index) await ranges.fetch([index]);
@@ -89,7 +132,7 @@ export async function readRows(file: ParquetFile, columns: readonly Column[], ro
   // One row group in flight per call: the memory a read holds is one group's asked columns.
   for (const group of groups) parts.push(await readRowGroup(file, group.index, columns));
   if (parts.length === 1) return parts[0]!;
-  return columns.map((_, c) => gatherRange(parts.map((p) => p[c]!), 0, rowEnd - rowStart));
+  return columns.map((_, c) => concatColumns(parts.map((p) => p[c]!)));
 }
 
 async function readRowGroup(file: ParquetFile, index: number, columns: readonly Column[]): Promise<arrow.Data[]> {
@@ -103,52 +146,79 @@ async function readRowGroup(file: ParquetFile, index: number, columns: readonly 
   }));
   const wasm = parquetWasmModule();
   const handle = await wasm.ParquetFile.fromFile(ranges.blob());
-  let ipc: Uint8Array;
+  let decoded: ReturnType<typeof copyStream>;
   try {
     const table = await handle.read({ rowGroups: [index], columns: columns.map((c) => c.name), batchSize: rowCount });
-    ipc = table.intoIPCStream(); // consumes the wasm table
+    const stream = table.intoFFI(); // consumes the wasm table
+    try {
+      decoded = copyStream(wasm.wasmMemory().buffer, stream);
+    } finally {
+      stream.free();
+    }
   } finally {
     handle.free();
   }
-  const decoded = arrow.tableFromIPC(ipc);
-  if (decoded.numRows !== rowCount) {
-    throw new Error(`parquet reader: row group ${index} of ${file.ranges.key} decoded ${decoded.numRows} rows, its footer says ${rowCount}`);
+  const decodedRows = decoded.batches.reduce((n, batch) => n + (batch[0]?.length ?? 0), 0);
+  if (decodedRows !== rowCount) {
+    throw new Error(`parquet reader: row group ${index} of ${file.ranges.key} decoded ${decodedRows} rows, its footer says ${rowCount}`);
   }
   return columns.map((column) => {
-    const chunks = decoded.getChild(column.name)?.data;
-    if (!chunks) throw new Error(`parquet reader: row group ${index} of ${file.ranges.key} decoded no column '${column.name}'`);
-    return floeData(column, chunks.length === 1 ? chunks[0]! : gatherRange(chunks, 0, rowCount));
+    const at = decoded.fields.findIndex((f) => f.name === column.name);
+    if (at < 0) throw new Error(`parquet reader: row group ${index} of ${file.ranges.key} decoded no column '${column.name}'`);
+    assertDecodedFormat(column, decoded.fields[at]!.format);
+    const chunks = decoded.batches.map((batch) => floeData(column, batch[at]!));
+    return chunks.length > 0 ? concatColumns(chunks) : makeColumn({ type: arrowType(column.type), length: 0, nullCount: 0, valueOffsets: new Int32Array(1), data: new Uint8Array(0) });
   });
 }
 
-/** A decoded column as Floe's Arrow type for it, sharing the decoded buffers (narrow integers excepted). */
-function floeData(column: Column, data: arrow.Data): arrow.Data {
-  assertDecodedType(column, data.type);
-  const common = { type: arrowType(column.type), offset: data.offset, length: data.length, nullCount: data.nullCount, nullBitmap: data.nullBitmap };
+/** A decoded column as Floe's Arrow type for it, over the copied buffers (narrow integers narrowed from Int32). */
+function floeData(column: Column, decoded: CColumn): arrow.Data {
+  const { length, nullCount, validity, offsets, values } = decoded;
+  const common = { type: arrowType(column.type), length, nullCount, nullBitmap: validity };
+  const words = (Type: new (buffer: ArrayBufferLike, offset: number, length: number) => ArrayBufferView, bytes: number) =>
+    new Type(values.buffer, values.byteOffset, values.byteLength / bytes);
   switch (column.type.kind) {
-    case "TINYINT": return makeColumn({ ...common, data: new Int8Array(data.values as Int32Array) });
-    case "SMALLINT": return makeColumn({ ...common, data: new Int16Array(data.values as Int32Array) });
+    case "TINYINT": return makeColumn({ ...common, data: new Int8Array(words(Int32Array, 4) as Int32Array) });
+    case "SMALLINT": return makeColumn({ ...common, data: new Int16Array(words(Int32Array, 4) as Int32Array) });
     case "STRING":
-    case "BYTES": return makeColumn({ ...common, valueOffsets: data.valueOffsets, data: data.values });
-    default: return makeColumn({ ...common, data: data.values });
+    case "BYTES": return makeColumn({ ...common, valueOffsets: offsets, data: values });
+    case "BOOLEAN": return makeColumn({ ...common, data: values });
+    case "INT":
+    case "DATE": return makeColumn({ ...common, data: words(Int32Array, 4) });
+    case "FLOAT": return makeColumn({ ...common, data: words(Float32Array, 4) });
+    case "DOUBLE": return makeColumn({ ...common, data: words(Float64Array, 8) });
+    case "DECIMAL": return makeColumn({ ...common, data: words(Uint32Array, 4) });
+    case "BIGINT":
+    case "TIME":
+    case "TIMESTAMP":
+    case "TIMESTAMP_LTZ": return makeColumn({ ...common, data: words(BigInt64Array, 8) });
   }
 }
 
-/** Paired with the writer's types: the decoded Arrow type must have the buffers Floe's type is re-wrapped over. */
-function assertDecodedType(column: Column, decoded: arrow.DataType): void {
+/**
+ * Paired with the writer's types: the decoded column's C Data Interface
+ * format must be the layout Floe's type is wrapped over (the lake keeps
+ * TINYINT and SMALLINT as Int32, timestamps and times in microseconds).
+ */
+function assertDecodedFormat(column: Column, format: string): void {
   const { type } = column;
-  const expected = arrowType(type);
-  const narrow = type.kind === "TINYINT" || type.kind === "SMALLINT";
-  const same = narrow
-    ? arrow.DataType.isInt(decoded) && decoded.bitWidth === 32
-    : decoded.typeId === expected.typeId &&
-      (!arrow.DataType.isInt(decoded) || decoded.bitWidth === (expected as arrow.Int).bitWidth) &&
-      (!arrow.DataType.isFloat(decoded) || decoded.precision === (expected as arrow.Float).precision) &&
-      (!arrow.DataType.isDecimal(decoded) || (decoded.bitWidth === 128 && type.kind === "DECIMAL" && decoded.scale === type.scale)) &&
-      (!arrow.DataType.isTimestamp(decoded) || decoded.unit === arrow.TimeUnit.MICROSECOND) &&
-      (!arrow.DataType.isTime(decoded) || decoded.unit === arrow.TimeUnit.MICROSECOND) &&
-      (!arrow.DataType.isDate(decoded) || decoded.unit === arrow.DateUnit.DAY);
-  if (!same) throw new Error(`parquet reader: column '${column.name}' decoded as ${decoded}, expected ${narrow ? "Int32" : expected}`);
+  const expected: Record<string, (f: string) => boolean> = {
+    BOOLEAN: (f) => f === "b",
+    TINYINT: (f) => f === "i",
+    SMALLINT: (f) => f === "i",
+    INT: (f) => f === "i",
+    BIGINT: (f) => f === "l",
+    FLOAT: (f) => f === "f",
+    DOUBLE: (f) => f === "g",
+    DECIMAL: (f) => type.kind === "DECIMAL" && new RegExp(`^d:\\d+,${type.scale}(,128)?$`).test(f),
+    STRING: (f) => f === "u",
+    BYTES: (f) => f === "z",
+    DATE: (f) => f === "tdD",
+    TIME: (f) => f === "ttu",
+    TIMESTAMP: (f) => f.startsWith("tsu:"),
+    TIMESTAMP_LTZ: (f) => f.startsWith("tsu:"),
+  };
+  if (!expected[type.kind]!(format)) throw new Error(`parquet reader: column '${column.name}' decoded as Arrow format '${format}', which does not hold ${type.kind}`);
 }
 
 /** A statistics value as the scalar Floe keeps for the column's type; strings as text, since filters compare text. */

@@ -4,10 +4,14 @@
  * (commit time) and `_change` (`+I` for log tables; a primary-key table's
  * log is its changelog). A Tablet builds pages from its stored batches and
  * sends them as one Arrow IPC stream (`LogPageWire`); the Worker decodes
- * that stream without converting values.
+ * that stream without converting values. A read may carry a filter
+ * (`table/predicate.ts`), which the Tablet applies to its stored batches, so
+ * only matching rows of the asked columns cross the boundary.
  *
- * Invariant: rows come in offset order with no gap; `nextOffset` is the
- * offset after the last row, so reading from it continues exactly.
+ * Invariant: rows come in offset order, with no gap unless a filter left
+ * rows out; a page covers the offsets from where it was asked to
+ * `nextOffset` (exclusive), every row of them that matched, so reading from
+ * `nextOffset` continues exactly, filtered or not.
  */
 import * as arrow from "apache-arrow";
 import { FloeError } from "../errors.ts";
@@ -17,6 +21,7 @@ import type { JsonValue } from "../table/values.ts";
 import { scalarToJson } from "../table/values.ts";
 import { changeTypes } from "../table/change-type.ts";
 import { decodeStream } from "../arrow/ipc.ts";
+import { batchMessage, endOfStream, schemaMessage } from "../arrow/ipc-write.ts";
 import type { ColumnBatch } from "../arrow/batch.ts";
 import { makeColumn } from "../arrow/gather.ts";
 
@@ -24,12 +29,15 @@ export interface LogPage {
   bucket: number;
   logStartOffset: number;
   highWatermark: number;
+  /** The offset after the last one the page covers (rows a filter left out included). */
   nextOffset: number;
   /** The projected columns, then the system columns (`logSystemColumns`). */
   columns: Column[];
   rowCount: number;
   /** Record batches over `columns`, in offset order. */
   batches: ColumnBatch[];
+  /** For a page decoded from its wire form: the bytes of its IPC stream. */
+  ipcBytes?: number;
 }
 
 /** A page as it crosses the Tablet boundary: its bounds and its rows as one Arrow IPC stream. */
@@ -60,13 +68,21 @@ export function pageColumns(projected: readonly Column[]): Column[] {
 }
 
 /**
- * The system columns of `rowCount` consecutive rows from `firstOffset`,
- * committed at `commitMs`; `changeCodes` are a changelog's change codes
- * (absent for a log table, whose rows are all inserts).
+ * The system columns of `rowCount` rows committed at `commitMs`: the
+ * consecutive offsets from `firstOffset`, or with `rows` the offsets
+ * `firstOffset + rows[i]` (the rows a filter kept); `changeCodes` are a
+ * changelog's change codes, one per row (absent for a log table, whose rows
+ * are all inserts).
  */
-export function systemColumnData(firstOffset: number, rowCount: number, commitMs: number, changeCodes?: Int8Array): arrow.Data[] {
+export function systemColumnData(firstOffset: number, rowCount: number, commitMs: number, changeCodes?: Int8Array, rows?: ArrayLike<number>): arrow.Data[] {
   const offsets = new BigInt64Array(rowCount);
-  for (let i = 0; i < rowCount; i++) offsets[i] = BigInt(firstOffset + i);
+  // Written as 32-bit words: offsets stay far below 2^53, and no BigInt is made per row.
+  const words = new Int32Array(offsets.buffer);
+  for (let i = 0; i < rowCount; i++) {
+    const offset = firstOffset + (rows ? rows[i]! : i);
+    words[2 * i] = offset >>> 0;
+    words[2 * i + 1] = Math.floor(offset / 4294967296);
+  }
   const timestamps = new BigInt64Array(rowCount).fill(BigInt(commitMs) * 1000n);
   const [offsetColumn, timestampColumn] = arrowSchemaOf(logSystemColumns).fields;
   return [
@@ -106,12 +122,10 @@ export function changeCodesOf(change: arrow.Data): Int8Array {
 
 /** The page's rows as one Arrow IPC stream; `metadata` goes into the schema's custom metadata. */
 export function pageToIpc(page: Pick<LogPage, "columns" | "batches">, metadata?: Record<string, string>): Uint8Array {
-  const schema = arrowSchemaOf(page.columns, metadata);
-  const batches = page.batches.map((batch) => {
-    const struct = arrow.makeData({ type: new arrow.Struct(schema.fields), length: batch.rowCount, nullCount: 0, children: batch.columns });
-    return new arrow.RecordBatch(schema, struct);
-  });
-  return arrow.tableToIPC(new arrow.Table(schema, batches), "stream");
+  const messages = [schemaMessage(arrowSchemaOf(page.columns, metadata)), ...page.batches.map((b) => batchMessage(b.columns, b.rowCount)), endOfStream];
+  const out = new Uint8Array(messages.reduce((n, m) => n + m.byteLength, 0));
+  messages.reduce((at, m) => (out.set(m, at), at + m.byteLength), 0);
+  return out;
 }
 
 export function pageToWire(page: LogPage): LogPageWire {
@@ -128,7 +142,7 @@ export function pageFromWire(wire: LogPageWire, bucket: number, projected: reado
     throw new Error(`a log page of ${table.schema.fields.length} columns arrived for ${columns.length} asked`);
   }
   const { logStartOffset, highWatermark, nextOffset, rowCount } = wire;
-  return { bucket, logStartOffset, highWatermark, nextOffset, columns, rowCount, batches };
+  return { bucket, logStartOffset, highWatermark, nextOffset, columns, rowCount, batches, ipcBytes: wire.ipc.byteLength };
 }
 
 /** The page's rows as JSON objects. */

@@ -1,8 +1,9 @@
 /**
  * Scan filters: a conjunction of simple predicates on columns, parsed from
- * the `filter=` query parameter, evaluated on rows, and checked against
- * column statistics (file bounds, row-group statistics) to skip data that
- * cannot match.
+ * the `filter=` query parameter into plain predicates (`table/predicate.ts`,
+ * which evaluates them on whole columns, in the Tablets and on lake row
+ * groups), and checked against column statistics (file bounds, row-group
+ * statistics) to skip data that cannot match.
  *
  * Grammar: `predicate (AND predicate)*`, where a predicate is
  * `column op literal` (op: = != < <= > >=), `column IN (literal, ...)`,
@@ -19,22 +20,14 @@
  */
 import { FloeError } from "../errors.ts";
 import type { Column } from "../table/schema.ts";
-import type { FloeType } from "../table/types.ts";
 import type { Scalar } from "../table/values.ts";
 import type { ColumnStats } from "../table/stats.ts";
+import type { Predicate, PredicateOp } from "../table/predicate.ts";
+import { compareScalars } from "../table/predicate.ts";
 import { ValueError, scalarFromJson } from "../table/values.ts";
 import { formatType } from "../table/types.ts";
 
-type Operator = "=" | "!=" | "<" | "<=" | ">" | ">=" | "in" | "is_null" | "not_null";
-
-export interface Predicate {
-  column: Column;
-  op: Operator;
-  values: Scalar[];
-  /** For `in` over a type whose values compare by identity (all but BYTES): the values, for one lookup per row. */
-  valueSet?: Set<Scalar>;
-}
-
+export type { Predicate };
 
 /** Longest filter text accepted, so parsing stays cheap. */
 export const filterLengthMax = 4096;
@@ -94,9 +87,9 @@ export function parseFilter(text: string | undefined, columns: readonly Column[]
         if (separator === ")") break;
         if (separator !== ",") throw FloeError.badRequest(`filter: expected , or ) in IN list, got '${separator}'`);
       }
-      predicates.push({ column, op: "in", values, ...(column.type.kind === "BYTES" ? {} : { valueSet: new Set(values) }) });
+      predicates.push({ column, op: "in", values });
     } else if (op.kind === "symbol" && ["=", "!=", "<", "<=", ">", ">="].includes(op.text)) {
-      predicates.push({ column, op: op.text as Operator, values: [literal(column, next("a value"))] });
+      predicates.push({ column, op: op.text as PredicateOp, values: [literal(column, next("a value"))] });
     } else {
       throw FloeError.badRequest(`filter: expected an operator after '${column.name}', got '${op.text}'`);
     }
@@ -137,50 +130,6 @@ function isFinerThanColumn(column: Column, json: unknown, value: Scalar): boolea
   if (type.kind === "TIME") return /\.\d{7,}/.test(String(json));
   return false;
 }
-
-/** Orders two non-null scalars of one type; strings by code point, bytes unsigned. */
-function compareScalars(type: FloeType, a: Scalar, b: Scalar): number {
-  if (type.kind === "STRING") return compareText(a as string, b as string);
-  if (a instanceof Uint8Array && b instanceof Uint8Array) {
-    for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-    return a.length - b.length;
-  }
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** UTF-16 order differs from code point order only between surrogates and units from U+E000; fix that case. */
-function compareText(a: string, b: string): number {
-  const length = Math.min(a.length, b.length);
-  for (let i = 0; i < length; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x !== y) return codePointRank(x) - codePointRank(y);
-  }
-  return a.length - b.length;
-}
-
-const codePointRank = (unit: number) => (unit >= 0xd800 && unit <= 0xdfff ? unit + 0x2000 : unit >= 0xe000 ? unit - 0x800 : unit);
-
-/** Whether one value satisfies one predicate. */
-export function matches(predicate: Predicate, value: Scalar | null): boolean {
-  if (predicate.op === "is_null") return value === null;
-  if (predicate.op === "not_null") return value !== null;
-  if (value === null) return false;
-  const { type } = predicate.column;
-  const order = (other: Scalar) => compareScalars(type, value, other);
-  const literalValue = predicate.values[0]!;
-  switch (predicate.op) {
-    case "=": return !isNaNValue(value) && order(literalValue) === 0;
-    case "!=": return isNaNValue(value) || order(literalValue) !== 0;
-    case "<": return !isNaNValue(value) && order(literalValue) < 0;
-    case "<=": return !isNaNValue(value) && order(literalValue) <= 0;
-    case ">": return !isNaNValue(value) && order(literalValue) > 0;
-    case ">=": return !isNaNValue(value) && order(literalValue) >= 0;
-    case "in": return predicate.valueSet ? predicate.valueSet.has(value) : predicate.values.some((v) => order(v) === 0);
-  }
-}
-
-const isNaNValue = (value: Scalar) => typeof value === "number" && Number.isNaN(value);
 
 /** False only when statistics prove no row can satisfy every predicate. */
 export function mayMatch(predicates: readonly Predicate[], stats: (column: Column) => ColumnStats | undefined): boolean {

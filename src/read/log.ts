@@ -1,6 +1,7 @@
 /**
  * Reading one bucket's log from an offset: asks the bucket's Tablet for a
- * page of the asked columns (`log/page.ts`), which it cuts and projects.
+ * page of the asked columns (`log/page.ts`), which it cuts, filters and
+ * projects, so only the rows and columns asked for cross to the Worker.
  */
 import { FloeError } from "../errors.ts";
 import type { TableEntry } from "../catalog/catalog.ts";
@@ -8,6 +9,7 @@ import { columnSpec } from "../table/schema.ts";
 import { live, tabletStub } from "../tablet/stub.ts";
 import { requestLimits } from "../vocabulary.ts";
 import type { LogPage } from "../log/page.ts";
+import type { Predicate } from "../table/predicate.ts";
 import { pageFromWire, projectColumns } from "../log/page.ts";
 
 export interface LogReadRequest {
@@ -16,6 +18,8 @@ export interface LogReadRequest {
   limit: number;
   /** Column names to return, in order; all columns when absent. */
   columns?: string[];
+  /** Only rows satisfying every predicate, evaluated by the Tablet; the page still covers every offset it read. */
+  filter?: readonly Predicate[];
   /**
    * How an offset outside the log is answered: as the caller's mistake
    * (`bad_request`, the default), or as data dropped by retention while a
@@ -38,6 +42,7 @@ export async function readLogPage(env: Env, table: TableEntry, request: LogReadR
     rowsMax: request.limit,
     bytesMax: readBytesMax,
     columns: projected.map(columnSpec),
+    ...(request.filter && request.filter.length > 0 ? { filter: request.filter.map((p) => ({ ...p, column: columnSpec(p.column) })) } : {}),
   }));
   if (result.kind === "offset_out_of_range") {
     const message = `offset ${request.offset} is outside bucket ${request.bucket}'s log [${result.logStartOffset}, ${result.highWatermark}]`;
@@ -51,7 +56,8 @@ export async function readLogPage(env: Env, table: TableEntry, request: LogReadR
 
 /**
  * Every page of one bucket's log in `[from, to)`, in order: the whole range
- * or a failure, never a silently shorter range.
+ * or a failure, never a silently shorter range. With a filter, pages hold
+ * only the matching rows (some none) but together still cover the range.
  */
 export async function readLogRange(
   env: Env, table: TableEntry, request: Omit<LogReadRequest, "offset" | "limit"> & { from: number; to: number },
@@ -60,7 +66,7 @@ export async function readLogRange(
   const pages: LogPage[] = [];
   for (let offset = from; offset < to; ) {
     const page = await readLogPage(env, table, { ...rest, offset, limit: Math.min(requestLimits.logReadRowsMax, to - offset) });
-    if (page.rowCount === 0) throw new Error(`bucket ${request.bucket}'s log ended at ${offset}, before ${to}`);
+    if (page.nextOffset <= offset) throw new Error(`bucket ${request.bucket}'s log ended at ${offset}, before ${to}`);
     pages.push(page);
     offset = page.nextOffset;
   }

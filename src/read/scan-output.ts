@@ -1,17 +1,19 @@
 /**
  * A scan's rows as a streamed HTTP body: JSON (one object whose `rows`
  * array is written as rows arrive, then the read statistics), NDJSON (one
- * row per line) or an Arrow IPC stream (one record batch per chunk). The
- * body is pulled, so a slow client slows the scan instead of buffering it.
+ * row per line) or an Arrow IPC stream (one record batch per chunk). Chunks
+ * are encoded on whole columns: JSON text by one formatter per column
+ * (`table/json-text.ts`), Arrow batches from the columns' buffers
+ * (`arrow/ipc-write.ts`). The body is pulled, so a slow client slows the
+ * scan instead of buffering it.
  *
  * Invariant: a body ends normally only after the last row; a failure
  * mid-stream errors the body, so a client never mistakes a partial answer
  * for a complete one.
  */
-import { arrowSchemaOf, buildColumn } from "../table/columns.ts";
-import type { Column } from "../table/schema.ts";
-import { columnsToJsonRows } from "../log/page.ts";
-import { encodeStream, joinStream, splitStream } from "../arrow/ipc.ts";
+import { arrowSchemaOf } from "../table/columns.ts";
+import { jsonRowsText } from "../table/json-text.ts";
+import { batchMessage, endOfStream, schemaMessage } from "../arrow/ipc-write.ts";
 import type { Scan, ScanSource } from "./scan.ts";
 import type { RowChunk } from "./scan-rows.ts";
 
@@ -57,18 +59,19 @@ interface Encoder {
   end(): Uint8Array;
 }
 
-function jsonRows(columns: readonly Column[], chunk: RowChunk): string[] {
-  return columnsToJsonRows(columns, chunk.data, chunk.rowCount).map((row) => JSON.stringify(row));
-}
-
 const encoders: Record<ScanFormat, (scan: Scan, source: ScanSource) => Encoder> = {
   json(scan, source) {
-    let separator = "";
+    let first = true;
     return {
       start: () => utf8.encode(`{"source":${JSON.stringify(source)},"snapshotId":${JSON.stringify(scan.snapshotId)},"offsets":${JSON.stringify(scan.offsets)},"rows":[`),
       chunk(chunk) {
-        const text = jsonRows(scan.columns, chunk).map((line) => { const out = separator + line; separator = ","; return out; }).join("");
-        return utf8.encode(text);
+        // Every row is preceded by a comma; the scan's very first one drops it.
+        const text = jsonRowsText(scan.columns, chunk.data, chunk.rowCount, ",", "");
+        if (first && text.length > 0) {
+          first = false;
+          return text.subarray(1);
+        }
+        return text;
       },
       end: () => utf8.encode(`],"stats":${JSON.stringify(scan.stats)}}`),
     };
@@ -76,17 +79,15 @@ const encoders: Record<ScanFormat, (scan: Scan, source: ScanSource) => Encoder> 
   ndjson(scan) {
     return {
       start: () => new Uint8Array(0),
-      chunk: (chunk) => utf8.encode(jsonRows(scan.columns, chunk).map((line) => `${line}\n`).join("")),
+      chunk: (chunk) => jsonRowsText(scan.columns, chunk.data, chunk.rowCount, "", "\n"),
       end: () => new Uint8Array(0),
     };
   },
   arrow(scan) {
-    const schema = arrowSchemaOf(scan.columns);
-    const frames = (chunk: RowChunk) => splitStream(encodeStream(schema, chunk.data, chunk.rowCount));
     return {
-      start: () => frames({ rowCount: 0, data: scan.columns.map((column) => buildColumn(column.type, [])) }).schema,
-      chunk: (chunk) => frames(chunk).batch,
-      end: () => joinStream(new Uint8Array(0), []),
+      start: () => schemaMessage(arrowSchemaOf(scan.columns)),
+      chunk: (chunk) => batchMessage(chunk.data, chunk.rowCount),
+      end: () => endOfStream.slice(),
     };
   },
 };

@@ -21,7 +21,7 @@ import type { TableEntry } from "../catalog/catalog.ts";
 import { FloeError } from "../errors.ts";
 import type { Column } from "../table/schema.ts";
 import { isPrimaryKeyTable } from "../table/schema.ts";
-import { gatherRange } from "../arrow/gather.ts";
+import { takeRange } from "../arrow/take.ts";
 import { bucketsOf, live, tabletStub } from "../tablet/stub.ts";
 import { fileContent } from "../iceberg/manifest-read.ts";
 import { inOffsetOrder } from "../lake/snapshots.ts";
@@ -35,7 +35,7 @@ import { currentSnapshot, snapshotById } from "./lake-snapshot.ts";
 import type { BucketRange } from "./primary-key-merge.ts";
 import { mergedBucketRows } from "./primary-key-merge.ts";
 import type { RowChunk, ScanStats } from "./scan-rows.ts";
-import { emptyStats, hotRows, lakeRows, selectRows } from "./scan-rows.ts";
+import { emptyStats, filterChunk, hotRows, lakeRows } from "./scan-rows.ts";
 
 export const scanSources = ["union", "lake", "hot"] as const;
 export type ScanSource = (typeof scanSources)[number];
@@ -72,8 +72,9 @@ export async function openScan(env: Env, table: TableEntry, request: ScanRequest
     throw FloeError.badRequest("snapshot= reads a lake snapshot: use it with source=lake or source=union");
   }
   const scan = (snapshotId: number | null, offsets: Record<string, number>, rows: AsyncGenerator<RowChunk>): Scan => ({
-    columns, snapshotId, offsets, stats, rows: limited(projected(rows, readColumns, columns), request.limit),
+    columns, snapshotId, offsets, stats, rows: limited(rows, request.limit),
   });
+  const project = (rows: AsyncGenerator<RowChunk>) => projected(rows, readColumns, columns);
 
   const keyed = isPrimaryKeyTable(definition);
   const { snapshot, ranges } = await readPoint(env, table, request);
@@ -81,13 +82,14 @@ export async function openScan(env: Env, table: TableEntry, request: ScanRequest
   // A primary-key table's key-value state is its current state: the Tablets alone, and the union while nothing is
   // tiered (merging the changelog from offset 0 instead would hold all of it in memory).
   if (keyed && (request.source === "hot" || (request.source === "union" && snapshot?.snapshotId === null))) {
-    const bucketRows = (range: BucketRange) => filtered(kvBucketRows(env, table, range.bucket, readColumns), readColumns, predicates);
+    const bucketRows = (range: BucketRange) => project(filtered(kvBucketRows(env, table, range.bucket, readColumns), readColumns, predicates));
     return scan(null, offsets, concatAhead(ranges.map(bucketRows), bucketsAhead));
   }
   const files = snapshot?.files ?? [];
+  const bucketFiles = (range: BucketRange) => files.filter((f) => f.bucket === range.bucket);
   const bucketRows = keyed
-    ? (range: BucketRange) => mergedBucketRows(env, table, range, files.filter((f) => f.bucket === range.bucket), readColumns, predicates, stats)
-    : (range: BucketRange) => logBucketRows(env, table, range, files.filter((f) => f.bucket === range.bucket), readColumns, predicates, stats);
+    ? (range: BucketRange) => project(mergedBucketRows(env, table, range, bucketFiles(range), readColumns, predicates, stats))
+    : (range: BucketRange) => logBucketRows(env, table, range, bucketFiles(range), { read: readColumns, answer: columns }, predicates, stats);
   return scan(snapshot?.snapshotId ?? null, offsets, concatAhead(ranges.map(bucketRows), bucketsAhead));
 }
 
@@ -137,17 +139,21 @@ async function hotRanges(env: Env, table: TableEntry, snapshot: LakeSnapshot | n
   });
 }
 
-/** A log table's bucket: its lake rows (files in commit order, rows in offset order), then its hot log. */
+/**
+ * A log table's bucket in the answer's columns: its lake rows (files in
+ * commit order, rows in offset order; the read columns add those the filter
+ * needs), then its hot log, which the Tablet filters and projects itself.
+ */
 async function* logBucketRows(
-  env: Env, table: TableEntry, range: BucketRange, files: LakeSnapshot["files"], columns: Column[], predicates: Predicate[], stats: ScanStats,
+  env: Env, table: TableEntry, range: BucketRange, files: LakeSnapshot["files"], columns: { read: Column[]; answer: Column[] }, predicates: Predicate[], stats: ScanStats,
 ): AsyncGenerator<RowChunk> {
   const data = files.filter((f) => f.content === fileContent.data).sort(inOffsetOrder);
-  yield* lakeRows(env, data, columns, predicates, stats);
-  yield* filtered(hotRows(env, table, range.bucket, range.from, range.to, columns), columns, predicates);
+  yield* projected(lakeRows(env, data, columns.read, predicates, stats), columns.read, columns.answer);
+  yield* hotRows(env, table, range.bucket, range.from, range.to, columns.answer, stats, predicates);
 }
 
 async function* filtered(rows: AsyncGenerator<RowChunk>, columns: readonly Column[], predicates: readonly Predicate[]): AsyncGenerator<RowChunk> {
-  for await (const chunk of rows) yield selectRows(chunk, columns, predicates);
+  for await (const chunk of rows) yield filterChunk(chunk, columns, predicates);
 }
 
 async function* projected(rows: AsyncGenerator<RowChunk>, from: readonly Column[], to: readonly Column[]): AsyncGenerator<RowChunk> {
@@ -161,7 +167,7 @@ async function* limited(rows: AsyncGenerator<RowChunk>, limit: number | undefine
   let left = limit ?? Infinity;
   for await (const chunk of rows) {
     if (chunk.rowCount >= left) {
-      yield { rowCount: left, data: chunk.data.map((column) => gatherRange([column], 0, left)) };
+      yield { rowCount: left, data: chunk.data.map((column) => takeRange(column, 0, left)) };
       return;
     }
     left -= chunk.rowCount;

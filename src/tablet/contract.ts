@@ -10,6 +10,8 @@
 import type { LogFrames } from "../log/frames.ts";
 import type { LogPageWire } from "../log/page.ts";
 import type { ColumnSpec } from "../table/schema.ts";
+import type { PredicateOp } from "../table/predicate.ts";
+import type { Scalar } from "../table/values.ts";
 
 /** Every call to a dropped table's Tablet answers this. */
 export type Dropped = { kind: "dropped" };
@@ -61,6 +63,18 @@ export interface ReadRequest {
   bytesMax: number;
   /** The columns to return, in order. */
   columns: ColumnSpec[];
+  /**
+   * Only rows satisfying every predicate (on any of the table's columns) are
+   * returned; the page still covers every offset it read (`nextOffset`).
+   */
+  filter?: PredicateSpec[];
+}
+
+/** A filter predicate (`table/predicate.ts`) as plain data: its column, the operator, the literals as scalars of the column's type. */
+export interface PredicateSpec {
+  column: ColumnSpec;
+  op: PredicateOp;
+  values: Scalar[];
 }
 
 export type ReadResult =

@@ -10,10 +10,12 @@
  */
 import type * as arrow from "apache-arrow";
 import { decodeStream, joinStream } from "../arrow/ipc.ts";
-import { gatherRange } from "../arrow/gather.ts";
+import { takeRows } from "../arrow/take.ts";
 import type { ColumnBatch } from "../arrow/batch.ts";
 import { changeColumnName } from "../table/change-type.ts";
 import type { Column } from "../table/schema.ts";
+import type { Predicate } from "../table/predicate.ts";
+import { selectRows } from "../table/predicate.ts";
 import type { LogFrames } from "../log/frames.ts";
 import type { LogPage } from "../log/page.ts";
 import { pageColumns, systemColumnData } from "../log/page.ts";
@@ -73,14 +75,18 @@ export interface PageRequest {
   rowsMax: number;
   bytesMax: number;
   columns: readonly Column[];
+  /** Only rows satisfying every predicate (on any of the table's columns); every row when absent. */
+  filter?: readonly Predicate[];
 }
 
 /**
- * At most `rowsMax` rows from `offset`, and about `bytesMax` bytes of
- * stored Arrow (a batch that would pass it is cut in proportion, keeping at
- * least one row per page), projected to the asked columns; null when
- * `offset` is outside the log. Stored batches that lie whole inside the
- * range pass through without copying.
+ * The rows of at most `rowsMax` offsets from `offset`, and about `bytesMax`
+ * bytes of stored Arrow (a batch that would pass it is cut in proportion,
+ * keeping at least one offset per page), that satisfy the filter,
+ * projected to the asked columns; null when `offset` is outside the log.
+ * The page covers those offsets whether or not a row matched (its
+ * `nextOffset`). Stored batches that lie whole inside the range and match
+ * whole pass through without copying.
  */
 export function readPage(sql: SqlStorage, offsets: TabletOffsets, bucket: number, request: PageRequest): LogPage | null {
   const { logStartOffset, highWatermark } = offsets;
@@ -90,31 +96,45 @@ export function readPage(sql: SqlStorage, offsets: TabletOffsets, bucket: number
   const schemas = new Map<number, Uint8Array>();
   const end = Math.min(highWatermark, from + request.rowsMax);
   const batches: ColumnBatch[] = [];
+  let covered = 0;
   let rowCount = 0;
   let bytes = 0;
   for (const batch of stored) {
     const first = Math.max(from, batch.baseOffset);
     const size = batch.ipcBatch.byteLength;
     const affordable = bytes + size <= request.bytesMax ? batch.recordCount : Math.floor((batch.recordCount * (request.bytesMax - bytes)) / size);
-    const last = Math.min(end, batch.baseOffset + batch.recordCount, first + Math.max(affordable, rowCount === 0 ? 1 : 0));
+    const last = Math.min(end, batch.baseOffset + batch.recordCount, first + Math.max(affordable, covered === 0 ? 1 : 0));
     if (last <= first) break;
     bytes += size;
     if (!schemas.has(batch.schemaId)) schemas.set(batch.schemaId, queries.readSchema(sql, batch.schemaId));
     const decoded = decodeStream(joinStream(schemas.get(batch.schemaId)!, [batch.ipcBatch]));
-    const cut = (data: arrow.Data) =>
-      first === batch.baseOffset && last === batch.baseOffset + batch.recordCount
-        ? data
-        : gatherRange([data], first - batch.baseOffset, last - batch.baseOffset);
+    const column = (name: string) => {
+      const child = decoded.getChild(name);
+      if (!child) throw new Error(`stored batch at offset ${batch.baseOffset} has no column '${name}'`);
+      return child.data[0]!;
+    };
+    covered += last - first;
+    const rows = batchRows(first - batch.baseOffset, last - batch.baseOffset, batch.recordCount, request.filter, (c) => column(c.name));
+    const count = rows ? rows.length : batch.recordCount;
+    if (count === 0) continue;
+    const pick = (data: arrow.Data) => (rows ? takeRows(data, rows) : data);
+    const columns = request.columns.map((c) => pick(column(c.name)));
     const changeCodes = decoded.getChild(changeColumnName)?.data[0];
-    const columns = request.columns.map((column) => {
-      const child = decoded.getChild(column.name);
-      if (!child) throw new Error(`stored batch at offset ${batch.baseOffset} has no column '${column.name}'`);
-      return cut(child.data[0]!);
-    });
-    const codes = changeCodes && (cut(changeCodes).values as Int8Array);
-    columns.push(...systemColumnData(first, last - first, batch.commitMs, codes));
-    batches.push({ rowCount: last - first, columns });
-    rowCount += last - first;
+    const codes = changeCodes && (pick(changeCodes).values as Int8Array);
+    columns.push(...systemColumnData(batch.baseOffset, count, batch.commitMs, codes, rows));
+    batches.push({ rowCount: count, columns });
+    rowCount += count;
   }
-  return { bucket, logStartOffset, highWatermark, nextOffset: from + rowCount, columns: pageColumns(request.columns), rowCount, batches };
+  return { bucket, logStartOffset, highWatermark, nextOffset: from + covered, columns: pageColumns(request.columns), rowCount, batches };
+}
+
+/**
+ * The rows of a stored batch of `recordCount` rows within `[begin, end)`
+ * that satisfy `filter`, as indexes; undefined when that is every row.
+ */
+function batchRows(begin: number, end: number, recordCount: number, filter: readonly Predicate[] | undefined, column: (c: Column) => arrow.Data): Int32Array | undefined {
+  const selected = filter && filter.length > 0 ? selectRows(filter, column, recordCount) : undefined;
+  if (begin === 0 && end === recordCount) return selected;
+  if (!selected) return Int32Array.from({ length: end - begin }, (_, i) => begin + i);
+  return selected.filter((row) => row >= begin && row < end);
 }

@@ -119,7 +119,8 @@ export class Tablet extends DurableObject<Env> {
   read(request: ReadRequest): ReadResult {
     if (this.dropped) return dropped;
     // The Worker names the bucket when it decodes the page; the Tablet does not need to know its own.
-    const page = readPage(this.ctx.storage.sql, this.offsets, -1, { ...request, columns: request.columns.map(columnFromSpec) });
+    const filter = request.filter?.map((p) => ({ ...p, column: columnFromSpec(p.column) }));
+    const page = readPage(this.ctx.storage.sql, this.offsets, -1, { ...request, columns: request.columns.map(columnFromSpec), filter });
     if (page === null) {
       const { logStartOffset, highWatermark } = this.offsets;
       return { kind: "offset_out_of_range", logStartOffset, highWatermark };

@@ -208,6 +208,19 @@ describe("lake data files", () => {
     expect(parquetWasmMemoryBytes()).toBeLessThan(16 * 1024 * 1024);
   });
 
+  it("fetch a small file whole, in one read, and nothing more for its row groups", async () => {
+    const [id] = allTypes.columns;
+    const written = await writeDataFile([{ ...id!, chunks: [buildColumn(id!.type, Array.from({ length: 2 * rowGroupRowsMax }, (_, i) => BigInt(i)))] }], allTypesSchema);
+    expect(written.bytes.byteLength).toBeLessThan(512 * 1024);
+    const gets: { offset: number; length: number }[] = [];
+    const counting = {
+      get: (key: string, options: R2GetOptions) => (gets.push(options.range as { offset: number; length: number }), env.LAKE.get(key, options)),
+    } as unknown as R2Bucket;
+    const file = await stored(written.bytes, counting);
+    for (const { rowStart, rowEnd } of rowGroupRanges(file)) await readRows(file, [id!], rowStart, rowEnd);
+    expect(gets).toEqual([{ offset: 0, length: written.bytes.byteLength }]);
+  });
+
   it("read files written by Floe's earlier writer (hyparquet-writer) exactly", async () => {
     const bytes = Uint8Array.from(atob(hyparquetWriterFile), (c) => c.charCodeAt(0));
     const file = await stored(bytes);
