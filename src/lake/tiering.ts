@@ -27,8 +27,16 @@ import { metadataAt } from "./snapshots.ts";
 import { lakeWriterStub } from "./writer.ts";
 import type { WriteRoundResult } from "./writer-contract.ts";
 
+/** When one bucket's writer worked on a round, as the coordinator saw it (so operators see the buckets overlap). */
+export interface WriterTiming {
+  bucket: number;
+  rows: number;
+  startedAtMs: number;
+  endedAtMs: number;
+}
+
 export type TieringResult =
-  | { kind: "committed"; snapshotId: number; records: number; bucketOffsets: Record<string, number> }
+  | { kind: "committed"; snapshotId: number; records: number; bucketOffsets: Record<string, number>; writers: WriterTiming[] }
   | { kind: "up_to_date" }
   | { kind: "lost_race" };
 
@@ -45,10 +53,11 @@ export async function tierTable(env: Env, sql: SqlStorage, table: TableEntry, no
   const offset = (bucket: number) => state?.bucketOffsets[String(bucket)] ?? 0;
   store.recordRound(sql, { roundId, buckets, written: [] });
   const results = await mapLimited(buckets, writersAtOnce, async (bucket) => {
+    const startedAtMs = Date.now();
     const result: WriteRoundResult = await lakeWriterStub(env, table.tableId, bucket).writeRound({
       table, bucket, roundId, sequenceNumber, from: offset(bucket), committedRoundId: state?.snapshotId ?? null,
     });
-    return result.kind === "written" ? [{ bucket, ...result }] : [];
+    return result.kind === "written" ? [{ bucket, ...result, timing: { bucket, rows: result.reached - offset(bucket), startedAtMs, endedAtMs: Date.now() } }] : [];
   });
   const wrote = results.flat();
   if (wrote.length === 0) {
@@ -71,7 +80,7 @@ export async function tierTable(env: Env, sql: SqlStorage, table: TableEntry, no
   await resolveOpenRound(env, sql, table);
   if (committed.kind === "lost_race") return committed;
   const records = added.filter((f) => f.content === fileContent.data).reduce((n, f) => n + f.recordCount, 0);
-  return { kind: "committed", snapshotId: roundId, records, bucketOffsets };
+  return { kind: "committed", snapshotId: roundId, records, bucketOffsets, writers: wrote.map((w) => w.timing) };
 }
 
 /** Records the round's writes and obsolete objects in the coordinator's store as a commit makes them. */

@@ -94,18 +94,18 @@ export function systemColumnData(firstOffset: number, rowCount: number, commitMs
 
 /** The `_change` column of `rowCount` rows: their change codes spelled out, or `+I` for every row when there are none. */
 export function changeColumnData(rowCount: number, changeCodes?: Int8Array): arrow.Data {
-  // Every change type is two ASCII characters, so the strings are laid out in one pass.
+  // Every change type is two ASCII characters: each row's text is one 16-bit unit (little-endian, as Arrow and every
+  // platform Floe runs on lay them out), so the strings are written unit by unit, or filled when all are inserts.
   const valueOffsets = new Int32Array(rowCount + 1);
-  const text = new Uint8Array(rowCount * 2);
-  const spelled = changeTypes.map((t) => [t.charCodeAt(0), t.charCodeAt(1)] as const);
-  for (let i = 0; i < rowCount; i++) {
-    const [first, second] = spelled[changeCodes ? changeCodes[i]! : 0]!;
-    text[2 * i] = first;
-    text[2 * i + 1] = second;
-    valueOffsets[i + 1] = 2 * i + 2;
-  }
-  return makeColumn({ type: new arrow.Utf8(), length: rowCount, nullCount: 0, valueOffsets, data: text });
+  for (let i = 1; i <= rowCount; i++) valueOffsets[i] = 2 * i;
+  const units = new Uint16Array(rowCount);
+  if (changeCodes) for (let i = 0; i < rowCount; i++) units[i] = spelledUnits[changeCodes[i]!]!;
+  else units.fill(spelledUnits[0]!);
+  return makeColumn({ type: new arrow.Utf8(), length: rowCount, nullCount: 0, valueOffsets, data: new Uint8Array(units.buffer) });
 }
+
+/** Each change type's two characters as one little-endian 16-bit unit. */
+const spelledUnits = Uint16Array.from(changeTypes, (t) => t.charCodeAt(0) | (t.charCodeAt(1) << 8));
 
 /** A `_change` column's change codes (`table/change-type.ts`), read back from their two-character spellings. */
 export function changeCodesOf(change: arrow.Data): Int8Array {
