@@ -17,6 +17,7 @@ const benchmarks: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   scan: () => import("./scan.ts"),
   parquet: () => import("./parquet.ts"),
   upsert: () => import("./upsert.ts"),
+  soak: () => import("./soak.ts"),
 };
 
 const name = process.argv[2];

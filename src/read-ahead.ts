@@ -57,7 +57,13 @@ class Pump<T> {
   private wake: (() => void) | undefined;
   private running: Promise<void> | undefined;
 
-  constructor(private readonly source: AsyncGenerator<T>, private readonly bufferedMax: number) {}
+  private readonly source: AsyncGenerator<T>;
+  private readonly bufferedMax: number;
+
+  constructor(source: AsyncGenerator<T>, bufferedMax: number) {
+    this.source = source;
+    this.bufferedMax = bufferedMax;
+  }
 
   start(): void {
     if (this.started) return;

@@ -101,7 +101,11 @@ function checkMessage(flatbuffer: Flatbuffer, first: boolean, fieldsMax: number)
  * (https://flatbuffers.dev/internals/).
  */
 class Flatbuffer {
-  constructor(private readonly view: DataView) {}
+  private readonly view: DataView;
+
+  constructor(view: DataView) {
+    this.view = view;
+  }
 
   root(): number {
     return this.offsetAt(0);

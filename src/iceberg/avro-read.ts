@@ -17,7 +17,11 @@ const utf8 = new TextDecoder();
 
 class Cursor {
   at = 0;
-  constructor(readonly bytes: Uint8Array) {}
+  readonly bytes: Uint8Array;
+
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+  }
 
   take(length: number): Uint8Array {
     if (length < 0) throw new Error(`avro: negative length ${length} at ${this.at}`);
