@@ -9,6 +9,7 @@
  * stream holds no other messages).
  */
 import * as arrow from "apache-arrow";
+import { batchMessage, schemaMessage } from "./ipc-write.ts";
 
 export interface StreamFrames {
   schema: Uint8Array;
@@ -18,16 +19,9 @@ export interface StreamFrames {
 const continuationMarker = 0xffffffff;
 const endOfStream = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
 
-/** One record batch with the given columns, as an IPC stream. */
+/** One record batch with the given columns, as an IPC stream (written straight from their buffers, `ipc-write.ts`). */
 export function encodeStream(schema: arrow.Schema, columns: readonly arrow.Data[], length: number): Uint8Array {
-  const struct = arrow.makeData({
-    type: new arrow.Struct(schema.fields),
-    length,
-    nullCount: 0,
-    children: [...columns],
-  });
-  const batch = new arrow.RecordBatch(schema, struct);
-  return arrow.tableToIPC(new arrow.Table(schema, [batch]), "stream");
+  return joinStream(schemaMessage(schema), [batchMessage(columns, length)]);
 }
 
 /** Splits a one-batch stream written by `encodeStream` into its schema and batch messages. */
