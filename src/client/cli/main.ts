@@ -49,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let parsed;
   try {
-    const options = Object.fromEntries(Object.entries(command.options ?? {}).map(([option, spec]) => [option, { type: spec.type, short: spec.short }]));
+    const options = Object.fromEntries(Object.entries(command.options ?? {}).map(([option, spec]) => [option, spec.short === undefined ? { type: spec.type } : { type: spec.type, short: spec.short }]));
     parsed = parseArgs({ args: rest, options: { ...globalOptions, ...options }, allowPositionals: true, strict: true });
   } catch (error) {
     console.error(`floe ${name}: ${(error as Error).message}\n\n${help(name, command)}`);
