@@ -34,6 +34,8 @@ export default defineConfig(async () => {
           test: {
             name: "smoke",
             include: ["test/smoke/**/*.test.ts"],
+            // The CLI and the client run as built for Node (dist/), from the sources under test.
+            globalSetup: ["./test/smoke/build.ts"],
             environment: "node",
             testTimeout: 180_000,
             hookTimeout: 180_000,

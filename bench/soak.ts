@@ -1,7 +1,7 @@
 /**
  * The lake's lifecycle over many rounds (`FLOE_BENCH_ROUNDS`, default
  * 3,000): a primary-key table of 50 keys in 4 buckets with compaction and
- * snapshot expiry on (retention 30s), 2 rows upserted and one forced
+ * snapshot expiry on (retention 5s), 2 rows upserted and one forced
  * tiering round at a time, on `wrangler dev`. Every `every` rounds it
  * records the catalog row's size, the metadata JSON's size, the current
  * snapshot's manifests, the live objects (and bytes) in R2, and the time of
@@ -36,6 +36,7 @@ interface Sample {
   round: number;
   catalogRow: number;
   metadata: number;
+  snapshots: number;
   manifests: number;
   objects: number;
   bytes: number;
@@ -57,7 +58,7 @@ export async function run(): Promise<void> {
       columns: [{ name: "id", type: "INT" }, { name: "value", type: "BIGINT" }],
       primaryKey: ["id"],
       bucket: { num: 4 },
-      properties: { "table.datalake.enabled": "true", "table.datalake.auto-maintenance": "true", "table.datalake.snapshot.retention": "30s" },
+      properties: { "table.datalake.enabled": "true", "table.datalake.auto-maintenance": "true", "table.datalake.snapshot.retention": "5s" },
     });
     const { tableId } = await call("GET", "/databases/soak/tables/pk");
     const catalog = new DatabaseSync(storeFile(state, "d1", "miniflare-D1DatabaseObject"), { readOnly: true });
@@ -95,6 +96,7 @@ export async function run(): Promise<void> {
         round,
         catalogRow: JSON.stringify(row).length,
         metadata: blob(metadataKey).length,
+        snapshots: metadata.snapshots.length,
         manifests: manifests.length,
         objects: objects.n,
         bytes: objects.bytes,
@@ -106,8 +108,8 @@ export async function run(): Promise<void> {
     const window = Math.max(1, Math.floor(100 / every));
     const first = samples.slice(0, window);
     const last = samples.slice(-window);
-    const fields = ["catalogRow", "metadata", "manifests", "objects", "bytes", "scanMs", "roundMs"] as const;
-    console.log(`soak: ${rounds} rounds of 2 upserts into a 50-key table in 4 buckets, compaction and expiry on (retention 30s); sampled every ${every} rounds`);
+    const fields = ["catalogRow", "metadata", "snapshots", "manifests", "objects", "bytes", "scanMs", "roundMs"] as const;
+    console.log(`soak: ${rounds} rounds of 2 upserts into a 50-key table in 4 buckets, compaction and expiry on (retention 5s); sampled every ${every} rounds`);
     printTable(fields.map((field) => {
       const a = median(first.map((s) => s[field]));
       const b = median(last.map((s) => s[field]));

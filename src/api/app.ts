@@ -1,8 +1,9 @@
 /**
- * The HTTP API (Hono): the `/v1` routes of DESIGN.md's contract behind CORS
- * and access control, and the one error handler that turns a `FloeError`
- * into `{ error: { code, message } }` with its status. Anything else thrown
- * is a bug and answers 500.
+ * The HTTP API (Hono): the `/v1` routes (docs/http-api.md, described in
+ * OpenAPI at `/v1/openapi.json`) behind CORS and access control, a short
+ * pointer at `/`, and the one error handler that turns a `FloeError` into
+ * `{ error: { code, message } }` with its status. Anything else thrown is a
+ * bug and answers 500.
  *
  * Every answer carries `Floe-Request-Id`, and every error answer is logged as
  * one JSON line with that id, so a client's report finds its log line.
@@ -26,13 +27,16 @@ import { snapshotRoutes, tieringRoutes } from "./lake.ts";
 import { tokenRoutes } from "./tokens.ts";
 import { metricsRoutes } from "./metrics.ts";
 import { icebergCatalog } from "../rest/routes.ts";
+import { openApiDocument } from "./openapi.ts";
 
 const floeVersion = "0.1.0";
 
 export function createApp(): Hono<FloeEnv> {
   const app = new Hono<FloeEnv>();
   app.use(tagRequest, corsAccess);
+  app.get("/", access(needs.open), (c) => c.json(pointer));
   app.get("/v1/health", access(needs.open), (c) => c.json({ status: "ok", version: floeVersion, access: accessMode(c.env).kind }));
+  app.get("/v1/openapi.json", access(needs.open), (c) => c.json(openApiDocument(floeVersion)));
   app.route("/v1/databases", databaseRoutes);
   app.route("/v1/databases/:db/tables", tableRoutes);
   app.route("/v1/databases/:db/tables", rowRoutes);
@@ -55,6 +59,19 @@ export function createApp(): Hono<FloeEnv> {
   app.onError((error, c) => errorAnswer(c, error));
   return app;
 }
+
+/** What `GET /` answers: what this server is and where to go next. */
+const pointer = {
+  name: "floe",
+  version: floeVersion,
+  description: "A streamhouse on Cloudflare Workers: hot Tablets in Durable Objects, tiered into Apache Iceberg on R2",
+  links: {
+    health: "/v1/health",
+    openapi: "/v1/openapi.json",
+    iceberg: "/iceberg/v1/config",
+    docs: "README.md and docs/ in the Floe repository (docs/http-api.md for this API)",
+  },
+};
 
 const tagRequest: MiddlewareHandler<FloeEnv> = async (c, next) => {
   const requestId = crypto.randomUUID();

@@ -29,9 +29,10 @@ export const rowRoutes = new Hono<FloeEnv>()
     const buckets = await withTableParam(c, async (table) => {
       const { definition } = table;
       const plan = planWrite(definition, c.req.query("op"), columnsParam(c.req.query("columns")));
+      const ignoreSystemColumns = enumParam("ignoreSystemColumns", c.req.query("ignoreSystemColumns"), ["true", "false"], "false") === "true";
       const batch =
         format === "arrow"
-          ? rowsFromArrow(definition, plan.columns, body)
+          ? rowsFromArrow(definition, plan.columns, body, { ignoreSystemColumns })
           : rowsFromJson(definition, plan.columns, format === "json" ? parseJsonRows(bodyText(body)) : parseNdjsonRows(bodyText(body)));
       return writeRows(c.env, table, plan, batch, writer);
     });

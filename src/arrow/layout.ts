@@ -14,9 +14,12 @@
  * - every buffer lies inside the batch's body;
  * - a validity bitmap covers every row and marks exactly the declared null
  *   count (no bitmap: no nulls declared);
- * - fixed-width values cover every row; offsets cover every row, never run
- *   backwards and end inside the data;
- * - every non-null Utf8 value is UTF-8.
+ * - fixed-width values cover every row; offsets (32- or 64-bit) cover every
+ *   row, never run backwards and end inside the data;
+ * - every non-null Utf8 or LargeUtf8 value is UTF-8;
+ * - a dictionary batch belongs to a dictionary-encoded field, its values are
+ *   checked as above, and every non-null index of a record batch lies in
+ *   its field's dictionary as the batches before it left it.
  */
 import * as arrow from "apache-arrow";
 
@@ -43,17 +46,55 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 export function checkStreamLayout(stream: Uint8Array): void {
   const reader = new arrow.MessageReader(stream);
   const fields = reader.readSchema(true)!.fields;
+  const dictionaries = dictionariesOf(fields);
   let firstRow = 0;
   for (;;) {
-    const message = reader.readMessage(arrow.MessageHeader.RecordBatch);
+    const message = reader.readMessage();
     if (message === null) return;
+    const body = reader.readMessageBody(message.bodyLength);
+    if (message.isDictionaryBatch()) {
+      checkDictionaryBatch(message.header(), body, dictionaries);
+      continue;
+    }
+    if (!message.isRecordBatch()) throw new LayoutError(`a message of type ${arrow.MessageHeader[message.headerType]} follows the schema`);
     const batch = message.header();
-    checkRecordBatch(batch, reader.readMessageBody(message.bodyLength), fields, firstRow);
+    checkRecordBatch(batch, body, fields, firstRow, dictionaries);
     firstRow += batch.length;
   }
 }
 
-function checkRecordBatch(batch: RecordBatchHeader, body: Uint8Array, fields: readonly arrow.Field[], firstRow: number): void {
+/** A dictionary-encoded field: its index in the schema, its values' type, and how many values it holds so far. */
+interface DictionaryState {
+  field: number;
+  type: arrow.DataType;
+  length: number;
+}
+
+function dictionariesOf(fields: readonly arrow.Field[]): Map<number, DictionaryState> {
+  const dictionaries = new Map<number, DictionaryState>();
+  fields.forEach((field, f) => {
+    const type = field.type as arrow.DataType;
+    if (arrow.DataType.isDictionary(type)) dictionaries.set(type.id, { field: f, type: type.dictionary, length: 0 });
+  });
+  return dictionaries;
+}
+
+type DictionaryBatchHeader = ReturnType<arrow.Message<arrow.MessageHeader.DictionaryBatch>["header"]>;
+
+/** A dictionary batch's values, checked as a one-field record batch; a delta adds to the dictionary, else replaces it. */
+function checkDictionaryBatch(header: DictionaryBatchHeader, body: Uint8Array, dictionaries: Map<number, DictionaryState>): void {
+  const dictionary = dictionaries.get(header.id);
+  if (dictionary === undefined) throw new LayoutError(`a dictionary batch has id ${header.id}, which no field uses`);
+  try {
+    checkRecordBatch(header.data, body, [new arrow.Field("dictionary", dictionary.type, true)], 0, new Map());
+  } catch (error) {
+    if (!(error instanceof LayoutError)) throw error;
+    throw new LayoutError(`its dictionary${error.row === undefined ? "" : ` (value ${error.row})`}: ${error.message}`, dictionary.field);
+  }
+  dictionary.length = (header.isDelta ? dictionary.length : 0) + header.data.length;
+}
+
+function checkRecordBatch(batch: RecordBatchHeader, body: Uint8Array, fields: readonly arrow.Field[], firstRow: number, dictionaries: Map<number, DictionaryState>): void {
   const rows = batch.length;
   if (!Number.isSafeInteger(rows) || rows < 0) throw new LayoutError(`a record batch declares ${rows} rows`);
   if (batch.nodes.length !== fields.length) {
@@ -75,11 +116,18 @@ function checkRecordBatch(batch: RecordBatchHeader, body: Uint8Array, fields: re
     const validity = takeBuffer(f);
     checkValidity(validity, rows, node.nullCount, f, firstRow);
     const type = field.type as arrow.DataType;
-    if (arrow.DataType.isUtf8(type) || arrow.DataType.isBinary(type)) {
+    const large = arrow.DataType.isLargeUtf8(type) || arrow.DataType.isLargeBinary(type);
+    if (large || arrow.DataType.isUtf8(type) || arrow.DataType.isBinary(type)) {
       const offsets = takeBuffer(f);
       const data = takeBuffer(f);
-      const ends = checkOffsets(offsets, data, rows, f, firstRow);
-      if (arrow.DataType.isUtf8(type)) checkUtf8(data, ends, validity, node.nullCount, f, firstRow);
+      const ends = checkOffsets(offsets, data, rows, f, firstRow, large ? 8 : 4);
+      if (arrow.DataType.isUtf8(type) || arrow.DataType.isLargeUtf8(type)) checkUtf8(data, ends, validity, node.nullCount, f, firstRow);
+      return;
+    }
+    if (arrow.DataType.isDictionary(type)) {
+      const indices = takeBuffer(f);
+      const dictionary = dictionaries.get(type.id)!;
+      checkIndices(indices, type.indices, rows, validity, node.nullCount, dictionary.length, f, firstRow);
       return;
     }
     const values = takeBuffer(f);
@@ -122,16 +170,45 @@ function checkValidity(bitmap: Uint8Array, rows: number, nullCount: number, fiel
   }
 }
 
-/** Each row's end in `data`, from an offsets buffer that must cover every row, never run backwards and end inside `data`. */
-function checkOffsets(offsets: Uint8Array, data: Uint8Array, rows: number, field: number, firstRow: number): Int32Array {
+/** Every non-null index of a dictionary-encoded field must name a value its dictionary holds. */
+function checkIndices(
+  indices: Uint8Array, type: arrow.Int, rows: number, validity: Uint8Array, nullCount: number, dictionaryLength: number, field: number, firstRow: number,
+): void {
+  const bytes = type.bitWidth / 8;
+  if (indices.byteLength < rows * bytes) throw new LayoutError(`its indices take ${indices.byteLength} bytes, but ${rows} rows need ${rows * bytes}`, field);
+  const view = new DataView(indices.buffer, indices.byteOffset, indices.byteLength);
+  const read = (row: number): number => {
+    const at = row * bytes;
+    switch (bytes) {
+      case 1: return type.isSigned ? view.getInt8(at) : view.getUint8(at);
+      case 2: return type.isSigned ? view.getInt16(at, true) : view.getUint16(at, true);
+      case 4: return type.isSigned ? view.getInt32(at, true) : view.getUint32(at, true);
+      default: return Number(type.isSigned ? view.getBigInt64(at, true) : view.getBigUint64(at, true));
+    }
+  };
+  for (let row = 0; row < rows; row++) {
+    if (nullCount > 0 && (validity[row >> 3]! & (1 << (row & 7))) === 0) continue;
+    const index = read(row);
+    if (index < 0 || index >= dictionaryLength) {
+      throw new LayoutError(`its dictionary index ${index} is outside the ${dictionaryLength} values its dictionary holds`, field, firstRow + row);
+    }
+  }
+}
+
+/** Each row's end in `data`, from an offsets buffer (4- or 8-byte offsets) that must cover every row, never run backwards and end inside `data`. */
+function checkOffsets(offsets: Uint8Array, data: Uint8Array, rows: number, field: number, firstRow: number, offsetBytes: 4 | 8): Int32Array {
   const ends = new Int32Array(rows + 1);
   if (rows === 0) return ends;
-  if (offsets.byteLength < (rows + 1) * 4) throw new LayoutError(`its offsets take ${offsets.byteLength} bytes, but ${rows} rows need ${(rows + 1) * 4}`, field);
+  const needed = (rows + 1) * offsetBytes;
+  if (offsets.byteLength < needed) throw new LayoutError(`its offsets take ${offsets.byteLength} bytes, but ${rows} rows need ${needed}`, field);
   const view = new DataView(offsets.buffer, offsets.byteOffset, offsets.byteLength);
-  ends[0] = view.getInt32(0, true);
-  if (ends[0] < 0 || ends[0] > data.byteLength) throw new LayoutError(`its first value starts at byte ${ends[0]}, outside the ${data.byteLength} bytes of data`, field, firstRow);
+  // A 64-bit offset beyond the data is refused below, so reading it as a double-rounded Number loses nothing that matters.
+  const offsetAt = offsetBytes === 4 ? (i: number) => view.getInt32(i * 4, true) : (i: number) => Number(view.getBigInt64(i * 8, true));
+  const first = offsetAt(0);
+  if (first < 0 || first > data.byteLength) throw new LayoutError(`its first value starts at byte ${first}, outside the ${data.byteLength} bytes of data`, field, firstRow);
+  ends[0] = first;
   for (let row = 0; row < rows; row++) {
-    const end = view.getInt32((row + 1) * 4, true);
+    const end = offsetAt(row + 1);
     if (end < ends[row]!) throw new LayoutError("the value ends before it starts", field, firstRow + row);
     if (end > data.byteLength) throw new LayoutError(`the value ends at byte ${end}, past the ${data.byteLength} bytes of data`, field, firstRow + row);
     ends[row + 1] = end;

@@ -9,12 +9,13 @@
  * loops over, straight from the flatbuffer, and refuses a stream unless:
  *
  * - it is an IPC stream (not a file) of one schema message, then record
- *   batches only (Floe never uses dictionaries);
+ *   batches and dictionary batches;
  * - every message's metadata and body lie inside the stream;
  * - every vector lies inside its message's metadata;
  * - the schema has at most `fieldsMax` fields, none with children (Floe
- *   columns are flat), and a record batch at most one field node per field
- *   and three buffers per field, with no variadic buffers;
+ *   columns are flat), a record batch at most one field node per field
+ *   and three buffers per field, and a dictionary batch one field node and
+ *   three buffers, with no variadic buffers;
  * - no message, schema or field carries more than `keyValuesMax` custom
  *   metadata entries.
  */
@@ -25,13 +26,14 @@ export class MetadataError extends Error {}
 const continuationMarker = -1;
 /** `ARROW1`, which starts (and ends) the IPC file format. */
 const fileMagic = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31];
-const messageHeader = { schema: 1, recordBatch: 3 } as const;
+const messageHeader = { schema: 1, dictionaryBatch: 2, recordBatch: 3 } as const;
 /** Field indexes in the flatbuffer tables of Arrow's `Message.fbs` and `Schema.fbs`. */
 const slot = {
   message: { headerType: 1, header: 2, bodyLength: 3, customMetadata: 4 },
   schema: { fields: 1, customMetadata: 2 },
   field: { children: 5, customMetadata: 6 },
   recordBatch: { nodes: 1, buffers: 2, variadicBufferCounts: 4 },
+  dictionaryBatch: { data: 1 },
 } as const;
 /** Bytes per element: a table or string is a 4-byte offset; FieldNode and Buffer are 16-byte structs. */
 const offsetBytes = 4;
@@ -73,11 +75,11 @@ function checkMessage(flatbuffer: Flatbuffer, first: boolean, fieldsMax: number)
   flatbuffer.vectorLength(message, slot.message.customMetadata, offsetBytes, keyValuesMax, "custom metadata entries of a message");
   const type = flatbuffer.uint8(message, slot.message.headerType);
   const header = flatbuffer.table(message, slot.message.header);
-  const expected = first ? messageHeader.schema : messageHeader.recordBatch;
-  if (type !== expected || header === undefined) {
+  const expected = first ? type === messageHeader.schema : type === messageHeader.recordBatch || type === messageHeader.dictionaryBatch;
+  if (!expected || header === undefined) {
     throw new MetadataError(first
       ? "it does not start with a schema message"
-      : "it holds a message other than a record batch after its schema (Floe takes no dictionaries)");
+      : "it holds a message other than a record batch or a dictionary batch after its schema");
   }
   if (first) {
     const fields = flatbuffer.vectorLength(header, slot.schema.fields, offsetBytes, fieldsMax, "fields");
@@ -87,12 +89,20 @@ function checkMessage(flatbuffer: Flatbuffer, first: boolean, fieldsMax: number)
       flatbuffer.vectorLength(field, slot.field.children, offsetBytes, 0, `child fields of field ${i} (Floe columns are flat)`);
       flatbuffer.vectorLength(field, slot.field.customMetadata, offsetBytes, keyValuesMax, `custom metadata entries of field ${i}`);
     }
+  } else if (type === messageHeader.recordBatch) {
+    checkRecordBatch(flatbuffer, header, fieldsMax, "a record batch");
   } else {
-    flatbuffer.vectorLength(header, slot.recordBatch.nodes, structBytes, fieldsMax, "field nodes of a record batch");
-    flatbuffer.vectorLength(header, slot.recordBatch.buffers, structBytes, 3 * fieldsMax, "buffers of a record batch");
-    flatbuffer.vectorLength(header, slot.recordBatch.variadicBufferCounts, longBytes, 0, "variadic buffers of a record batch");
+    const data = flatbuffer.table(header, slot.dictionaryBatch.data);
+    if (data === undefined) throw new MetadataError("a dictionary batch carries no record batch");
+    checkRecordBatch(flatbuffer, data, 1, "a dictionary batch");
   }
   return flatbuffer.int64(message, slot.message.bodyLength);
+}
+
+function checkRecordBatch(flatbuffer: Flatbuffer, batch: number, fieldsMax: number, what: string): void {
+  flatbuffer.vectorLength(batch, slot.recordBatch.nodes, structBytes, fieldsMax, `field nodes of ${what}`);
+  flatbuffer.vectorLength(batch, slot.recordBatch.buffers, structBytes, 3 * fieldsMax, `buffers of ${what}`);
+  flatbuffer.vectorLength(batch, slot.recordBatch.variadicBufferCounts, longBytes, 0, `variadic buffers of ${what}`);
 }
 
 /**

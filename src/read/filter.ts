@@ -9,7 +9,7 @@
  * `column op literal` (op: = != < <= > >=), `column IN (literal, ...)`,
  * `column IS NULL` or `column IS NOT NULL`. Literals are numbers,
  * 'single-quoted strings' ('' escapes a quote), true or false, and take the
- * column's JSON spelling (DESIGN.md), so `ts >= '2025-01-01T00:00:00Z'`.
+ * column's JSON spelling (docs/types.md), so `ts >= '2025-01-01T00:00:00Z'`.
  *
  * Invariant: `mayMatch` is conservative: it answers false only when no row
  * described by the statistics can satisfy every predicate. Comparisons with

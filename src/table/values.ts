@@ -7,7 +7,7 @@
  * day (bigint); TIMESTAMP and TIMESTAMP_LTZ microseconds since the epoch
  * (bigint), truncated to the column's precision.
  *
- * JSON rules (DESIGN.md): BIGINT is a number when safe, else a string; DECIMAL
+ * JSON rules (docs/types.md): BIGINT is a number when safe, else a string; DECIMAL
  * a string; BYTES base64; DATE `YYYY-MM-DD`; TIME `HH:MM:SS[.ffffff]`;
  * TIMESTAMP ISO-8601 or epoch milliseconds in, ISO-8601 out (LTZ with `Z`);
  * non-finite FLOAT/DOUBLE as the strings `NaN`, `Infinity`, `-Infinity`.

@@ -143,7 +143,7 @@ export function account(key: { region: string; id: string }): LakeRow {
   };
 }
 
-/** How a canonical row is written to Floe as JSON (README, "Types"). */
+/** How a canonical row is written to Floe as JSON (docs/types.md). */
 export function floeJson(spec: LakeTableSpec, row: LakeRow): Record<string, unknown> {
   const json: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(row)) {

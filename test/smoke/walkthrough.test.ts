@@ -1,10 +1,9 @@
 /**
- * The README's curl walk-through against the real server, across a restart.
+ * The HTTP walk-through (docs/http-api.md) against the real server, across a restart.
  * This is what catches code that only works inside the test pool (which
  * patches `new Function`): here every request runs in plain workerd.
  */
 import * as arrow from "apache-arrow";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +11,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { eventsDefinition } from "../fixtures.ts";
 import { freePort, startServer, type RunningServer } from "./server.ts";
 import { subscribe, type SubscriptionError } from "../../src/client/subscribe.ts";
+import { floe } from "./cli.ts";
 
 async function until(check: () => boolean): Promise<void> {
   const deadline = Date.now() + 15_000;
@@ -54,16 +54,9 @@ function arrowRows(): Uint8Array {
   return arrow.tableToIPC(table, "stream");
 }
 
-/** Runs the command-line subscriber until it exits, or until `stop` holds of its stderr (then it gets SIGINT). */
-async function runCli(url: string, stop: (stderr: string) => boolean = () => false): Promise<{ code: number | null; stderr: string }> {
-  const cli = spawn(process.execPath, ["src/client/cli.ts", url], { stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  cli.stderr!.on("data", (chunk) => {
-    stderr += String(chunk);
-    if (stop(stderr)) cli.kill("SIGINT");
-  });
-  const code = await new Promise<number | null>((resolve) => cli.on("exit", resolve));
-  return { code, stderr };
+/** Runs `floe tail` until it exits, or until `stop` holds of its stderr (then it gets SIGINT). */
+async function runCli(url: string, table: string, stop: (stderr: string) => boolean = () => false): Promise<{ code: number | null; stderr: string }> {
+  return floe(["tail", table], { FLOE_URL: url }, (run) => stop(run.stderr));
 }
 
 async function everyRow(): Promise<unknown[]> {
@@ -76,7 +69,7 @@ async function everyRow(): Promise<unknown[]> {
   return rows;
 }
 
-describe("the README walk-through on wrangler dev", () => {
+describe("the HTTP walk-through on wrangler dev", () => {
   it("creates, writes in three encodings, reads, describes, and survives a restart", async () => {
     server = await startServer(state);
     // `npm start` runs open, and the Worker says so when it loads.
@@ -134,17 +127,10 @@ describe("the README walk-through on wrangler dev", () => {
     await until(() => total() === 8);
     subscription.close();
 
-    // The command-line subscriber prints every row as a JSON line, with its bucket.
-    const cli = spawn(process.execPath, ["src/client/cli.ts", `${server.url.replace("http", "ws")}/v1/databases/shop/tables/events/subscribe`], { stdio: ["ignore", "pipe", "inherit"] });
-    const printed: any[] = [];
-    let pending = "";
-    cli.stdout!.on("data", (chunk) => {
-      const lines = (pending + String(chunk)).split("\n");
-      pending = lines.pop()!;
-      printed.push(...lines.map((line) => JSON.parse(line)));
-    });
-    await until(() => printed.length === 8);
-    cli.kill("SIGINT");
+    // `floe tail` prints every row as a JSON line, with its bucket.
+    const tailed = await floe(["tail", "shop.events"], { FLOE_URL: server.url }, (run) => run.stdout.split("\n").length > 8);
+    expect(tailed.code).toBe(0);
+    const printed = tailed.stdout.trim().split("\n").map((line) => JSON.parse(line));
     expect(printed.map((row) => row.id).sort()).toEqual(["1", "2", "3", "4", "5", "6", "7", "8"].map(Number).sort());
     expect(printed.every((row) => typeof row.bucket === "number" && row._change === "+I")).toBe(true);
     rows = await everyRow();
@@ -191,12 +177,13 @@ describe("the README walk-through on wrangler dev", () => {
     await refused.closed;
     expect(errors).toEqual([{ status: 404, code: "not_found", message: "table 'shop.nope' does not exist" }]);
 
-    const ended = await runCli(missing);
+    const ended = await runCli(server!.url, "shop.nope");
     expect(ended.code).toBe(1);
-    expect(ended.stderr).toMatch(/^subscription refused: 404 not_found: table 'shop.nope' does not exist$/m);
+    expect(ended.stderr).toMatch(/^floe tail: 404 not_found: table 'shop.nope' does not exist$/m);
 
-    const nobody = `ws://127.0.0.1:${await freePort()}/v1/databases/shop/tables/events/subscribe`;
-    const retrying = await runCli(nobody, (stderr) => stderr.includes("(attempt 3)"));
+    const port = await freePort();
+    const nobody = `ws://127.0.0.1:${port}/v1/databases/shop/tables/events/subscribe`;
+    const retrying = await runCli(`http://127.0.0.1:${port}`, "shop.events", (stderr) => stderr.includes("(attempt 3)"));
     const lines = retrying.stderr.trim().split("\n");
     expect(lines.slice(0, 3)).toEqual([1, 2, 3].map((attempt) => expect.stringMatching(new RegExp(`^could not connect to ${nobody}; retrying in \\d+\\.\\d s \\(attempt ${attempt}\\)$`))));
     expect(retrying.code).toBe(0);

@@ -34,7 +34,7 @@ const cases: [string, unknown, Record<string, string>, number, string, RegExp][]
   ["malformed NDJSON", `${JSON.stringify(good)}\n{"id":`, ndjson, 400, "bad_request", /malformed NDJSON on line 2/],
   ["bad NDJSON row", `${JSON.stringify(good)}\n${JSON.stringify({ ...good, id: true })}`, ndjson, 400, "bad_request", /row 1, column 'id'/],
   ["malformed Arrow", new Uint8Array([1, 2, 3, 4, 5]), arrowType, 400, "bad_request", /Arrow/],
-  ["Arrow type mismatch", "int32 id", arrowType, 400, "bad_request", /Arrow field 'id' is Int32, but BIGINT is stored as Int64/],
+  ["Arrow type mismatch", "float64 id", arrowType, 400, "bad_request", /Arrow field 'id' is Float64, but BIGINT takes Int64/],
   ["Arrow null in NOT NULL", "null amount", arrowType, 400, "bad_request", /row 1, column 'amount'/],
   ["Arrow unknown field", "extra field", arrowType, 400, "bad_request", /the Arrow stream has unknown column 'color'/],
   ["Arrow decimal beyond precision", "wide amount", arrowType, 400, "bad_request", /row 1, column 'amount': value does not fit DECIMAL\(10,2\)/],
@@ -50,7 +50,7 @@ function arrowCase(name: string): Uint8Array {
     amount: arrow.vectorFromArray([new Uint32Array([100, 0, 0, 0]), new Uint32Array([100, 0, 0, 0])], new arrow.Decimal(2, 10, 128)),
     ts: arrow.vectorFromArray([0, 0], new arrow.TimestampMicrosecond("UTC")),
   };
-  if (name === "int32 id") return arrowBody({ ...base, id: arrow.vectorFromArray([1, 2], new arrow.Int32()) });
+  if (name === "float64 id") return arrowBody({ ...base, id: arrow.vectorFromArray([1, 2], new arrow.Float64()) });
   if (name === "null amount") {
     return arrowBody({ ...base, amount: arrow.vectorFromArray([new Uint32Array([1, 0, 0, 0]), null], new arrow.Decimal(2, 10, 128)) });
   }

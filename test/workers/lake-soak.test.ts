@@ -17,6 +17,8 @@ import { currentMetadata, keyOf } from "./lake-files.ts";
 import { random } from "../fixtures.ts";
 
 const rounds = 150;
+const retentionMs = 1_000;
+const previousVersionsMax = 5;
 const every = 25;
 
 describe("the lake over many rounds", () => {
@@ -28,15 +30,15 @@ describe("the lake over many rounds", () => {
       properties: {
         "table.datalake.enabled": "true",
         "table.datalake.auto-maintenance": "true",
-        "table.datalake.snapshot.retention": "1s",
+        "table.datalake.snapshot.retention": `${retentionMs / 1000}s`,
         "table.datalake.compaction.min-input-files": "4",
-        "write.metadata.previous-versions-max": "5",
+        "write.metadata.previous-versions-max": String(previousVersionsMax),
       },
     });
     const { tableId } = await ok("GET", "/databases/soak/tables/pk");
     const next = random(99);
     const model = new Map<number, number>();
-    const samples: { catalogRow: number; metadata: number; manifests: number; objects: number }[] = [];
+    const samples: { catalogRow: number; metadata: number; snapshots: number; manifests: number; objects: number }[] = [];
     for (let round = 1; round <= rounds; round++) {
       const rows = Array.from({ length: 2 }, () => ({ id: Math.floor(next() * 50), value: round }));
       for (const row of rows) model.set(row.id, row.value);
@@ -49,24 +51,34 @@ describe("the lake over many rounds", () => {
       const lake = await ok("GET", "/databases/soak/tables/pk/scan?source=lake");
       expect(lake.rows.length).toBe(model.size);
       const metadata = await currentMetadata(tableId);
+      // Expiry ran at the last commit: every snapshot but the current one is within the retention of it.
+      const committedMs = metadata["last-updated-ms"];
+      for (const snapshot of metadata.snapshots) {
+        if (snapshot["snapshot-id"] !== metadata["current-snapshot-id"]) expect(snapshot["timestamp-ms"]).toBeGreaterThanOrEqual(committedMs - retentionMs);
+      }
+      expect(metadata["snapshot-log"].length).toBe(metadata.snapshots.length);
+      expect(metadata["metadata-log"].length).toBeLessThanOrEqual(previousVersionsMax);
       const current = metadata.snapshots.find((s) => s["snapshot-id"] === metadata["current-snapshot-id"])!;
       const list = await env.LAKE.get(keyOf(current["manifest-list"]));
       samples.push({
         catalogRow: JSON.stringify(await selectLake(env.CATALOG, tableId)).length,
         metadata: JSON.stringify(metadata).length,
+        snapshots: metadata.snapshots.length,
         manifests: readManifestList(new Uint8Array(await list!.arrayBuffer())).length,
         objects: (await env.LAKE.list({ prefix: `soak/pk-${tableId}/` })).objects.length,
       });
     }
-    // After warm-up (the first sample) nothing grows with the rounds. The metadata and the objects follow the
-    // snapshots the 1 s retention keeps, which varies with how fast rounds run, so they get a margin; the
-    // catalog row grows only by the digits of its offsets; manifests stay under the merge threshold of each kind.
+    // After warm-up (the first sample) nothing grows with the rounds. How many snapshots the retention keeps
+    // depends on how fast rounds run, so the metadata and the objects are bounded per kept snapshot: about
+    // 1 KiB of JSON each, and each snapshot's own manifest list, manifests, data and delete files (at most two
+    // files per bucket and a manifest per kind). The catalog row grows only by the digits of its offsets;
+    // manifests stay under the merge threshold of each kind.
     const [warm, ...rest] = samples;
     const show = (size: keyof (typeof samples)[number]) => `${size}: ${samples.map((s) => s[size]).join(", ")}`;
     for (const sample of rest) {
       expect(sample.catalogRow, show("catalogRow")).toBeLessThanOrEqual(warm!.catalogRow + 16);
-      expect(sample.metadata, show("metadata")).toBeLessThanOrEqual(warm!.metadata * 1.5);
-      expect(sample.objects, show("objects")).toBeLessThanOrEqual(warm!.objects * 1.5);
+      expect(sample.metadata, show("metadata")).toBeLessThanOrEqual(8_192 + 2_048 * sample.snapshots);
+      expect(sample.objects, show("objects")).toBeLessThanOrEqual(warm!.objects + 16 * sample.snapshots);
       expect(sample.manifests, show("manifests")).toBeLessThanOrEqual(2 * (manifestsMergeMinCount + 1));
     }
   }, 300_000);
