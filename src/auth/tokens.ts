@@ -33,8 +33,12 @@ export interface TokenRequest {
 
 const cacheTtlMs = 10_000;
 const cacheEntriesMax = 10_000;
-/** Found tokens by their secret's SHA-256. Unknown secrets are not cached, so a new token works at once. */
+/** Found tokens by their secret's SHA-256. */
 const cache = new Map<string, { token: Token; expiresAtMs: number }>();
+const unknownTtlMs = 5_000;
+const unknownEntriesMax = 10_000;
+/** The SHA-256 of token-shaped secrets the catalog did not know, with when to ask it again; oldest first. */
+const unknown = new Map<string, number>();
 
 /** `{ name, scopes: [...] }`, validated whole. */
 export function parseTokenRequest(input: unknown): TokenRequest {
@@ -59,7 +63,9 @@ export function parseTokenRequest(input: unknown): TokenRequest {
 export async function createToken(db: D1Database, request: TokenRequest, nowMs: number): Promise<{ token: Token; secret: string }> {
   const secret = newTokenSecret();
   const token: Token = { id: crypto.randomUUID(), name: request.name, scopes: request.scopes, createdAtMs: nowMs };
-  await queries.insertToken(db, toRow(token), await sha256Hex(secret));
+  const hash = await sha256Hex(secret);
+  await queries.insertToken(db, toRow(token), hash);
+  unknown.delete(hash);
   return { token, secret };
 }
 
@@ -88,11 +94,14 @@ export async function findToken(db: D1Database, secret: string): Promise<Token |
   // Secrets of another shape cannot exist, so they cost no hashing and no catalog read.
   if (!looksLikeTokenSecret(secret)) return null;
   const key = await sha256Hex(secret);
+  const nowMs = Date.now();
   const cached = cache.get(key);
-  if (cached && cached.expiresAtMs > Date.now()) return cached.token;
+  if (cached && cached.expiresAtMs > nowMs) return cached.token;
+  if ((unknown.get(key) ?? 0) > nowMs) return null;
   const row = await queries.selectTokenBySecret(db, key);
   if (!row) {
     cache.delete(key);
+    rememberUnknown(key, nowMs);
     return null;
   }
   const token = fromRow(row);
@@ -100,6 +109,19 @@ export async function findToken(db: D1Database, secret: string): Promise<Token |
   if (cache.size >= cacheEntriesMax) cache.clear();
   cache.set(key, { token, expiresAtMs: Date.now() + cacheTtlMs });
   return token;
+}
+
+/** The token a secret belongs to if this isolate knows it now, without asking the catalog; else null. */
+export async function findKnownToken(secret: string): Promise<Token | null> {
+  if (!looksLikeTokenSecret(secret)) return null;
+  const cached = cache.get(await sha256Hex(secret));
+  return cached && cached.expiresAtMs > Date.now() ? cached.token : null;
+}
+
+function rememberUnknown(key: string, nowMs: number): void {
+  unknown.delete(key);
+  if (unknown.size >= unknownEntriesMax) unknown.delete(unknown.keys().next().value!);
+  unknown.set(key, nowMs + unknownTtlMs);
 }
 
 /** The JSON form clients see: never a secret or its hash. */
