@@ -296,6 +296,7 @@ describe("the token routes", () => {
       name: "ingest",
       scopes: ["write:authz.users", "read:authz"],
       createdAt: created.createdAt,
+      createdBy: "root",
     });
     expect(JSON.stringify(listed)).not.toContain(created.token);
     expect(JSON.stringify(listed)).not.toMatch(/floe_|sha|hash|secret/i);
