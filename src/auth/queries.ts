@@ -66,3 +66,30 @@ export async function revokeTokenTree(db: D1Database, tokenId: string, nowMs: nu
   ]);
   return exists!.results.length === 0 ? null : revoked!.results.map((row) => row.tokenId);
 }
+
+/** What a drop ends the grants on: a database (and so every table in it), or one table. */
+export interface GrantTarget {
+  database: string;
+  table: string | null;
+}
+
+/**
+ * Removes from every unrevoked token the scopes that name `target` (for a
+ * database: its own and those of its tables), where `condition` holds
+ * (SQL whose plain `?` parameters take `conditionValues`): the statement
+ * to run in the same batch as the drop, so the two take effect together.
+ */
+export function endGrantsStatement(db: D1Database, target: GrantTarget, condition = "1", ...conditionValues: unknown[]): D1PreparedStatement {
+  const names =
+    target.table === null
+      ? `value IN ('read:' || ?1, 'write:' || ?1)
+         OR substr(value, 1, length(?1) + 6) = 'read:' || ?1 || '.'
+         OR substr(value, 1, length(?1) + 7) = 'write:' || ?1 || '.'`
+      : `value IN ('read:' || ?1 || '.' || ?2, 'write:' || ?1 || '.' || ?2)`;
+  return db
+    .prepare(
+      `UPDATE tokens SET scopes = (SELECT json_group_array(value) FROM json_each(tokens.scopes) WHERE NOT (${names}))
+       WHERE revoked_at_ms IS NULL AND EXISTS (SELECT 1 FROM json_each(tokens.scopes) WHERE ${names}) AND (${condition})`,
+    )
+    .bind(...(target.table === null ? [target.database] : [target.database, target.table]), ...conditionValues);
+}

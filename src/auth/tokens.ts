@@ -98,6 +98,14 @@ export async function revokeTokenTree(db: D1Database, id: string): Promise<strin
   return revoked;
 }
 
+/**
+ * Forgets every token this isolate knows, so the next request reads its scopes afresh: after a drop ended
+ * grants (other isolates read theirs within `cacheTtlMs`).
+ */
+export function forgetKnownTokens(): void {
+  cache.clear();
+}
+
 function forgetRevoked(ids: readonly string[]): void {
   const nowMs = Date.now();
   for (const [revoked, atMs] of recentlyRevoked) if (atMs + cacheTtlMs < nowMs) recentlyRevoked.delete(revoked);

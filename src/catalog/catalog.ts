@@ -4,9 +4,12 @@
  * Invariants: a table name maps to at most one table id at a time and a
  * table id is never reused, so Tablets of a dropped table are never visible
  * under a re-created one; creating a table is idempotent (same definition:
- * no change) and never replaces a different definition.
+ * no change) and never replaces a different definition. Dropping a database
+ * or table ends every token grant on it in the same transaction, so one
+ * re-created under the name is not reached by them.
  */
 import { FloeError } from "../errors.ts";
+import { forgetKnownTokens } from "../auth/tokens.ts";
 import type { TableDefinition, TableDefinitionJson } from "../table/schema.ts";
 import { definitionFromJson, definitionToJson, sameDefinition } from "../table/schema.ts";
 import * as queries from "./queries.ts";
@@ -38,7 +41,7 @@ export async function listDatabases(db: D1Database): Promise<queries.DatabaseRow
 }
 
 export async function dropDatabase(db: D1Database, name: string): Promise<void> {
-  if (await queries.deleteEmptyDatabase(db, name)) return;
+  if (await queries.deleteEmptyDatabase(db, name)) return forgetKnownTokens();
   await requireDatabase(db, name);
   throw FloeError.conflict(`database '${name}' still has tables; drop them first`);
 }
@@ -106,6 +109,7 @@ export async function dropTable(db: D1Database, database: string, name: string):
   if (!(await queries.deleteTable(db, database, name, table.tableId))) {
     throw FloeError.conflict(`table '${database}.${name}' changed concurrently; retry`);
   }
+  forgetKnownTokens();
   return table;
 }
 
