@@ -1,7 +1,11 @@
-/** Routes for tables: create (idempotent), list, describe with per-bucket offsets, drop. */
+/**
+ * Routes for tables: create (idempotent), list (the tables the caller's
+ * scopes reach), describe with per-bucket offsets, drop.
+ */
 import { Hono } from "hono";
 import * as catalog from "../catalog/catalog.ts";
-import { access, needs } from "../auth/access.ts";
+import { access, needs, principalOf } from "../auth/access.ts";
+import { visibleTables } from "../auth/scopes.ts";
 import type { TableEntry } from "../catalog/catalog.ts";
 import { definitionToJson, parseTableDefinition } from "../table/schema.ts";
 import { bucketsOf, live, tabletStub } from "../tablet/stub.ts";
@@ -15,9 +19,11 @@ import { lakeSchedulerStub } from "../lake/scheduler.ts";
 import { lakeSummary } from "../lake/lake-summary.ts";
 
 export const tableRoutes = new Hono<FloeEnv>()
-  .get("/", access(({ db }) => needs.read(db)), async (c) => {
+  // Any scope on the database or on a table in it lets a client list what it may read there.
+  .get("/", access(({ db }) => needs.see(db)), async (c) => {
     const database = nameParam("database", c.req.param("db"));
-    const tables = await catalog.listTables(c.env.CATALOG, database);
+    const visible = visibleTables(principalOf(c).scopes, database);
+    const tables = (await catalog.listTables(c.env.CATALOG, database)).filter((t) => visible === "all" || visible.has(t.name));
     return c.json({ tables: tables.map(tableSummary) });
   })
   // A table's writer may create it (so "make sure the table exists" at start-up works), but dropping a

@@ -25,7 +25,7 @@ import { FloeError } from "../errors.ts";
 import { accessMode } from "./mode.ts";
 import { allowedOrigins } from "./cors.ts";
 import type { Scope } from "./scopes.ts";
-import { adminScope, formatScope, grantsAny } from "./scopes.ts";
+import { adminScope, formatScope, grantsAny, seesDatabase } from "./scopes.ts";
 import { sameSecret } from "./secrets.ts";
 import { findKnownToken, findToken } from "./tokens.ts";
 import { authFailureWindowMs, authFailuresPerWindowMax, failedAuthentications } from "./throttle.ts";
@@ -41,14 +41,21 @@ export interface Principal {
 const rootPrincipal: Principal = { id: "root", name: "root", scopes: [adminScope] };
 const openPrincipal: Principal = { id: "open", name: "open", scopes: [adminScope] };
 
-/** What a route needs: nothing (open), or a scope some held scope must grant. */
-export type Need = { kind: "open" } | Scope;
+/**
+ * What a route needs: nothing (open), any valid token (`token`: the route
+ * answers what the token's scopes let it see), a scope on a database or on
+ * a table in it (`see`: to list what it may read there), or a scope some
+ * held scope must grant.
+ */
+export type Need = { kind: "open" } | { kind: "token" } | { kind: "see"; database: string } | Scope;
 
 type Names = Record<"db" | "table", string>;
 
 /** The needs a route declares, from its `:db` and `:table` path parameters. */
 export const needs = {
   open: (): Need => ({ kind: "open" }),
+  token: (): Need => ({ kind: "token" }),
+  see: (database: string): Need => ({ kind: "see", database }),
   admin: (): Need => adminScope,
   read: (database: string, table: string | null = null): Need => ({ kind: "read", database, table }),
   write: (database: string, table: string | null = null): Need => ({ kind: "write", database, table }),
@@ -76,9 +83,21 @@ export async function requireNeed(c: Context<{ Bindings: Env }>, need: Need): Pr
   const principal = await authenticate(c.env.CATALOG, mode.rootToken, secret, c.req.header("cf-connecting-ip"));
   c.set("principal", principal);
   if (principal !== rootPrincipal) c.set("tokenStillValid", async () => (await findToken(c.env.CATALOG, secret!)) !== null);
+  if (need.kind === "token") return;
+  if (need.kind === "see") {
+    if (seesDatabase(principal.scopes, need.database)) return;
+    throw new FloeError("forbidden", `token '${principal.name}' holds no scope on database '${need.database}' or its tables`);
+  }
   if (!grantsAny(principal.scopes, need)) {
     throw new FloeError("forbidden", `token '${principal.name}' does not grant ${formatScope(need)}`);
   }
+}
+
+/** The principal access control found for this request (routes that need a token only). */
+export function principalOf(c: Context<{ Bindings: Env }>): Principal {
+  const principal = c.get("principal");
+  if (principal === undefined) throw new Error("no principal: the route declares no need for a token");
+  return principal;
 }
 
 /**

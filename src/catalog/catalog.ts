@@ -36,8 +36,10 @@ export async function createDatabase(db: D1Database, name: string): Promise<{ cr
   return { created: await queries.insertDatabase(db, name, Date.now()) };
 }
 
-export async function listDatabases(db: D1Database): Promise<queries.DatabaseRow[]> {
-  return queries.selectDatabases(db);
+/** Every database, or those of the given names that exist. */
+export async function listDatabases(db: D1Database, names: "all" | ReadonlySet<string> = "all"): Promise<queries.DatabaseRow[]> {
+  if (names === "all") return queries.selectDatabases(db);
+  return names.size === 0 ? [] : queries.selectDatabasesNamed(db, [...names]);
 }
 
 export async function dropDatabase(db: D1Database, name: string): Promise<void> {

@@ -43,6 +43,15 @@ export async function selectDatabases(db: D1Database): Promise<DatabaseRow[]> {
   return result.results;
 }
 
+/** The databases of the given names that exist, in name order. */
+export async function selectDatabasesNamed(db: D1Database, names: readonly string[]): Promise<DatabaseRow[]> {
+  const result = await db
+    .prepare("SELECT name, created_at_ms AS createdAtMs FROM databases WHERE name IN (SELECT value FROM json_each(?)) ORDER BY name")
+    .bind(JSON.stringify(names))
+    .all<DatabaseRow>();
+  return result.results;
+}
+
 /** Deletes a database that has no tables, and the grants on it; false when it has tables or does not exist. */
 export async function deleteEmptyDatabase(db: D1Database, name: string): Promise<boolean> {
   return deleteDatabaseWhere(db, name, "NOT EXISTS (SELECT 1 FROM tables WHERE database_name = ?)", [name]);
