@@ -40,6 +40,11 @@
  * bucket's whole state: a client drops what it held for the bucket at
  * `first` (keys deleted since are not sent as deletes).
  *
+ * A Tablet serves at most `subscribersPerTokenMax` sockets opened with one
+ * token (the root token and open mode count as one token each), and at most
+ * `requestLimits.subscribersPerTabletMax` in all; past either, the
+ * subscription is refused (`too_many_requests`, `unavailable`).
+ *
  * Flow control: a bucket sends at most `windowRows` rows, `windowBytes`
  * bytes of messages and `messagesInFlightMax` messages beyond the last
  * acknowledged offset (and a Tablet at most `tabletInFlightBytesMax` to all
@@ -75,6 +80,11 @@ export interface TabletSubscription {
   windowBytes: number;
   /** Who holds the Tablet's socket: the Worker's relay, or the client itself (a single-bucket subscription). */
   heldBy: "relay" | "client";
+  /**
+   * Who subscribes: the token's id, `root` or `open` (a server running open). A Tablet serves at
+   * most `subscribersPerTokenMax` sockets of one principal, kept in each socket's attachment.
+   */
+  principal: string;
 }
 
 export interface BatchMessage {
@@ -112,6 +122,11 @@ export interface ErrorMessage {
 }
 
 export const subscriptionHeader = "Floe-Subscription";
+/**
+ * Sockets one principal (a token, the root token, or open mode) may hold on one Tablet, a tenth of
+ * `requestLimits.subscribersPerTabletMax`: so one client cannot take every slot of a bucket.
+ */
+export const subscribersPerTokenMax = 100;
 /** Rows a bucket may have in flight (sent, not yet acknowledged) per subscriber. */
 export const windowRows = 20_000;
 /** Rows per message while catching up from the log. */

@@ -24,6 +24,8 @@ import { currentSnapshot } from "../read/lake-snapshot.ts";
 import { websocketAuth } from "../vocabulary.ts";
 
 export interface RelayOptions {
+  /** Who subscribes: the token's id, `root` or `open`; each Tablet limits the sockets of one (`TabletSubscription.principal`). */
+  principal: string;
   /** The client offered the `floe` subprotocol (to carry its token), so the answer must select it. */
   selectFloeProtocol?: boolean;
   /** For a scoped token: whether it is still valid. Checked on the client's messages (acks, pings) and the idle timer. */
@@ -32,7 +34,7 @@ export interface RelayOptions {
   firstMessage?: string;
 }
 
-export function relaySubscription(env: Env, table: TableEntry, options: RelayOptions = {}): Response {
+export function relaySubscription(env: Env, table: TableEntry, options: RelayOptions): Response {
   const { 0: client, 1: server } = new WebSocketPair();
   server.accept();
   const tablets = new Map<number, WebSocket>();
@@ -65,7 +67,7 @@ export function relaySubscription(env: Env, table: TableEntry, options: RelayOpt
     started = true;
     let subscriptions: TabletSubscription[];
     try {
-      subscriptions = parseSubscribeMessage(table.definition, message);
+      subscriptions = parseSubscribeMessage(table.definition, message, options.principal);
     } catch (error) {
       if (error instanceof FloeError) return fail(error.kind, error.message);
       throw error;

@@ -9,7 +9,9 @@
  * object was evicted in between. Flow control (protocol/subscription.ts):
  * what is sent beyond a subscriber's last ack is bounded in rows, bytes and
  * messages, per subscriber and for the Tablet as a whole; the rest stays in
- * the log (SQLite), not in memory, until acknowledged.
+ * the log (SQLite), not in memory, until acknowledged. Each socket is
+ * tagged with its principal (`principalTag`), so the sockets of one token
+ * are counted without reading every attachment.
  */
 import { columnFromSpec } from "../table/schema.ts";
 import type { BucketStart, ErrorMessage, SubscribedMessage, TabletSubscription } from "../protocol/subscription.ts";
@@ -25,6 +27,7 @@ interface SubscriberState {
   format: "json" | "arrow";
   windowBytes: number;
   heldBy: TabletSubscription["heldBy"];
+  principal: string;
   /** The next offset to send. */
   position: number;
   /** Every row below this offset is acknowledged. */
@@ -44,6 +47,11 @@ export function startOffset(sql: SqlStorage, offsets: queries.TabletOffsets, sta
   return start.offset;
 }
 
+/** The hibernation tag of a principal's sockets (`ctx.getWebSockets(tag)` finds them). */
+export function principalTag(principal: string): string {
+  return `principal:${principal}`;
+}
+
 /** Accepts a subscriber socket positioned at `position`; the caller pumps it. */
 export function acceptSubscriber(
   ctx: DurableObjectState,
@@ -52,13 +60,14 @@ export function acceptSubscriber(
   highWatermark: number,
 ): { client: WebSocket; server: WebSocket } {
   const { 0: client, 1: server } = new WebSocketPair();
-  ctx.acceptWebSocket(server);
+  ctx.acceptWebSocket(server, [principalTag(subscription.principal)]);
   const state: SubscriberState = {
     bucket: subscription.bucket,
     columns: subscription.columns,
     format: subscription.format,
     windowBytes: subscription.windowBytes,
     heldBy: subscription.heldBy,
+    principal: subscription.principal,
     position,
     acked: position,
     inFlight: [],
