@@ -16,7 +16,7 @@
 import { columnFromSpec } from "../table/schema.ts";
 import type { BucketStart, ErrorMessage, SubscribedMessage, TabletSubscription } from "../protocol/subscription.ts";
 import { catchUpRows, messageBytesMax, messagesInFlightMax, tabletInFlightBytesMax, windowRows } from "../protocol/subscription.ts";
-import { encodeBatchMessage } from "../protocol/messages.ts";
+import { encodeBatchMessage, messageBytes } from "../protocol/messages.ts";
 import { readPage } from "./log.ts";
 import * as queries from "./queries.ts";
 
@@ -69,8 +69,9 @@ export function acceptSubscriber(
     heldBy: subscription.heldBy,
     principal: subscription.principal,
     position,
-    acked: position,
-    inFlight: [],
+    // After a lake replay, the window goes on with what the replay has in flight.
+    acked: Math.min(subscription.carried?.acked ?? position, position),
+    inFlight: subscription.carried?.inFlight ?? [],
   };
   server.serializeAttachment(state);
   const subscribed: SubscribedMessage = { type: "subscribed", bucket: subscription.bucket, offset: position, highWatermark };
@@ -160,7 +161,7 @@ export function pump(ws: WebSocket, sql: SqlStorage, offsets: queries.TabletOffs
       }
       if (page.rowCount === 0) break;
       const message = encodeBatchMessage(page, state.format);
-      encoded = { message, rowCount: page.rowCount, bytes: typeof message === "string" ? utf8Length(message) : message.byteLength };
+      encoded = { message, rowCount: page.rowCount, bytes: messageBytes(message) };
       pages.set(key, encoded);
     }
     ws.send(encoded.message);
@@ -169,15 +170,4 @@ export function pump(ws: WebSocket, sql: SqlStorage, offsets: queries.TabletOffs
     budget.bytesLeft -= encoded.bytes;
   }
   if (state.position !== start) ws.serializeAttachment(state);
-}
-
-/** The UTF-8 length of a text message, as it goes over the socket. */
-function utf8Length(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    // Two more bytes for U+0800..U+FFFF, one for U+0080..U+07FF; a surrogate pair (4 bytes) is two units of 2.
-    if (unit >= 0x80) bytes += unit >= 0x800 && (unit < 0xd800 || unit > 0xdfff) ? 2 : 1;
-  }
-  return bytes;
 }
