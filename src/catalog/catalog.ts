@@ -105,6 +105,20 @@ export async function listAllTables(db: D1Database): Promise<TableEntry[]> {
   return (await queries.selectAllTables(db)).map(entryFromRow);
 }
 
+/**
+ * Up to `limit` tables from the table `from` names on (inclusive; from the first when null), in
+ * database and name order, of one database (404 when it does not exist) or of all.
+ */
+export async function listTablesFrom(
+  db: D1Database,
+  database: string | null,
+  from: { database: string; table: string } | null,
+  limit: number,
+): Promise<TableEntry[]> {
+  if (database !== null) await requireDatabase(db, database);
+  return (await queries.selectTablesFrom(db, database, from ?? { database: "", table: "" }, limit)).map(entryFromRow);
+}
+
 /** Removes a table from the catalog and returns what it was, so its Tablets can be dropped. */
 export async function dropTable(db: D1Database, database: string, name: string): Promise<TableEntry> {
   const table = await getTable(db, database, name);

@@ -153,6 +153,27 @@ export async function selectAllTables(db: D1Database): Promise<TableRow[]> {
   return result.results;
 }
 
+/**
+ * Up to `limit` tables from `(fromDatabase, fromTable)` on (inclusive), in database and name order,
+ * of one database or (with `database` null) of all.
+ */
+export async function selectTablesFrom(
+  db: D1Database,
+  database: string | null,
+  from: { database: string; table: string },
+  limit: number,
+): Promise<TableRow[]> {
+  const result = await db
+    .prepare(
+      `SELECT ${tableColumns} FROM tables
+       WHERE (database_name, table_name) >= (?, ?) AND (?3 IS NULL OR database_name = ?3)
+       ORDER BY database_name, table_name LIMIT ?`,
+    )
+    .bind(from.database, from.table, database, limit)
+    .all<TableRow>();
+  return result.results;
+}
+
 export async function selectTableById(db: D1Database, tableId: string): Promise<TableRow | null> {
   return db.prepare(`SELECT ${tableColumns} FROM tables WHERE table_id = ?`).bind(tableId).first<TableRow>();
 }
@@ -163,9 +184,11 @@ export interface TieringErrorRow {
   failedAtMs: number;
 }
 
-export async function selectTieringErrors(db: D1Database): Promise<TieringErrorRow[]> {
+/** The errors on record of the given tables. */
+export async function selectTieringErrorsOf(db: D1Database, tableIds: readonly string[]): Promise<TieringErrorRow[]> {
   const result = await db
-    .prepare("SELECT table_id AS tableId, message, failed_at_ms AS failedAtMs FROM tiering_errors")
+    .prepare("SELECT table_id AS tableId, message, failed_at_ms AS failedAtMs FROM tiering_errors WHERE table_id IN (SELECT value FROM json_each(?))")
+    .bind(JSON.stringify(tableIds))
     .all<TieringErrorRow>();
   return result.results;
 }
