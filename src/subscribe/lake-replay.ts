@@ -107,21 +107,28 @@ async function sendRanges(
   sink: ReplaySink,
   begin: number,
   end: number,
-  encode: (begin: number, end: number) => { message: string | Uint8Array; sent: Sent },
+  encode: (begin: number, end: number) => Encoded,
 ): Promise<void> {
   for (let from = begin; from < end; from += catchUpRows) {
     const ranges: [number, number][] = [[from, Math.min(end, from + catchUpRows)]];
     while (ranges.length > 0) {
       const [a, b] = ranges.shift()!;
-      const { message, sent } = encode(a, b);
-      if (b - a > 1 && messageBytes(message) > messageBytesMax) {
+      const { message, end: messageEnd } = encode(a, b);
+      const bytes = messageBytes(message);
+      if (b - a > 1 && bytes > messageBytesMax) {
         const middle = a + Math.floor((b - a) / 2);
         ranges.unshift([a, middle], [middle, b]);
         continue;
       }
-      await sink.send(message, sent);
+      await sink.send(message, { end: messageEnd, rows: b - a, bytes });
     }
   }
+}
+
+/** A message, and where it ends in the replay's unit. */
+interface Encoded {
+  message: string | Uint8Array;
+  end: number;
 }
 
 /** A log table's dropped rows `[from, to)`, with their offsets and commit times. */
@@ -146,7 +153,7 @@ async function replayRows(env: Env, replay: Replay, sink: ReplaySink): Promise<v
         bucket: subscription.bucket, logStartOffset: status.logStartOffset, highWatermark: status.highWatermark,
         nextOffset: firstOffset + rowCount, columns: pageColumns(projected), rowCount, batches: [{ rowCount, columns }],
       };
-      return { message: encodeBatchMessage(page, subscription.format), sent: { end: firstOffset + rowCount, rows: rowCount } };
+      return { message: encodeBatchMessage(page, subscription.format), end: firstOffset + rowCount };
     });
   }
 }
@@ -167,14 +174,14 @@ async function replayState(env: Env, replay: Replay, sink: ReplaySink): Promise<
       part++;
     },
   };
-  const encode = (data: arrow.Data[], rowCount: number, last: boolean) => {
+  const encode = (data: arrow.Data[], rowCount: number, last: boolean): Encoded => {
     const header = { bucket: subscription.bucket, offset: to, highWatermark: status.highWatermark, part, first: part === 0, last };
-    return { message: encodeSnapshotMessage(header, projected, data, rowCount, subscription.format), sent: { end: part + 1, rows: rowCount } };
+    return { message: encodeSnapshotMessage(header, projected, data, rowCount, subscription.format), end: part + 1 };
   };
   const range = { bucket: subscription.bucket, from: to, to };
   for await (const chunk of mergedBucketRows(env, table, range, files, readColumns, [], emptyStats())) {
     await sendRanges(parts, 0, chunk.rowCount, (begin, end) => encode(indexes.map((i) => gatherRange([chunk.data[i]!], begin, end)), end - begin, false));
   }
-  const { message, sent } = encode(projected.map((c) => buildColumn(c.type, [])), 0, true);
-  await parts.send(message, sent);
+  const { message, end } = encode(projected.map((c) => buildColumn(c.type, [])), 0, true);
+  await parts.send(message, { end, rows: 0, bytes: messageBytes(message) });
 }

@@ -22,7 +22,6 @@ import { parseSubscribeMessage } from "../protocol/request.ts";
 import { planBucket } from "./lake-replay.ts";
 import type { ReplayUnit } from "./replay-window.ts";
 import { ReplayWindow } from "./replay-window.ts";
-import { messageBytes } from "../protocol/messages.ts";
 import type { LakeSnapshot } from "../read/lake-snapshot.ts";
 import { currentSnapshot } from "../read/lake-snapshot.ts";
 import { websocketAuth } from "../vocabulary.ts";
@@ -135,7 +134,7 @@ async function connectTablets(
       async send(message, sent) {
         await window.room();
         transmit(message);
-        window.sent(sent, messageBytes(message));
+        window.sent(sent);
       },
     });
   }

@@ -17,15 +17,16 @@ import { messagesInFlightMax, windowRows } from "../protocol/subscription.ts";
 /** What a replay's acks count: offsets (a log table's rows) or parts (a primary-key table's state). */
 export type ReplayUnit = "offsets" | "parts";
 
-/** Where a sent message ends, in the replay's unit (exclusive), and the rows it carries. */
+/** Where a sent message ends, in the replay's unit (exclusive), the rows it carries and its bytes on the socket. */
 export interface Sent {
   end: number;
   rows: number;
+  bytes: number;
 }
 
 export class ReplayWindow {
   /** Per message sent and not yet acknowledged: where it ends, its rows and bytes. */
-  private readonly inFlight: { end: number; rows: number; bytes: number }[] = [];
+  private readonly inFlight: Sent[] = [];
   private readonly waiting: (() => void)[] = [];
   private ended = false;
   /** Everything below this is acknowledged (offsets or parts). */
@@ -51,8 +52,8 @@ export class ReplayWindow {
   }
 
   /** Records a message just sent. */
-  sent(message: Sent, bytes: number): void {
-    this.inFlight.push({ ...message, bytes });
+  sent(message: Sent): void {
+    this.inFlight.push(message);
   }
 
   /** The client acknowledged everything below `position` (offsets or parts, as the unit says; another unit's ack is ignored). */
