@@ -10,7 +10,8 @@
  * was dropped after tiering is first replayed from the lake (rows of a log
  * table, the state of a primary-key table; `lake-replay.ts`), within the
  * bucket's window (`replay-window.ts`, fed the client's acks here), then
- * continued from its Tablet once the replay is acknowledged.
+ * continued from its Tablet: a log table's with the window as the replay
+ * left it, a primary-key table's once its state is acknowledged whole.
  */
 import type { ErrorKind } from "../errors.ts";
 import { FloeError, errorBody, errorFromBody } from "../errors.ts";
