@@ -14,6 +14,8 @@ export const errorStatus = {
   unsupported_media_type: 415,
   /** A plain request to a WebSocket endpoint that would have upgraded: clients probe with one to learn why an upgrade failed. */
   upgrade_required: 426,
+  /** A client that must wait before asking again; the answer says how long in `Retry-After`. */
+  too_many_requests: 429,
   not_implemented: 501,
   unavailable: 503,
   internal: 500,
@@ -23,11 +25,14 @@ export type ErrorKind = keyof typeof errorStatus;
 
 export class FloeError extends Error {
   readonly kind: ErrorKind;
+  /** For `too_many_requests`: the seconds to wait, answered as `Retry-After`. */
+  readonly retryAfterSeconds?: number;
 
-  constructor(kind: ErrorKind, message: string) {
+  constructor(kind: ErrorKind, message: string, retryAfterSeconds?: number) {
     super(message);
     this.name = "FloeError";
     this.kind = kind;
+    if (retryAfterSeconds !== undefined) this.retryAfterSeconds = retryAfterSeconds;
   }
 
   get status(): (typeof errorStatus)[ErrorKind] {
@@ -44,6 +49,10 @@ export class FloeError extends Error {
 
   static conflict(message: string): FloeError {
     return new FloeError("conflict", message);
+  }
+
+  static tooManyRequests(message: string, retryAfterSeconds: number): FloeError {
+    return new FloeError("too_many_requests", message, retryAfterSeconds);
   }
 }
 

@@ -97,5 +97,6 @@ function errorAnswer(c: Context<FloeEnv>, error: unknown): Response {
   (failure.status >= 500 ? console.error : console.warn)(redactSecrets(JSON.stringify(line)));
   if (failure.kind === "unauthorized") c.header("WWW-Authenticate", 'Bearer realm="floe"');
   if (failure.kind === "upgrade_required") c.header("Upgrade", "websocket");
+  if (failure.retryAfterSeconds !== undefined) c.header("Retry-After", String(failure.retryAfterSeconds));
   return c.json(errorBody(failure.kind, failure.message), failure.status as ContentfulStatusCode);
 }

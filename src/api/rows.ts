@@ -13,7 +13,7 @@ import { readLogPage } from "../read/log.ts";
 import { pageToIpc, pageToJsonRows } from "../log/page.ts";
 import { lookupKeys, lookupPrefix } from "../read/lookup.ts";
 import { openSubscription } from "../subscribe/open.ts";
-import { access, needs } from "../auth/access.ts";
+import { access, needs, principalOf } from "../auth/access.ts";
 import { contentTypes, headers, requestLimits, websocketAuth } from "../vocabulary.ts";
 import type { FloeEnv } from "./env.ts";
 import { bodyFormat, bodyText, readBody, readJsonBody } from "./body.ts";
@@ -91,6 +91,6 @@ export const rowRoutes = new Hono<FloeEnv>()
       if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
         throw new FloeError("upgrade_required", "subscribe is a WebSocket endpoint: send Upgrade: websocket");
       }
-      return openSubscription(c.env, table, { selectFloeProtocol: offersFloe, tokenStillValid, firstMessage });
+      return openSubscription(c.env, table, { principal: principalOf(c).id, selectFloeProtocol: offersFloe, tokenStillValid, firstMessage });
     });
   });

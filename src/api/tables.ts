@@ -1,7 +1,17 @@
-/** Routes for tables: create (idempotent), list, describe with per-bucket offsets, drop. */
+/**
+ * Routes for tables: create (idempotent), list (the tables the caller's
+ * scopes reach), describe with per-bucket offsets, drop.
+ *
+ * Describe asks a Tablet per bucket it shows, so it shows at most
+ * `describeBucketsMax` buckets per answer (`?buckets=from-to`, and
+ * `nextBuckets` to continue), `tabletCallsInFlightMax` at a time: an
+ * answer stays within a request's 50 subrequests on the Workers free plan
+ * whatever the table's bucket count.
+ */
 import { Hono } from "hono";
 import * as catalog from "../catalog/catalog.ts";
-import { access, needs } from "../auth/access.ts";
+import { access, needs, principalOf } from "../auth/access.ts";
+import { visibleTables } from "../auth/scopes.ts";
 import type { TableEntry } from "../catalog/catalog.ts";
 import { definitionToJson, parseTableDefinition } from "../table/schema.ts";
 import { bucketsOf, live, tabletStub } from "../tablet/stub.ts";
@@ -13,11 +23,15 @@ import { getLakeState } from "../catalog/lake.ts";
 import { isLakeEnabled } from "../table/schema.ts";
 import { lakeSchedulerStub } from "../lake/scheduler.ts";
 import { lakeSummary } from "../lake/lake-summary.ts";
+import { mapLimited } from "../read-ahead.ts";
+import { FloeError } from "../errors.ts";
 
 export const tableRoutes = new Hono<FloeEnv>()
-  .get("/", access(({ db }) => needs.read(db)), async (c) => {
+  // Any scope on the database or on a table in it lets a client list what it may read there.
+  .get("/", access(({ db }) => needs.see(db)), async (c) => {
     const database = nameParam("database", c.req.param("db"));
-    const tables = await catalog.listTables(c.env.CATALOG, database);
+    const visible = visibleTables(principalOf(c).scopes, database);
+    const tables = (await catalog.listTables(c.env.CATALOG, database)).filter((t) => visible === "all" || visible.has(t.name));
     return c.json({ tables: tables.map(tableSummary) });
   })
   // A table's writer may create it (so "make sure the table exists" at start-up works), but dropping a
@@ -32,16 +46,18 @@ export const tableRoutes = new Hono<FloeEnv>()
   })
   .get("/:table", access(({ db, table }) => needs.read(db, table)), async (c) => {
     const described = await withTableParam(c, async (table) => {
+      const count = table.definition.bucket.num;
+      const { from, to } = bucketRange(c.req.query("buckets"), count);
       const lake = await getLakeState(c.env.CATALOG, table.tableId);
+      const shown = bucketsOf(count).slice(from, to);
       return {
         ...tableSummary(table),
-        buckets: await Promise.all(
-          bucketsOf(table.definition.bucket.num).map(async (bucket) => {
-            const status = live(await tabletStub(c.env, table.tableId, bucket).status());
-            const tieredOffset = lake?.bucketOffsets[String(bucket)] ?? 0;
-            return { bucket, logStartOffset: status.logStartOffset, tieredOffset, highWatermark: status.highWatermark };
-          }),
-        ),
+        buckets: await mapLimited(shown, tabletCallsInFlightMax, async (bucket) => {
+          const status = live(await tabletStub(c.env, table.tableId, bucket).status());
+          const tieredOffset = lake?.bucketOffsets[String(bucket)] ?? 0;
+          return { bucket, logStartOffset: status.logStartOffset, tieredOffset, highWatermark: status.highWatermark };
+        }),
+        nextBuckets: to < count ? `${to}-${Math.min(count, to + describeBucketsMax) - 1}` : null,
         lakeSnapshot: lake ? await lakeSummary(c.env, lake) : null,
       };
     });
@@ -60,6 +76,24 @@ export const tableRoutes = new Hono<FloeEnv>()
     if (failed > 0) console.error(JSON.stringify({ event: "tablet_drop_failed", tableId: table.tableId, failed }));
     return c.json({ database: table.database, name: table.name, dropped: true });
   });
+
+/** Buckets whose offsets one describe shows at most: each costs a Tablet call. */
+export const describeBucketsMax = 32;
+/** Tablets one request asks at once. */
+const tabletCallsInFlightMax = 16;
+
+/** `?buckets=from-to` (inclusive) as `[from, to)`; the first `describeBucketsMax` buckets by default. */
+function bucketRange(text: string | undefined, count: number): { from: number; to: number } {
+  if (text === undefined) return { from: 0, to: Math.min(count, describeBucketsMax) };
+  const match = /^(\d{1,4})-(\d{1,4})$/.exec(text);
+  const [from, last] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN];
+  if (!(from <= last && last < count && last - from < describeBucketsMax)) {
+    throw FloeError.badRequest(
+      `buckets must be from-to within 0-${count - 1}, at most ${describeBucketsMax} of them (one Tablet call each), got '${text.slice(0, 40)}'`,
+    );
+  }
+  return { from, to: last + 1 };
+}
 
 function tableSummary(table: TableEntry) {
   return {

@@ -1,5 +1,7 @@
 /**
- * Routes for access tokens: create (the secret is answered once, here), list, revoke. All need admin.
+ * Routes for access tokens: create (the secret is answered once, here, and
+ * the caller recorded as its creator), list, revoke (`?cascade=true`: with
+ * every token it minted, transitively). All need admin.
  *
  * Tokens are managed only while access control is on: on a server running
  * open anyone could mint one, and it would stay valid once a root token
@@ -9,7 +11,7 @@ import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
 import { FloeError } from "../errors.ts";
 import { accessMode } from "../auth/mode.ts";
-import { createToken, listTokens, parseTokenRequest, revokeToken, tokenToJson } from "../auth/tokens.ts";
+import { createToken, listTokens, parseTokenRequest, revokeToken, revokeTokenTree, tokenToJson } from "../auth/tokens.ts";
 import type { FloeEnv } from "./env.ts";
 import { access, needs } from "../auth/access.ts";
 import { readJsonBody } from "./body.ts";
@@ -29,11 +31,14 @@ export const tokenRoutes = new Hono<FloeEnv>()
   .get("/", async (c) => c.json({ tokens: (await listTokens(c.env.CATALOG)).map(tokenToJson) }))
   .post("/", async (c) => {
     const request = parseTokenRequest(await readJsonBody(c.req.raw));
-    const { token, secret } = await createToken(c.env.CATALOG, request, Date.now());
+    const { token, secret } = await createToken(c.env.CATALOG, request, c.get("principal")!.id, Date.now());
     return c.json({ ...tokenToJson(token), token: secret }, 201);
   })
   .delete("/:id", async (c) => {
     const id = c.req.param("id");
+    const cascade = c.req.query("cascade");
+    if (cascade !== undefined && cascade !== "true" && cascade !== "false") throw FloeError.badRequest("cascade must be true or false");
+    if (cascade === "true") return c.json({ id, revoked: true, revokedIds: await revokeTokenTree(c.env.CATALOG, id) });
     await revokeToken(c.env.CATALOG, id);
     return c.json({ id, revoked: true });
   });

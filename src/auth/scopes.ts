@@ -4,8 +4,10 @@
  *
  * Invariants: `admin` grants everything; `write` grants `read` on the same
  * target; a database scope grants the same on every table of that database,
- * a table scope never grants anything on the database itself (listing its
- * tables, dropping a table). Nothing else grants anything.
+ * a table scope never grants anything on the database itself (dropping a
+ * table). Nothing else grants anything. What a token may discover follows
+ * from the same scopes: the databases it holds a scope on or in, and there
+ * every table (a database scope) or the tables it holds a scope on.
  */
 import { FloeError } from "../errors.ts";
 import { assertName } from "../table/schema.ts";
@@ -52,4 +54,25 @@ function grants(held: Scope, needed: Scope): boolean {
 
 export function grantsAny(held: readonly Scope[], needed: Scope): boolean {
   return held.some((scope) => grants(scope, needed));
+}
+
+/** Whether `held` names `database` or a table in it (or is admin): enough to see that the database exists and list what it may read there. */
+export function seesDatabase(held: readonly Scope[], database: string): boolean {
+  return held.some((scope) => scope.kind === "admin" || scope.database === database);
+}
+
+/** The databases `held` names, or "all" for admin. */
+export function visibleDatabases(held: readonly Scope[]): "all" | Set<string> {
+  if (held.some((scope) => scope.kind === "admin")) return "all";
+  return new Set(held.flatMap((scope) => (scope.kind === "admin" ? [] : [scope.database])));
+}
+
+/** The tables of `database` that `held` grants something on: all of them (admin or a database scope), or those named. */
+export function visibleTables(held: readonly Scope[], database: string): "all" | Set<string> {
+  const names = new Set<string>();
+  for (const scope of held) {
+    if (scope.kind === "admin" || (scope.database === database && scope.table === null)) return "all";
+    if (scope.database === database && scope.table !== null) names.add(scope.table);
+  }
+  return names;
 }

@@ -4,9 +4,12 @@
  * Invariants: a table name maps to at most one table id at a time and a
  * table id is never reused, so Tablets of a dropped table are never visible
  * under a re-created one; creating a table is idempotent (same definition:
- * no change) and never replaces a different definition.
+ * no change) and never replaces a different definition. Dropping a database
+ * or table ends every token grant on it in the same transaction, so one
+ * re-created under the name is not reached by them.
  */
 import { FloeError } from "../errors.ts";
+import { forgetKnownTokens } from "../auth/tokens.ts";
 import type { TableDefinition, TableDefinitionJson } from "../table/schema.ts";
 import { definitionFromJson, definitionToJson, sameDefinition } from "../table/schema.ts";
 import * as queries from "./queries.ts";
@@ -33,12 +36,14 @@ export async function createDatabase(db: D1Database, name: string): Promise<{ cr
   return { created: await queries.insertDatabase(db, name, Date.now()) };
 }
 
-export async function listDatabases(db: D1Database): Promise<queries.DatabaseRow[]> {
-  return queries.selectDatabases(db);
+/** Every database, or those of the given names that exist. */
+export async function listDatabases(db: D1Database, names: "all" | ReadonlySet<string> = "all"): Promise<queries.DatabaseRow[]> {
+  if (names === "all") return queries.selectDatabases(db);
+  return names.size === 0 ? [] : queries.selectDatabasesNamed(db, [...names]);
 }
 
 export async function dropDatabase(db: D1Database, name: string): Promise<void> {
-  if (await queries.deleteEmptyDatabase(db, name)) return;
+  if (await queries.deleteEmptyDatabase(db, name)) return forgetKnownTokens();
   await requireDatabase(db, name);
   throw FloeError.conflict(`database '${name}' still has tables; drop them first`);
 }
@@ -100,12 +105,27 @@ export async function listAllTables(db: D1Database): Promise<TableEntry[]> {
   return (await queries.selectAllTables(db)).map(entryFromRow);
 }
 
+/**
+ * Up to `limit` tables from the table `from` names on (inclusive; from the first when null), in
+ * database and name order, of one database (404 when it does not exist) or of all.
+ */
+export async function listTablesFrom(
+  db: D1Database,
+  database: string | null,
+  from: { database: string; table: string } | null,
+  limit: number,
+): Promise<TableEntry[]> {
+  if (database !== null) await requireDatabase(db, database);
+  return (await queries.selectTablesFrom(db, database, from ?? { database: "", table: "" }, limit)).map(entryFromRow);
+}
+
 /** Removes a table from the catalog and returns what it was, so its Tablets can be dropped. */
 export async function dropTable(db: D1Database, database: string, name: string): Promise<TableEntry> {
   const table = await getTable(db, database, name);
   if (!(await queries.deleteTable(db, database, name, table.tableId))) {
     throw FloeError.conflict(`table '${database}.${name}' changed concurrently; retry`);
   }
+  forgetKnownTokens();
   return table;
 }
 

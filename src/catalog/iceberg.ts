@@ -7,9 +7,12 @@
  * taken here; an external table's pointer only moves by a compare-and-swap
  * on its version, and the swaps of one commit all take or none does; rows
  * belong to one incarnation of their database, so a database dropped through
- * `/v1` forgets them, and one re-created under its name starts with none.
+ * `/v1` forgets them, and one re-created under its name starts with none;
+ * dropping a namespace or a table (or renaming one away) ends the token
+ * grants on it, as `/v1`'s drops do.
  */
 import * as queries from "./queries.ts";
+import { forgetKnownTokens } from "../auth/tokens.ts";
 
 export type { IcebergSwap, IcebergTableRow } from "./queries.ts";
 
@@ -36,7 +39,10 @@ export async function updateNamespaceProperties(
 
 /** Drops a namespace with no tables of either kind: `dropped`, `not_empty` or `missing`. */
 export async function dropNamespace(db: D1Database, name: string): Promise<"dropped" | "not_empty" | "missing"> {
-  if (await queries.deleteEmptyNamespace(db, name)) return "dropped";
+  if (await queries.deleteEmptyNamespace(db, name)) {
+    forgetKnownTokens();
+    return "dropped";
+  }
   return (await namespaceExists(db, name)) ? "not_empty" : "missing";
 }
 
@@ -49,7 +55,12 @@ export async function icebergTableNamesPage(db: D1Database, database: string, af
   return queries.selectIcebergTableNamesPage(db, database, afterName, limit);
 }
 
-/** Applies every swap in one transaction; false (and nothing changed) when any of them did not take. */
+/**
+ * Applies every swap in one transaction; false (and nothing changed) when any of them did not take. A
+ * drop or rename ends the grants on the name it leaves.
+ */
 export async function swapIcebergTables(db: D1Database, swaps: readonly queries.IcebergSwap[]): Promise<boolean> {
-  return queries.runIcebergSwaps(db, swaps, Date.now());
+  const swapped = await queries.runIcebergSwaps(db, swaps, Date.now());
+  if (swapped && swaps.some((swap) => swap.kind === "drop" || swap.kind === "rename")) forgetKnownTokens();
+  return swapped;
 }

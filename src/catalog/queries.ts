@@ -1,7 +1,15 @@
 /**
  * Every SQL statement against the D1 catalog. The schema itself lives in
  * `migrations/` and is applied by wrangler (dev) and the test setup.
+ *
+ * A drop (of a database, a Floe table, an external Iceberg table, or a
+ * rename away from a name) ends the token grants on what it dropped in the
+ * same transaction (`endGrantsStatement`, which `auth/queries.ts` owns with
+ * the rest of the tokens' SQL), so nothing re-created under the name is
+ * reached by them.
  */
+import { endGrantsStatement } from "../auth/queries.ts";
+
 export interface DatabaseRow {
   name: string;
   createdAtMs: number;
@@ -35,13 +43,32 @@ export async function selectDatabases(db: D1Database): Promise<DatabaseRow[]> {
   return result.results;
 }
 
-/** Deletes a database that has no tables; false when it has tables or does not exist. */
-export async function deleteEmptyDatabase(db: D1Database, name: string): Promise<boolean> {
+/** The databases of the given names that exist, in name order. */
+export async function selectDatabasesNamed(db: D1Database, names: readonly string[]): Promise<DatabaseRow[]> {
   const result = await db
-    .prepare("DELETE FROM databases WHERE name = ? AND NOT EXISTS (SELECT 1 FROM tables WHERE database_name = ?)")
-    .bind(name, name)
-    .run();
-  return result.meta.changes === 1;
+    .prepare("SELECT name, created_at_ms AS createdAtMs FROM databases WHERE name IN (SELECT value FROM json_each(?)) ORDER BY name")
+    .bind(JSON.stringify(names))
+    .all<DatabaseRow>();
+  return result.results;
+}
+
+/** Deletes a database that has no tables, and the grants on it; false when it has tables or does not exist. */
+export async function deleteEmptyDatabase(db: D1Database, name: string): Promise<boolean> {
+  return deleteDatabaseWhere(db, name, "NOT EXISTS (SELECT 1 FROM tables WHERE database_name = ?)", [name]);
+}
+
+/**
+ * Deletes the current incarnation of a database where `condition` holds, and with it every grant on the
+ * database: the grants end only if that incarnation is gone afterwards (dropped now, or by a racing drop).
+ */
+async function deleteDatabaseWhere(db: D1Database, name: string, condition: string, values: unknown[]): Promise<boolean> {
+  const incarnation = await selectDatabase(db, name);
+  if (!incarnation) return false;
+  const [deleted] = await db.batch([
+    db.prepare(`DELETE FROM databases WHERE name = ? AND created_at_ms = ? AND ${condition}`).bind(name, incarnation.createdAtMs, ...values),
+    endGrantsStatement(db, { database: name, table: null }, "NOT EXISTS (SELECT 1 FROM databases WHERE name = ? AND created_at_ms = ?)", name, incarnation.createdAtMs),
+  ]);
+  return deleted!.meta.changes === 1;
 }
 
 export async function insertTable(db: D1Database, row: TableRow): Promise<boolean> {
@@ -71,12 +98,13 @@ export async function selectTables(db: D1Database, databaseName: string): Promis
   return result.results;
 }
 
+/** Deletes a table, and the grants on it once no table has its id (table ids are never reused). */
 export async function deleteTable(db: D1Database, databaseName: string, tableName: string, tableId: string): Promise<boolean> {
-  const result = await db
-    .prepare("DELETE FROM tables WHERE database_name = ? AND table_name = ? AND table_id = ?")
-    .bind(databaseName, tableName, tableId)
-    .run();
-  return result.meta.changes === 1;
+  const [deleted] = await db.batch([
+    db.prepare("DELETE FROM tables WHERE database_name = ? AND table_name = ? AND table_id = ?").bind(databaseName, tableName, tableId),
+    endGrantsStatement(db, { database: databaseName, table: tableName }, "NOT EXISTS (SELECT 1 FROM tables WHERE table_id = ?)", tableId),
+  ]);
+  return deleted!.meta.changes === 1;
 }
 
 export interface LakeRow {
@@ -125,6 +153,27 @@ export async function selectAllTables(db: D1Database): Promise<TableRow[]> {
   return result.results;
 }
 
+/**
+ * Up to `limit` tables from `(fromDatabase, fromTable)` on (inclusive), in database and name order,
+ * of one database or (with `database` null) of all.
+ */
+export async function selectTablesFrom(
+  db: D1Database,
+  database: string | null,
+  from: { database: string; table: string },
+  limit: number,
+): Promise<TableRow[]> {
+  const result = await db
+    .prepare(
+      `SELECT ${tableColumns} FROM tables
+       WHERE (database_name, table_name) >= (?, ?) AND (?3 IS NULL OR database_name = ?3)
+       ORDER BY database_name, table_name LIMIT ?`,
+    )
+    .bind(from.database, from.table, database, limit)
+    .all<TableRow>();
+  return result.results;
+}
+
 export async function selectTableById(db: D1Database, tableId: string): Promise<TableRow | null> {
   return db.prepare(`SELECT ${tableColumns} FROM tables WHERE table_id = ?`).bind(tableId).first<TableRow>();
 }
@@ -135,9 +184,11 @@ export interface TieringErrorRow {
   failedAtMs: number;
 }
 
-export async function selectTieringErrors(db: D1Database): Promise<TieringErrorRow[]> {
+/** The errors on record of the given tables. */
+export async function selectTieringErrorsOf(db: D1Database, tableIds: readonly string[]): Promise<TieringErrorRow[]> {
   const result = await db
-    .prepare("SELECT table_id AS tableId, message, failed_at_ms AS failedAtMs FROM tiering_errors")
+    .prepare("SELECT table_id AS tableId, message, failed_at_ms AS failedAtMs FROM tiering_errors WHERE table_id IN (SELECT value FROM json_each(?))")
+    .bind(JSON.stringify(tableIds))
     .all<TieringErrorRow>();
   return result.results;
 }
@@ -172,17 +223,15 @@ export async function selectDatabaseNamesPage(db: D1Database, afterName: string,
   return result.results.map((row) => row.name);
 }
 
-/** Deletes a database that has neither Floe tables nor Iceberg tables; false otherwise or when it does not exist. */
+/** Deletes a database that has neither Floe tables nor Iceberg tables, and the grants on it; false otherwise or when it does not exist. */
 export async function deleteEmptyNamespace(db: D1Database, name: string): Promise<boolean> {
-  const result = await db
-    .prepare(
-      `DELETE FROM databases WHERE name = ?
-         AND NOT EXISTS (SELECT 1 FROM tables WHERE database_name = ?)
-         AND NOT EXISTS (SELECT 1 FROM iceberg_tables WHERE database_name = ? AND ${liveDatabase})`,
-    )
-    .bind(name, name, name)
-    .run();
-  return result.meta.changes === 1;
+  return deleteDatabaseWhere(
+    db,
+    name,
+    `NOT EXISTS (SELECT 1 FROM tables WHERE database_name = ?)
+     AND NOT EXISTS (SELECT 1 FROM iceberg_tables WHERE database_name = ? AND ${liveDatabase})`,
+    [name, name],
+  );
 }
 
 export async function selectNamespaceProperties(db: D1Database, databaseName: string): Promise<Record<string, string>> {
@@ -309,6 +358,12 @@ export async function runIcebergSwaps(db: D1Database, swaps: readonly IcebergSwa
        ON CONFLICT (id) DO UPDATE SET all_swapped = excluded.all_swapped`,
     ),
   ]);
+  // A table dropped or renamed away takes the grants on its name with it (in the batch, so only if every swap takes).
+  for (const swap of swaps) {
+    if (swap.kind === "drop" || swap.kind === "rename") {
+      statements.push(endGrantsStatement(db, { database: swap.databaseName, table: swap.tableName }));
+    }
+  }
   try {
     await db.batch(statements);
     return true;

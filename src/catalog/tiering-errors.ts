@@ -15,9 +15,9 @@ export interface TieringError {
 
 const messageLengthMax = 1_000;
 
-/** Every table's error on record, by table id. */
-export async function listTieringErrors(db: D1Database): Promise<Map<string, TieringError>> {
-  const rows = await queries.selectTieringErrors(db);
+/** The errors on record of the given tables, by table id. */
+export async function tieringErrorsOf(db: D1Database, tableIds: readonly string[]): Promise<Map<string, TieringError>> {
+  const rows = tableIds.length === 0 ? [] : await queries.selectTieringErrorsOf(db, tableIds);
   return new Map(rows.map((row) => [row.tableId, { message: row.message, atMs: row.failedAtMs }]));
 }
 

@@ -1,6 +1,7 @@
 /**
  * A typed client for Floe subscriptions with automatic resume: it tracks
- * the next offset of every bucket, acknowledges each batch once handled, and
+ * the next offset of every bucket, acknowledges each batch (and each part
+ * of a primary-key state replayed from the lake) once handled, and
  * after a dropped connection resubscribes from exactly those offsets, so
  * the handler sees every row once and in order per bucket.
  *
@@ -238,9 +239,11 @@ export function subscribe(options: SubscribeOptions): Subscription {
       return;
     }
     if (batch.type === "snapshot") {
-      const { type: _, offset, first, last, ...rest } = batch;
+      const { type: _, offset, part, first, last, ...rest } = batch;
       await options.onBatch({ ...rest, firstOffset: offset, lastOffset: offset - 1, snapshot: { offset, first, last } });
       if (last) positions[batch.bucket] = offset;
+      // State parts carry no offsets: they are acknowledged by count, each once handled.
+      if (Number.isInteger(part) && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ ack: { [batch.bucket]: { parts: part + 1 } } }));
       return;
     }
     // After a resume, skip what was already handled: whole batches, or the first rows of one.
@@ -290,7 +293,8 @@ function decodeArrow(data: unknown): ArrowMessage {
   if (table.schema.metadata.has(arrowMetadataKeys.snapshotOffset)) {
     const flag = (key: string) => table.schema.metadata.get(key) === "true";
     const [first, last] = [flag(arrowMetadataKeys.snapshotFirst), flag(arrowMetadataKeys.snapshotLast)];
-    return { type: "snapshot", bucket, offset: meta(arrowMetadataKeys.snapshotOffset), highWatermark, first, last, table };
+    const part = meta(arrowMetadataKeys.snapshotPart);
+    return { type: "snapshot", bucket, offset: meta(arrowMetadataKeys.snapshotOffset), part, highWatermark, first, last, table };
   }
   return {
     type: "batch",

@@ -38,7 +38,7 @@ export function encodeBatchMessage(page: LogPage, format: "json" | "arrow"): str
 
 /** Part of a primary-key bucket's state as of `offset` (rows of `columns`), as a `snapshot` message. */
 export function encodeSnapshotMessage(
-  part: { bucket: number; offset: number; highWatermark: number; first: boolean; last: boolean },
+  part: { bucket: number; offset: number; highWatermark: number; part: number; first: boolean; last: boolean },
   columns: readonly Column[],
   data: arrow.Data[],
   rowCount: number,
@@ -48,6 +48,7 @@ export function encodeSnapshotMessage(
     return encodeStream(arrowSchemaOf(columns, {
       [arrowMetadataKeys.bucket]: String(part.bucket),
       [arrowMetadataKeys.snapshotOffset]: String(part.offset),
+      [arrowMetadataKeys.snapshotPart]: String(part.part),
       [arrowMetadataKeys.snapshotFirst]: String(part.first),
       [arrowMetadataKeys.snapshotLast]: String(part.last),
       [arrowMetadataKeys.highWatermark]: String(part.highWatermark),
@@ -55,4 +56,16 @@ export function encodeSnapshotMessage(
   }
   const message: SnapshotMessage = { type: "snapshot", ...part, rows: columnsToJsonRows(columns, data, rowCount) };
   return JSON.stringify(message);
+}
+
+/** The bytes a message takes on the socket: a text message's UTF-8 length, a binary one's length. */
+export function messageBytes(message: string | Uint8Array): number {
+  if (typeof message !== "string") return message.byteLength;
+  let bytes = message.length;
+  for (let i = 0; i < message.length; i++) {
+    const unit = message.charCodeAt(i);
+    // Two more bytes for U+0800..U+FFFF, one for U+0080..U+07FF; a surrogate pair (4 bytes) is two units of 2.
+    if (unit >= 0x80) bytes += unit >= 0x800 && (unit < 0xd800 || unit > 0xdfff) ? 2 : 1;
+  }
+  return bytes;
 }

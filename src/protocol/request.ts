@@ -14,7 +14,8 @@ const knownFields = new Set(["from", "buckets", "columns", "format"]);
 /** A Tablet keeps a subscriber's options in its socket attachment, which holds at most 16 KiB. */
 const columnsBytesMax = 12 * 1024;
 
-export function parseSubscribeMessage(definition: TableDefinition, text: string): TabletSubscription[] {
+/** `principal` is who subscribes (`TabletSubscription.principal`). */
+export function parseSubscribeMessage(definition: TableDefinition, text: string, principal: string): TabletSubscription[] {
   let message: unknown;
   try {
     message = JSON.parse(text);
@@ -42,7 +43,7 @@ export function parseSubscribeMessage(definition: TableDefinition, text: string)
   const starts = parseFrom(body.from, definition.bucket.num);
   const buckets = parseBuckets(body.buckets, definition.bucket.num, starts);
   const windowBytes = bucketWindowBytes(buckets.length);
-  return buckets.map((bucket) => ({ bucket, start: starts(bucket), columns, format, windowBytes, heldBy: "relay" }));
+  return buckets.map((bucket) => ({ bucket, start: starts(bucket), columns, format, windowBytes, heldBy: "relay", principal }));
 }
 
 function checkBucket(bucket: unknown, bucketCount: number): number {

@@ -10,8 +10,10 @@
  * bucket `offsets` does not name, and `buckets` then defaults to all: a
  * resuming client names the buckets it has positions for and keeps the
  * original start for the rest.
- * then `{ ack: { "<bucket>": offset } }` (every row below `offset` is processed)
- * and `"ping"` (answered `"pong"`).
+ * then `{ ack: { "<bucket>": offset } }` (every row below `offset` is processed),
+ * `{ ack: { "<bucket>": { parts: n } } }` (the first `n` parts of a
+ * primary-key bucket's state, below, are processed) and `"ping"` (answered
+ * `"pong"`).
  *
  * The first message may instead come with the upgrade, as the `subscribe`
  * query parameter (URL-encoded JSON); the client then sends no first frame.
@@ -33,18 +35,30 @@
  * begins from the lake instead. A log table's bucket gets the dropped rows
  * as ordinary batches, with their offsets. A primary-key table's bucket gets
  * its state as of the lake snapshot's offset `S`, in one or more
- *   JSON: { type: "snapshot", bucket, offset: S, highWatermark, first, last, rows }
+ *   JSON: { type: "snapshot", bucket, offset: S, highWatermark, part, first, last, rows }
  *   Arrow: an IPC stream whose metadata has `floe.snapshot-offset`,
- *   `floe.snapshot-first` and `floe.snapshot-last` besides `floe.bucket`,
+ *   `floe.snapshot-part`, `floe.snapshot-first` and `floe.snapshot-last`
+ *   besides `floe.bucket`,
  * then changelog batches from `S`. The parts from `first` to `last` are the
  * bucket's whole state: a client drops what it held for the bucket at
- * `first` (keys deleted since are not sent as deletes).
+ * `first` (keys deleted since are not sent as deletes). Parts are numbered
+ * from 0, and acknowledged by count (`{ parts: n }`), since they carry no
+ * offsets.
+ *
+ * A Tablet serves at most `subscribersPerTokenMax` sockets opened with one
+ * token (the root token and open mode count as one token each), and at most
+ * `requestLimits.subscribersPerTabletMax` in all; past either, the
+ * subscription is refused (`too_many_requests`, `unavailable`).
  *
  * Flow control: a bucket sends at most `windowRows` rows, `windowBytes`
  * bytes of messages and `messagesInFlightMax` messages beyond the last
  * acknowledged offset (and a Tablet at most `tabletInFlightBytesMax` to all
  * its subscribers together); then it waits for an ack and resumes from its
- * log. So a stuck client costs the server at most its window plus one
+ * log. A replay from the lake keeps the same window: a log table's rows
+ * against acknowledged offsets, and the Tablet continues the window with
+ * what the replay left in flight; a primary-key state's parts against
+ * acknowledged parts, and the bucket's changelog starts once every part is
+ * acknowledged. So a stuck client costs the server at most its window plus one
  * message, whatever the row size: a message carries at most
  * `messageBytesMax` of Arrow data, or one row.
  */
@@ -75,6 +89,17 @@ export interface TabletSubscription {
   windowBytes: number;
   /** Who holds the Tablet's socket: the Worker's relay, or the client itself (a single-bucket subscription). */
   heldBy: "relay" | "client";
+  /**
+   * Who subscribes: the token's id, `root` or `open` (a server running open). A Tablet serves at
+   * most `subscribersPerTokenMax` sockets of one principal, kept in each socket's attachment.
+   */
+  principal: string;
+  /**
+   * What a lake replay before it left in flight, so the bucket's window goes on across the two (log
+   * tables): the offset the client acknowledged, and per message not yet acknowledged its end offset
+   * and bytes, flattened (at most `messagesInFlightMax` of them).
+   */
+  carried?: { acked: number; inFlight: number[] };
 }
 
 export interface BatchMessage {
@@ -92,6 +117,8 @@ export interface SnapshotMessage {
   bucket: number;
   offset: number;
   highWatermark: number;
+  /** The part's number, from 0: what an ack of parts counts. */
+  part: number;
   /** Whether this is the state's first part: the client replaces the bucket's state from here. */
   first: boolean;
   /** Whether this is the state's last part. */
@@ -112,6 +139,11 @@ export interface ErrorMessage {
 }
 
 export const subscriptionHeader = "Floe-Subscription";
+/**
+ * Sockets one principal (a token, the root token, or open mode) may hold on one Tablet, a tenth of
+ * `requestLimits.subscribersPerTabletMax`: so one client cannot take every slot of a bucket.
+ */
+export const subscribersPerTokenMax = 100;
 /** Rows a bucket may have in flight (sent, not yet acknowledged) per subscriber. */
 export const windowRows = 20_000;
 /** Rows per message while catching up from the log. */
@@ -139,6 +171,7 @@ export const arrowMetadataKeys = {
   lastOffset: "floe.last-offset",
   highWatermark: "floe.high-watermark",
   snapshotOffset: "floe.snapshot-offset",
+  snapshotPart: "floe.snapshot-part",
   snapshotFirst: "floe.snapshot-first",
   snapshotLast: "floe.snapshot-last",
 } as const;

@@ -74,6 +74,7 @@ const typeOfKind: Record<ErrorKind, IcebergErrorType> = {
   payload_too_large: "BadRequestException",
   unsupported_media_type: "BadRequestException",
   upgrade_required: "BadRequestException",
+  too_many_requests: "TooManyRequestsException",
   not_implemented: "UnsupportedOperationException",
   unavailable: "ServiceUnavailableException",
   internal: "InternalServerError",
@@ -99,6 +100,7 @@ export function icebergErrorAnswer(c: Context<{ Bindings: Env }>, error: unknown
   };
   (failure.status >= 500 ? console.error : console.warn)(redactSecrets(JSON.stringify(line)));
   if (failure.status === 401) c.header("WWW-Authenticate", 'Bearer realm="floe"');
+  if (error instanceof FloeError && error.retryAfterSeconds !== undefined) c.header("Retry-After", String(error.retryAfterSeconds));
   const body: IcebergErrorBody = { error: { message: failure.message, type: failure.type, code: failure.status } };
   return c.json(body, failure.status as ContentfulStatusCode);
 }

@@ -11,10 +11,12 @@
  *   replaces whatever state the client held) to the one marked `last`.
  *
  * Invariant: the Tablet continues exactly at `S`, so nothing is missed and
- * nothing repeated. The replay is not flow-controlled by acks (the lake part
- * is sent as fast as it is read); a client that wants back-pressure over a
- * large history scans the table and subscribes from the scan's offsets.
+ * nothing repeated. The replay sends within the bucket's window, as the
+ * Tablet does (`replay-window.ts`, fed the client's acks by the relay), in
+ * messages of at most `catchUpRows` rows and `messageBytesMax` bytes (or
+ * one row).
  */
+import type * as arrow from "apache-arrow";
 import type { TableEntry } from "../catalog/catalog.ts";
 import type { Column } from "../table/schema.ts";
 import { isPrimaryKeyTable } from "../table/schema.ts";
@@ -30,16 +32,30 @@ import { mergedBucketRows } from "../read/primary-key-merge.ts";
 import { emptyStats, lakeRows } from "../read/scan-rows.ts";
 import type { TabletStatus } from "../tablet/contract.ts";
 import { live, tabletStub } from "../tablet/stub.ts";
-import { encodeBatchMessage, encodeSnapshotMessage } from "../protocol/messages.ts";
+import { encodeBatchMessage, encodeSnapshotMessage, messageBytes } from "../protocol/messages.ts";
 import type { SubscribedMessage, TabletSubscription } from "../protocol/subscription.ts";
-import { catchUpRows } from "../protocol/subscription.ts";
+import { catchUpRows, messageBytesMax } from "../protocol/subscription.ts";
+import type { ReplayUnit, Sent } from "./replay-window.ts";
 
-type Send = (message: string | Uint8Array) => void;
+/** Where a replay's messages go. */
+export interface ReplaySink {
+  /** Sends a message outside the window: the bucket's `subscribed`. */
+  announce(message: string): void;
+  /** Sends a message within the window, once it has room. */
+  send(message: string | Uint8Array, sent: Sent): Promise<void>;
+}
 
-/** How one bucket's subscription begins: straight at the Tablet, or with a lake replay first. */
+/** How one bucket's subscription begins: straight at the Tablet, or with a lake replay first, acknowledged in `unit`. */
 export type BucketPlan =
   | { kind: "tablet"; subscription: TabletSubscription }
-  | { kind: "lake_first"; subscription: TabletSubscription; replay: (send: Send) => Promise<void> };
+  | {
+      kind: "lake_first";
+      subscription: TabletSubscription;
+      /** What the client's acks of the replay count, and where they start (the first offset replayed, or part 0). */
+      unit: ReplayUnit;
+      start: number;
+      replay: (sink: ReplaySink) => Promise<void>;
+    };
 
 interface Replay {
   table: TableEntry;
@@ -65,13 +81,16 @@ export async function planBucket(env: Env, table: TableEntry, subscription: Tabl
   if (to < status.logStartOffset) return { kind: "tablet", subscription };
   const files = snapshot.files.filter((f) => f.bucket === bucket).sort(inOffsetOrder);
   const replay: Replay = { table, subscription, status, files, from, to };
+  const primaryKey = isPrimaryKeyTable(table.definition);
   return {
     kind: "lake_first",
     subscription: { ...subscription, start: { offset: to } },
-    async replay(send) {
+    unit: primaryKey ? "parts" : "offsets",
+    start: primaryKey ? 0 : from,
+    async replay(sink) {
       const subscribed: SubscribedMessage = { type: "subscribed", bucket, offset: from, highWatermark: status.highWatermark };
-      send(JSON.stringify(subscribed));
-      await (isPrimaryKeyTable(table.definition) ? replayState : replayRows)(env, replay, send);
+      sink.announce(JSON.stringify(subscribed));
+      await (primaryKey ? replayState : replayRows)(env, replay, sink);
     },
   };
 }
@@ -80,8 +99,40 @@ function projectedColumns({ table, subscription }: Replay): Column[] {
   return subscription.columns.map((c) => table.definition.columns.find((d) => d.name === c.name)!);
 }
 
+/**
+ * Sends rows `[begin, end)` of a chunk as messages of at most `catchUpRows` rows and `messageBytesMax`
+ * bytes (or one row): `encode` makes the message of a range, which is halved while it is too large.
+ */
+async function sendRanges(
+  sink: ReplaySink,
+  begin: number,
+  end: number,
+  encode: (begin: number, end: number) => Encoded,
+): Promise<void> {
+  for (let from = begin; from < end; from += catchUpRows) {
+    const ranges: [number, number][] = [[from, Math.min(end, from + catchUpRows)]];
+    while (ranges.length > 0) {
+      const [a, b] = ranges.shift()!;
+      const { message, end: messageEnd } = encode(a, b);
+      const bytes = messageBytes(message);
+      if (b - a > 1 && bytes > messageBytesMax) {
+        const middle = a + Math.floor((b - a) / 2);
+        ranges.unshift([a, middle], [middle, b]);
+        continue;
+      }
+      await sink.send(message, { end: messageEnd, rows: b - a, bytes });
+    }
+  }
+}
+
+/** A message, and where it ends in the replay's unit. */
+interface Encoded {
+  message: string | Uint8Array;
+  end: number;
+}
+
 /** A log table's dropped rows `[from, to)`, with their offsets and commit times. */
-async function replayRows(env: Env, replay: Replay, send: Send): Promise<void> {
+async function replayRows(env: Env, replay: Replay, sink: ReplaySink): Promise<void> {
   const { subscription, status, from, to } = replay;
   const projected = projectedColumns(replay);
   const [, offsetColumn, timestampColumn] = systemColumns;
@@ -93,8 +144,7 @@ async function replayRows(env: Env, replay: Replay, send: Send): Promise<void> {
   const data = replay.files.filter((f) => f.content === fileContent.data);
   // The lake's __offset and __timestamp have the Arrow types of a page's _offset and _timestamp.
   for await (const chunk of lakeRows(env, data, readColumns, predicates, emptyStats())) {
-    for (let begin = 0; begin < chunk.rowCount; begin += catchUpRows) {
-      const end = Math.min(chunk.rowCount, begin + catchUpRows);
+    await sendRanges(sink, 0, chunk.rowCount, (begin, end) => {
       const rowCount = end - begin;
       const columns = [...chunk.data.map((d) => gatherRange([d], begin, end)), changeColumnData(rowCount)];
       // Rows of one bucket's files are consecutive offsets, so the first one places them all.
@@ -103,31 +153,35 @@ async function replayRows(env: Env, replay: Replay, send: Send): Promise<void> {
         bucket: subscription.bucket, logStartOffset: status.logStartOffset, highWatermark: status.highWatermark,
         nextOffset: firstOffset + rowCount, columns: pageColumns(projected), rowCount, batches: [{ rowCount, columns }],
       };
-      send(encodeBatchMessage(page, subscription.format));
-    }
+      return { message: encodeBatchMessage(page, subscription.format), end: firstOffset + rowCount };
+    });
   }
 }
 
 /** A primary-key table's bucket state as of `to`, in parts, the last one marked. */
-async function replayState(env: Env, replay: Replay, send: Send): Promise<void> {
+async function replayState(env: Env, replay: Replay, sink: ReplaySink): Promise<void> {
   const { table, subscription, status, files, to } = replay;
   const projected = projectedColumns(replay);
   const keyNames = new Set(table.definition.primaryKey);
   const readColumns = table.definition.columns.filter((c) => projected.includes(c) || keyNames.has(c.name));
   const indexes = projected.map((c) => readColumns.indexOf(c));
-  let first = true;
-  const part = (last: boolean) => {
-    const header = { bucket: subscription.bucket, offset: to, highWatermark: status.highWatermark, first, last };
-    first = false;
-    return header;
+  // Parts are numbered as they are sent (a part found too large is encoded again, halved, under its number).
+  let part = 0;
+  const parts: ReplaySink = {
+    announce: (message) => sink.announce(message),
+    send: async (message, sent) => {
+      await sink.send(message, sent);
+      part++;
+    },
+  };
+  const encode = (data: arrow.Data[], rowCount: number, last: boolean): Encoded => {
+    const header = { bucket: subscription.bucket, offset: to, highWatermark: status.highWatermark, part, first: part === 0, last };
+    return { message: encodeSnapshotMessage(header, projected, data, rowCount, subscription.format), end: part + 1 };
   };
   const range = { bucket: subscription.bucket, from: to, to };
   for await (const chunk of mergedBucketRows(env, table, range, files, readColumns, [], emptyStats())) {
-    for (let begin = 0; begin < chunk.rowCount; begin += catchUpRows) {
-      const end = Math.min(chunk.rowCount, begin + catchUpRows);
-      const data = indexes.map((i) => gatherRange([chunk.data[i]!], begin, end));
-      send(encodeSnapshotMessage(part(false), projected, data, end - begin, subscription.format));
-    }
+    await sendRanges(parts, 0, chunk.rowCount, (begin, end) => encode(indexes.map((i) => gatherRange([chunk.data[i]!], begin, end)), end - begin, false));
   }
-  send(encodeSnapshotMessage(part(true), projected, projected.map((c) => buildColumn(c.type, [])), 0, subscription.format));
+  const { message, end } = encode(projected.map((c) => buildColumn(c.type, [])), 0, true);
+  await parts.send(message, { end, rows: 0, bytes: messageBytes(message) });
 }

@@ -23,7 +23,7 @@ export async function openSubscription(env: Env, table: TableEntry, options: Rel
   if (options.firstMessage === undefined || options.tokenStillValid !== undefined) return relaySubscription(env, table, options);
   let subscriptions;
   try {
-    subscriptions = parseSubscribeMessage(table.definition, options.firstMessage);
+    subscriptions = parseSubscribeMessage(table.definition, options.firstMessage, options.principal);
   } catch (error) {
     if (error instanceof FloeError) return refusal(error, options);
     throw error;

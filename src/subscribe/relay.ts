@@ -8,8 +8,10 @@
  * bucket because each bucket's rows travel over one socket in offset order;
  * messages of different buckets interleave. A bucket whose requested start
  * was dropped after tiering is first replayed from the lake (rows of a log
- * table, the state of a primary-key table; `lake-replay.ts`), then
- * continued from its Tablet.
+ * table, the state of a primary-key table; `lake-replay.ts`), within the
+ * bucket's window (`replay-window.ts`, fed the client's acks here), then
+ * continued from its Tablet: a log table's with the window as the replay
+ * left it, a primary-key table's once its state is acknowledged whole.
  */
 import type { ErrorKind } from "../errors.ts";
 import { FloeError, errorBody, errorFromBody } from "../errors.ts";
@@ -19,11 +21,15 @@ import type { ErrorMessage, TabletSubscription } from "../protocol/subscription.
 import { idleTimeoutMs, subscriptionHeader } from "../protocol/subscription.ts";
 import { parseSubscribeMessage } from "../protocol/request.ts";
 import { planBucket } from "./lake-replay.ts";
+import type { ReplayUnit } from "./replay-window.ts";
+import { ReplayWindow } from "./replay-window.ts";
 import type { LakeSnapshot } from "../read/lake-snapshot.ts";
 import { currentSnapshot } from "../read/lake-snapshot.ts";
 import { websocketAuth } from "../vocabulary.ts";
 
 export interface RelayOptions {
+  /** Who subscribes: the token's id, `root` or `open`; each Tablet limits the sockets of one (`TabletSubscription.principal`). */
+  principal: string;
   /** The client offered the `floe` subprotocol (to carry its token), so the answer must select it. */
   selectFloeProtocol?: boolean;
   /** For a scoped token: whether it is still valid. Checked on the client's messages (acks, pings) and the idle timer. */
@@ -32,10 +38,12 @@ export interface RelayOptions {
   firstMessage?: string;
 }
 
-export function relaySubscription(env: Env, table: TableEntry, options: RelayOptions = {}): Response {
+export function relaySubscription(env: Env, table: TableEntry, options: RelayOptions): Response {
   const { 0: client, 1: server } = new WebSocketPair();
   server.accept();
   const tablets = new Map<number, WebSocket>();
+  // Buckets replaying from the lake, until the client acknowledged their replay whole.
+  const replays = new Map<number, ReplayWindow>();
   let started = false;
   let lastHeardMs = Date.now();
   // One timer per connection checks for silence; resetting a timer on every message costs too much under load.
@@ -48,6 +56,8 @@ export function relaySubscription(env: Env, table: TableEntry, options: RelayOpt
     clearInterval(idleCheck);
     for (const ws of tablets.values()) safeClose(ws, 1000, "subscriber left");
     tablets.clear();
+    for (const window of replays.values()) window.end();
+    replays.clear();
     safeClose(server, code, reason);
   };
   const fail = (kind: ErrorKind, message: string) => {
@@ -65,14 +75,14 @@ export function relaySubscription(env: Env, table: TableEntry, options: RelayOpt
     started = true;
     let subscriptions: TabletSubscription[];
     try {
-      subscriptions = parseSubscribeMessage(table.definition, message);
+      subscriptions = parseSubscribeMessage(table.definition, message, options.principal);
     } catch (error) {
       if (error instanceof FloeError) return fail(error.kind, error.message);
       throw error;
     }
     // A lake replay counts as activity: the client has nothing to ack until it ends.
     const touch = () => (lastHeardMs = Date.now());
-    connectTablets(env, table, subscriptions, server, tablets, touch).catch((error: unknown) => {
+    connectTablets(env, table, subscriptions, server, tablets, replays, touch).catch((error: unknown) => {
       if (error instanceof FloeError) return fail(error.kind, error.message);
       // As for HTTP answers: the details go to the log under an id, only the id to the client.
       const requestId = crypto.randomUUID();
@@ -89,7 +99,7 @@ export function relaySubscription(env: Env, table: TableEntry, options: RelayOpt
       return;
     }
     if (!started) return begin(typeof data === "string" ? data : "");
-    forwardAcks(typeof data === "string" ? data : "", tablets, fail);
+    forwardAcks(typeof data === "string" ? data : "", tablets, replays, fail);
   });
   if (options.firstMessage !== undefined) begin(options.firstMessage);
   server.addEventListener("close", () => closeAll(1000, "closed"));
@@ -104,25 +114,41 @@ async function connectTablets(
   subscriptions: TabletSubscription[],
   server: WebSocket,
   tablets: Map<number, WebSocket>,
+  replays: Map<number, ReplayWindow>,
   touch: () => void,
 ): Promise<void> {
   let snapshot: Promise<LakeSnapshot> | undefined;
   const lakeSnapshot = () => (snapshot ??= currentSnapshot(env, table));
   const plans = await Promise.all(subscriptions.map((subscription) => planBucket(env, table, subscription, lakeSnapshot)));
-  const send = (message: string | Uint8Array) => {
+  const transmit = (message: string | Uint8Array) => {
     // Stops the replay (no more lake reads) once the client has left.
     if (server.readyState !== WebSocket.OPEN) throw new Error("the client left during the lake replay");
     server.send(message);
     touch();
   };
   for (const plan of plans) {
-    if (plan.kind === "lake_first") await plan.replay(send);
+    if (plan.kind !== "lake_first") continue;
+    const window = new ReplayWindow(plan.unit, plan.subscription.windowBytes, plan.start);
+    replays.set(plan.subscription.bucket, window);
+    await plan.replay({
+      announce: transmit,
+      async send(message, sent) {
+        await window.room();
+        transmit(message);
+        window.sent(sent);
+      },
+    });
   }
+  // A primary-key state is acknowledged whole before its changelog starts (parts and offsets share no window).
+  await Promise.all([...replays.values()].filter((window) => window.unit === "parts").map((window) => window.drained()));
   const replayed = new Set(plans.filter((p) => p.kind === "lake_first").map((p) => p.subscription.bucket));
   const attempts = await Promise.allSettled(
     plans.map(async ({ subscription }) => {
+      // After a log table's replay, the Tablet goes on with the window as the replay left it.
+      const window = replays.get(subscription.bucket);
+      const spec: TabletSubscription = window?.unit === "offsets" ? { ...subscription, carried: window.carry() } : subscription;
       const response = await tabletStub(env, table.tableId, subscription.bucket).fetch("https://tablet/subscribe", {
-        headers: { upgrade: "websocket", [subscriptionHeader]: JSON.stringify(subscription) },
+        headers: { upgrade: "websocket", [subscriptionHeader]: JSON.stringify(spec) },
       });
       if (!response.webSocket) throw errorFromBody(await response.json());
       return { bucket: subscription.bucket, ws: response.webSocket };
@@ -143,6 +169,10 @@ async function connectTablets(
     // Accepted only now, with its listeners attached next, so no early message is dropped.
     ws.accept();
     tablets.set(bucket, ws);
+    // Acks of the replay that came while the Tablet's socket opened reach it now.
+    const window = replays.get(bucket);
+    if (window?.unit === "offsets") ws.send(JSON.stringify({ ack: window.acked }));
+    replays.delete(bucket);
     // Binary frames may arrive as Blobs; a per-bucket chain keeps them in order while they are read.
     let forwarding = Promise.resolve();
     // After a lake replay the client already has this bucket's `subscribed` message, with the replay's start.
@@ -164,8 +194,16 @@ async function connectTablets(
   }
 }
 
-/** `{ ack: { "<bucket>": offset } }` → `{ ack: offset }` to each bucket's Tablet. */
-function forwardAcks(text: string, tablets: Map<number, WebSocket>, fail: (kind: "bad_request", message: string) => void): void {
+/**
+ * `{ ack: { "<bucket>": offset } }` → `{ ack: offset }` to each bucket's Tablet, or to its lake replay;
+ * `{ ack: { "<bucket>": { parts: n } } }` to a replay of a primary-key state.
+ */
+function forwardAcks(
+  text: string,
+  tablets: Map<number, WebSocket>,
+  replays: Map<number, ReplayWindow>,
+  fail: (kind: "bad_request", message: string) => void,
+): void {
   let ack: unknown;
   try {
     ack = (JSON.parse(text) as { ack?: unknown }).ack;
@@ -173,9 +211,13 @@ function forwardAcks(text: string, tablets: Map<number, WebSocket>, fail: (kind:
     return fail("bad_request", "after the subscribe message, send only \"ping\" or { ack: { bucket: offset } }");
   }
   if (typeof ack !== "object" || ack === null) return fail("bad_request", "ack must be an object of bucket → offset");
-  for (const [bucket, offset] of Object.entries(ack)) {
+  for (const [bucket, position] of Object.entries(ack)) {
+    const [unit, value]: [ReplayUnit, unknown] =
+      typeof position === "object" && position !== null ? ["parts", (position as { parts?: unknown }).parts] : ["offsets", position];
+    if (typeof value !== "number") continue;
+    replays.get(Number(bucket))?.ack(unit, value);
     const ws = tablets.get(Number(bucket));
-    if (ws && typeof offset === "number") ws.send(JSON.stringify({ ack: offset }));
+    if (ws && unit === "offsets") ws.send(JSON.stringify({ ack: value }));
   }
 }
 

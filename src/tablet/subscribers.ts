@@ -9,12 +9,14 @@
  * object was evicted in between. Flow control (protocol/subscription.ts):
  * what is sent beyond a subscriber's last ack is bounded in rows, bytes and
  * messages, per subscriber and for the Tablet as a whole; the rest stays in
- * the log (SQLite), not in memory, until acknowledged.
+ * the log (SQLite), not in memory, until acknowledged. Each socket is
+ * tagged with its principal (`principalTag`), so the sockets of one token
+ * are counted without reading every attachment.
  */
 import { columnFromSpec } from "../table/schema.ts";
 import type { BucketStart, ErrorMessage, SubscribedMessage, TabletSubscription } from "../protocol/subscription.ts";
 import { catchUpRows, messageBytesMax, messagesInFlightMax, tabletInFlightBytesMax, windowRows } from "../protocol/subscription.ts";
-import { encodeBatchMessage } from "../protocol/messages.ts";
+import { encodeBatchMessage, messageBytes } from "../protocol/messages.ts";
 import { readPage } from "./log.ts";
 import * as queries from "./queries.ts";
 
@@ -25,6 +27,7 @@ interface SubscriberState {
   format: "json" | "arrow";
   windowBytes: number;
   heldBy: TabletSubscription["heldBy"];
+  principal: string;
   /** The next offset to send. */
   position: number;
   /** Every row below this offset is acknowledged. */
@@ -44,6 +47,11 @@ export function startOffset(sql: SqlStorage, offsets: queries.TabletOffsets, sta
   return start.offset;
 }
 
+/** The hibernation tag of a principal's sockets (`ctx.getWebSockets(tag)` finds them). */
+export function principalTag(principal: string): string {
+  return `principal:${principal}`;
+}
+
 /** Accepts a subscriber socket positioned at `position`; the caller pumps it. */
 export function acceptSubscriber(
   ctx: DurableObjectState,
@@ -52,16 +60,18 @@ export function acceptSubscriber(
   highWatermark: number,
 ): { client: WebSocket; server: WebSocket } {
   const { 0: client, 1: server } = new WebSocketPair();
-  ctx.acceptWebSocket(server);
+  ctx.acceptWebSocket(server, [principalTag(subscription.principal)]);
   const state: SubscriberState = {
     bucket: subscription.bucket,
     columns: subscription.columns,
     format: subscription.format,
     windowBytes: subscription.windowBytes,
     heldBy: subscription.heldBy,
+    principal: subscription.principal,
     position,
-    acked: position,
-    inFlight: [],
+    // After a lake replay, the window goes on with what the replay has in flight.
+    acked: Math.min(subscription.carried?.acked ?? position, position),
+    inFlight: subscription.carried?.inFlight ?? [],
   };
   server.serializeAttachment(state);
   const subscribed: SubscribedMessage = { type: "subscribed", bucket: subscription.bucket, offset: position, highWatermark };
@@ -151,7 +161,7 @@ export function pump(ws: WebSocket, sql: SqlStorage, offsets: queries.TabletOffs
       }
       if (page.rowCount === 0) break;
       const message = encodeBatchMessage(page, state.format);
-      encoded = { message, rowCount: page.rowCount, bytes: typeof message === "string" ? utf8Length(message) : message.byteLength };
+      encoded = { message, rowCount: page.rowCount, bytes: messageBytes(message) };
       pages.set(key, encoded);
     }
     ws.send(encoded.message);
@@ -160,15 +170,4 @@ export function pump(ws: WebSocket, sql: SqlStorage, offsets: queries.TabletOffs
     budget.bytesLeft -= encoded.bytes;
   }
   if (state.position !== start) ws.serializeAttachment(state);
-}
-
-/** The UTF-8 length of a text message, as it goes over the socket. */
-function utf8Length(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    // Two more bytes for U+0800..U+FFFF, one for U+0080..U+07FF; a surrogate pair (4 bytes) is two units of 2.
-    if (unit >= 0x80) bytes += unit >= 0x800 && (unit < 0xd800 || unit > 0xdfff) ? 2 : 1;
-  }
-  return bytes;
 }

@@ -2,7 +2,7 @@
  * The Tablet Durable Object: one bucket of one table. A thin shell over the
  * plain functions in `log.ts` (the log), `kv.ts` (primary-key state),
  * `subscribers.ts` (hibernatable sockets; `fetch` admits at most
- * `subscribersPerTabletMax`), `retention.ts` and `counters.ts` (usage for
+ * `subscribersPerTabletMax`, and `subscribersPerTokenMax` of one token), `retention.ts` and `counters.ts` (usage for
  * metrics); its storage is SQLite (see `schema.ts`). Its RPC methods take
  * and answer what `contract.ts` declares.
  *
@@ -25,9 +25,9 @@ import { applyPrimaryKeyWrite, lookupRows, scanRows } from "./kv.ts";
 import { columnFromSpec } from "../table/schema.ts";
 import { pageToWire } from "../log/page.ts";
 import type { TabletSubscription } from "../protocol/subscription.ts";
-import { subscriptionHeader } from "../protocol/subscription.ts";
+import { subscribersPerTokenMax, subscriptionHeader } from "../protocol/subscription.ts";
 import type { EncodedPages } from "./subscribers.ts";
-import { acceptSubscriber, acknowledge, pump, pushBudget, startOffset } from "./subscribers.ts";
+import { acceptSubscriber, acknowledge, principalTag, pump, pushBudget, startOffset } from "./subscribers.ts";
 import { errorResponse } from "../errors.ts";
 import { requestLimits } from "../vocabulary.ts";
 import { Counters } from "./counters.ts";
@@ -90,6 +90,13 @@ export class Tablet extends DurableObject<Env> {
     if (subscribers >= requestLimits.subscribersPerTabletMax) {
       // 503, not 429: the bucket is full for every client, not just this one; the relay forwards the error.
       return errorResponse("unavailable", `bucket ${subscription.bucket} already has ${subscribers} subscribers, the most one Tablet serves; retry later`);
+    }
+    // One token's share, so that no client takes every slot: 429, this client must close some first.
+    if (this.ctx.getWebSockets(principalTag(subscription.principal)).length >= subscribersPerTokenMax) {
+      return errorResponse(
+        "too_many_requests",
+        `bucket ${subscription.bucket} already serves ${subscribersPerTokenMax} subscriptions of this token, the most one token may hold on a bucket; close some first`,
+      );
     }
     const start = startOffset(this.ctx.storage.sql, this.offsets, subscription.start);
     if (typeof start !== "number") {

@@ -39,22 +39,23 @@ const usersDefinition = {
   bucket: { num: 2 },
 };
 
-type Need = "open" | "admin" | "readDb" | "writeDb" | "readTable" | "writeTable";
+/** `token`: any valid token; `seeDb`: a scope on database `authz` or on a table in it. */
+type Need = "open" | "token" | "admin" | "seeDb" | "readDb" | "writeDb" | "readTable" | "writeTable";
 
-/** What each caller's token grants on database `authz` and its table `users`. */
+/** What each caller's token grants on database `authz` and its table `users` (every valid token has `token`). */
 const callers: Record<string, { grants: Need[] | "unauthenticated" }> = {
   "no token": { grants: "unauthenticated" },
   "a wrong root token": { grants: "unauthenticated" },
   "an unknown token": { grants: "unauthenticated" },
   "a revoked token": { grants: "unauthenticated" },
-  "another table's token": { grants: [] },
-  "another database's token": { grants: [] },
-  "a read-only table token": { grants: ["readTable"] },
-  "a table write token": { grants: ["readTable", "writeTable"] },
-  "a read-only database token": { grants: ["readDb", "readTable"] },
-  "a database write token": { grants: ["readDb", "writeDb", "readTable", "writeTable"] },
-  "an admin token": { grants: ["admin", "readDb", "writeDb", "readTable", "writeTable"] },
-  "the root token": { grants: ["admin", "readDb", "writeDb", "readTable", "writeTable"] },
+  "another table's token": { grants: ["token", "seeDb"] },
+  "another database's token": { grants: ["token"] },
+  "a read-only table token": { grants: ["token", "seeDb", "readTable"] },
+  "a table write token": { grants: ["token", "seeDb", "readTable", "writeTable"] },
+  "a read-only database token": { grants: ["token", "seeDb", "readDb", "readTable"] },
+  "a database write token": { grants: ["token", "seeDb", "readDb", "writeDb", "readTable", "writeTable"] },
+  "an admin token": { grants: ["token", "admin", "seeDb", "readDb", "writeDb", "readTable", "writeTable"] },
+  "the root token": { grants: ["token", "admin", "seeDb", "readDb", "writeDb", "readTable", "writeTable"] },
 };
 const secrets: Record<string, string | undefined> = {};
 
@@ -64,7 +65,7 @@ const table = "/databases/authz/tables/users";
 /** Each route with the scope it needs and its answer once allowed; `request` prepares whatever the call consumes. */
 const routes: { route: string; need: Need; allowed: number; request: () => Promise<[string, string, unknown?]> }[] = [
   { route: "GET /v1/health", need: "open", allowed: 200, request: async () => ["GET", "/health"] },
-  { route: "GET /v1/databases", need: "admin", allowed: 200, request: async () => ["GET", "/databases"] },
+  { route: "GET /v1/databases", need: "token", allowed: 200, request: async () => ["GET", "/databases"] },
   { route: "PUT /v1/databases/{db}", need: "admin", allowed: 201, request: async () => ["PUT", `/databases/authz_new${fresh++}`] },
   {
     route: "DELETE /v1/databases/{db}",
@@ -76,7 +77,7 @@ const routes: { route: string; need: Need; allowed: number; request: () => Promi
       return ["DELETE", `/databases/${name}`];
     },
   },
-  { route: "GET .../tables", need: "readDb", allowed: 200, request: async () => ["GET", "/databases/authz/tables"] },
+  { route: "GET .../tables", need: "seeDb", allowed: 200, request: async () => ["GET", "/databases/authz/tables"] },
   { route: "PUT .../tables/{table}", need: "writeTable", allowed: 200, request: async () => ["PUT", table, usersDefinition] },
   { route: "GET .../tables/{table}", need: "readTable", allowed: 200, request: async () => ["GET", table] },
   {
@@ -296,6 +297,7 @@ describe("the token routes", () => {
       name: "ingest",
       scopes: ["write:authz.users", "read:authz"],
       createdAt: created.createdAt,
+      createdBy: "root",
     });
     expect(JSON.stringify(listed)).not.toContain(created.token);
     expect(JSON.stringify(listed)).not.toMatch(/floe_|sha|hash|secret/i);

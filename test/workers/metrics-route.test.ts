@@ -13,7 +13,7 @@ import { describe, expect, it } from "vitest";
 import { lakeSchedulerStub } from "../../src/lake/scheduler.ts";
 import { withFaults } from "./lake-faults.ts";
 import type { TabletSubscription } from "../../src/protocol/subscription.ts";
-import { subscriptionHeader } from "../../src/protocol/subscription.ts";
+import { subscribersPerTokenMax, subscriptionHeader } from "../../src/protocol/subscription.ts";
 import { lookupCountsFlushMs } from "../../src/tablet/counters.ts";
 import { tabletStub } from "../../src/tablet/stub.ts";
 import { requestLimits } from "../../src/vocabulary.ts";
@@ -206,11 +206,15 @@ describe(`subscribers per Tablet: ${requestLimits.subscribersPerTabletMax}`, () 
     await createTable("m_cap", "busy", numbers(1));
     const { tableId } = await ok("GET", "/databases/m_cap/tables/busy");
     // Straight to the Tablet, without a relay each: the cap is the Tablet's, and 1,000 relays would cost far more.
-    const subscription: TabletSubscription = { bucket: 0, start: { position: "latest" }, columns: [{ id: 1, name: "n", type: "INT", nullable: true }], format: "json", windowBytes: 1 << 20, heldBy: "relay" };
+    const subscription = (i: number): TabletSubscription => ({
+      bucket: 0, start: { position: "latest" }, columns: [{ id: 1, name: "n", type: "INT", nullable: true }], format: "json", windowBytes: 1 << 20, heldBy: "relay",
+      // Spread over tokens, each within its share of the bucket (subscriber-share.test.ts tests the share).
+      principal: `token-${i % Math.ceil(max / subscribersPerTokenMax)}`,
+    });
     const direct: WebSocket[] = [];
     for (let i = 0; i < max; i++) {
       const response = await tabletStub(env, tableId, 0).fetch("https://tablet/subscribe", {
-        headers: { upgrade: "websocket", [subscriptionHeader]: JSON.stringify(subscription) },
+        headers: { upgrade: "websocket", [subscriptionHeader]: JSON.stringify(subscription(i)) },
       });
       expect(response.status).toBe(101);
       response.webSocket!.accept();
