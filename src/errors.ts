@@ -57,13 +57,13 @@ export class FloeError extends Error {
 }
 
 /**
- * A Tablet answered that its table was dropped: the table entry the caller
- * used is stale. `withTable` resolves the table again and retries once; if
- * it escapes, the table is gone.
+ * A Tablet answered that its table (or partition) was dropped: the entry
+ * the caller used is stale. `withTable` resolves the table and its
+ * partitions again and retries once; if it escapes, they are gone.
  */
 export class TableDroppedError extends FloeError {
   constructor() {
-    super("not_found", "this table was dropped");
+    super("not_found", "this table or partition was dropped");
     this.name = "TableDroppedError";
   }
 }

@@ -91,9 +91,13 @@ export function base64url(bytes: Uint8Array): string {
   return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
-/** The Durable Object name of a table's Tablet for one bucket. */
-export function tabletName(tableId: string, bucket: number): string {
-  return `${tableId}/bucket-${bucket}`;
+/**
+ * The Durable Object name of the Tablet of one bucket of a table, or of one
+ * partition of a partitioned table. An unpartitioned table's names never
+ * change (they name data that exists).
+ */
+export function tabletName(tableId: string, bucket: number, partitionId?: number): string {
+  return partitionId === undefined ? `${tableId}/bucket-${bucket}` : `${tableId}/partition-${partitionId}/bucket-${bucket}`;
 }
 
 /** The lake's layout: a table lives under `<database>/<table>-<tableId>` in the R2 bucket. */

@@ -21,6 +21,7 @@ import { headers } from "../vocabulary.ts";
 import type { FloeEnv } from "./env.ts";
 import { databaseRoutes } from "./databases.ts";
 import { tableRoutes } from "./tables.ts";
+import { partitionRoutes } from "./partitions.ts";
 import { rowRoutes } from "./rows.ts";
 import { scanRoutes } from "./scan.ts";
 import { snapshotRoutes, tieringRoutes } from "./lake.ts";
@@ -39,6 +40,7 @@ export function createApp(): Hono<FloeEnv> {
   app.get("/v1/openapi.json", access(needs.open), (c) => c.json(openApiDocument(floeVersion)));
   app.route("/v1/databases", databaseRoutes);
   app.route("/v1/databases/:db/tables", tableRoutes);
+  app.route("/v1/databases/:db/tables", partitionRoutes);
   app.route("/v1/databases/:db/tables", rowRoutes);
   app.route("/v1/databases/:db/tables", scanRoutes);
   app.route("/v1/databases/:db/tables", snapshotRoutes);

@@ -10,7 +10,9 @@
  * plan whatever the catalog holds: it covers tables in database and name
  * order, a table with more buckets than fit continuing in the next answer,
  * and says where the next begins (`next`, passed back as `cursor`). At most
- * `tabletCallsInFlightMax` Tablets are asked at once.
+ * `tabletCallsInFlightMax` Tablets are asked at once. A partitioned table's
+ * Tablets (per partition) are not asked yet: it is listed with null
+ * counters and no buckets.
  */
 import { mapLimited } from "../read-ahead.ts";
 import { Hono } from "hono";
@@ -19,7 +21,7 @@ import type { TableEntry } from "../catalog/catalog.ts";
 import type { TieringError } from "../catalog/tiering-errors.ts";
 import { tieringErrorsOf } from "../catalog/tiering-errors.ts";
 import { FloeError } from "../errors.ts";
-import { isLakeEnabled } from "../table/schema.ts";
+import { isLakeEnabled, isPartitioned } from "../table/schema.ts";
 import { tabletStub } from "../tablet/stub.ts";
 import type { TabletMetrics } from "../tablet/contract.ts";
 import type { FloeEnv } from "./env.ts";
@@ -80,6 +82,10 @@ function planPage(tables: readonly TableEntry[], cursor: Position | null, budget
   for (const table of tables) {
     const count = table.definition.bucket.num;
     const from = cursor && cursor.database === table.database && cursor.table === table.name ? cursor.bucket : 0;
+    if (isPartitioned(table.definition)) {
+      if (from === 0) slices.push({ table, from: 0, to: 0 });
+      continue;
+    }
     if (from >= count) continue;
     const room = left - (isLakeEnabled(table.definition) ? lakeSubrequests : 0);
     if (room < 1) return { slices, next: formatCursor(table, from) };
@@ -106,7 +112,8 @@ function parseCursor(text: string | undefined): Position | null {
 }
 
 function tableMetrics({ table, from }: Slice, tablets: readonly TabletMetrics[], error: TieringError | undefined, lake: LakeSummary | null, nowMs: number) {
-  const total = (count: (m: TabletMetrics) => number) => tablets.reduce((sum, m) => sum + count(m), 0);
+  const partitioned = isPartitioned(table.definition);
+  const total = (count: (m: TabletMetrics) => number) => (partitioned ? null : tablets.reduce((sum, m) => sum + count(m), 0));
   // Without a lake nothing is ever tiered, so a lag would only repeat the high watermark.
   const tiered = isLakeEnabled(table.definition);
   return {
@@ -156,7 +163,7 @@ async function askTablets(env: Env, slices: readonly Slice[]): Promise<(TabletMe
   await mapLimited(calls, tabletCallsInFlightMax, async ({ s, i }) => {
     if (dropped.has(s)) return;
     const slice = slices[s]!;
-    const answer = await tabletStub(env, slice.table.tableId, slice.from + i).metrics();
+    const answer = await tabletStub(env, slice.table, slice.from + i).metrics();
     if (answer.kind === "dropped") dropped.add(s);
     else answers[s]![i] = answer;
   });

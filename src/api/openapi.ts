@@ -12,6 +12,8 @@ const json = (schema: Json, description = "OK"): Json => ({ description, content
 const path = (name: string, description: string): Json => ({ name, in: "path", required: true, description, schema: { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$", maxLength: 128 } });
 const query = (name: string, description: string, schema: Json = { type: "string" }, required = false): Json => ({ name, in: "query", required, description, schema });
 const db = path("db", "database name");
+const partitionPath: Json = { name: "partition", in: "path", required: true, description: "a partition's spec, `key=value` pairs joined with `/` (which may be sent as %2F)", schema: { type: "string", examples: ["dt=20261130", "region=eu/dt=20261130"] } };
+const partitionQuery = (what: string): Json => query("partition", `the partition ${what} (partitioned tables), e.g. dt=20261130`);
 const table = path("table", "table name (`{table}$lake` reads the lake alone, for scans)");
 const errors = (...statuses: number[]): Json =>
   Object.fromEntries(statuses.map((status) => [String(status), { $ref: `#/components/responses/Error${status}` }]));
@@ -61,6 +63,17 @@ const operations: Record<string, Record<string, Json>> = {
     get: { summary: "Describe a table: definition, each bucket's offsets, the lake snapshot", parameters: [db, table], responses: { "200": json(ref("TableDescription")), ...common } },
     delete: { summary: "Drop a table and all its data (write on the database)", parameters: [db, table], responses: { "200": json({ type: "object" }), ...common } },
   },
+  "/v1/databases/{db}/tables/{table}/partitions": {
+    get: {
+      summary: "A partitioned table's partitions with each bucket's offsets (32 buckets per answer; `next` continues)",
+      parameters: [db, table, query("cursor", "where to continue: the `next` of the previous answer")],
+      responses: { "200": json({ type: "object", properties: { partitions: { type: "array", items: ref("Partition") }, next: { type: ["string", "null"] } } }), ...common },
+    },
+  },
+  "/v1/databases/{db}/tables/{table}/partitions/{partition}": {
+    put: { summary: "Create a partition (write on the table): 201 created, 200 when it exists, 409 past the table's partition cap", parameters: [db, table, partitionPath], responses: { "200": json(ref("Partition")), "201": json(ref("Partition"), "Created"), ...common, ...errors(409) } },
+    delete: { summary: "Drop a partition and all its data (write on the table)", parameters: [db, table, partitionPath], responses: { "200": json({ type: "object" }), ...common } },
+  },
   "/v1/databases/{db}/tables/{table}/rows": {
     post: {
       summary: "Append (log tables) or upsert, partially update or delete (primary-key tables) rows",
@@ -69,6 +82,7 @@ const operations: Record<string, Record<string, Json>> = {
         query("op", "`delete` deletes the keys the rows carry (primary-key tables)", { type: "string", enum: ["delete"] }),
         query("columns", "a partial update of these columns, comma-separated (primary-key tables)"),
         query("ignoreSystemColumns", "skip `_offset`, `_timestamp` and `_change` in an Arrow body read from a log or scan", { type: "string", enum: ["true", "false"] }),
+        query("dynamicPartitions", "create the partitions the rows name that do not exist (partitioned tables)", { type: "string", enum: ["true", "false"] }),
         { name: "Floe-Writer-Id", in: "header", description: "an idempotent writer's id (1-128 characters)", schema: { type: "string", maxLength: 128 } },
         { name: "Floe-Writer-Seq", in: "header", description: "the writer's request sequence: a retry with the same one is written once", schema: { type: "integer" } },
       ],
@@ -90,6 +104,7 @@ const operations: Record<string, Record<string, Json>> = {
       parameters: [
         db, table,
         query("bucket", "the bucket", { type: "integer", minimum: 0 }, true),
+        partitionQuery("whose bucket to read (required for partitioned tables)"),
         query("offset", "where to start (default: the log start)", { type: "integer", minimum: 0 }),
         query("limit", "rows, 1..10000 (default 1000)", { type: "integer", minimum: 1, maximum: 10000 }),
         query("columns", "projected columns, comma-separated"),
@@ -108,6 +123,7 @@ const operations: Record<string, Record<string, Json>> = {
         query("filter", "predicates joined with AND, e.g. `user = 'ann' AND id >= 2` (at most 4096 characters)"),
         query("limit", "stop after this many rows", { type: "integer", minimum: 1 }),
         query("snapshot", "a lake snapshot id (time travel)", { type: "integer" }),
+        partitionQuery("to read alone (default: every partition the filter does not rule out)"),
         query("format", "answer format", { type: "string", enum: ["json", "ndjson", "arrow"] }),
       ],
       responses: { "200": streamed("the rows; headers Floe-Scan-Offsets and Floe-Lake-Snapshot give the read point"), ...common, ...errors(410) },
@@ -116,7 +132,7 @@ const operations: Record<string, Record<string, Json>> = {
   "/v1/databases/{db}/tables/{table}/subscribe": {
     get: {
       summary: "A WebSocket that pushes every committed batch from a start position (a plain GET answers 426 where it would upgrade)",
-      description: "Send one JSON message `{ from, buckets?, columns?, format? }` (or pass it as `?subscribe=`); see docs/subscriptions.md.",
+      description: "Send one JSON message `{ from, partition?, buckets?, columns?, format? }` (or pass it as `?subscribe=`); see docs/subscriptions.md.",
       parameters: [db, table, query("subscribe", "the subscribe message as JSON, sent with the upgrade")],
       responses: { "101": { description: "Switching Protocols" }, ...common, ...errors(426) },
     },
@@ -155,6 +171,7 @@ const schemas: Record<string, Json> = {
     properties: {
       columns: { type: "array", items: ref("Column"), maxItems: 256 },
       primaryKey: { type: "array", items: { type: "string" } },
+      partitionKeys: { type: "array", items: { type: "string" }, description: "STRING columns that name a partition (docs/partitions.md)" },
       bucket: { type: "object", properties: { num: { type: "integer", minimum: 1, maximum: 1024 }, key: { type: "array", items: { type: "string" } } } },
       properties: { type: "object", additionalProperties: { type: "string" }, description: "table properties (docs/http-api.md#creating-a-table)" },
     },
@@ -169,7 +186,8 @@ const schemas: Record<string, Json> = {
       },
     }],
   },
-  WriteResult: { type: "object", properties: { buckets: { type: "array", items: { type: "object", properties: { bucket: { type: "integer" }, baseOffset: { type: "integer" }, count: { type: "integer" }, duplicate: { type: "boolean" } } } } } },
+  Partition: { type: "object", properties: { partition: { type: "string" }, partitionId: { type: "integer" }, values: { type: "object", additionalProperties: { type: "string" } }, createdAt: { type: "string", format: "date-time" }, created: { type: "boolean" } } },
+  WriteResult: { type: "object", properties: { buckets: { type: "array", items: { type: "object", properties: { partition: { type: "string" }, bucket: { type: "integer" }, baseOffset: { type: "integer" }, count: { type: "integer" }, duplicate: { type: "boolean" } } } } } },
   LookupRequest: {
     oneOf: [
       { type: "object", required: ["keys"], properties: { keys: { type: "array", items: ref("Row"), maxItems: 1000 } } },
@@ -185,13 +203,13 @@ const errorStatuses: Record<number, string> = {
   400: "bad request: malformed body, wrong type, bad parameter",
   401: "no valid bearer token",
   403: "the token's scopes do not grant this",
-  404: "no such database, table, snapshot or route",
-  409: "conflict: a different definition, a non-empty database, a writer sequence out of order",
+  404: "no such database, table, partition, snapshot or route",
+  409: "conflict: a different definition, a non-empty database, a writer sequence out of order, a table's partition cap",
   410: "gone: the log a scan needs was dropped by retention",
   413: "payload too large",
   415: "unsupported Content-Type",
   426: "upgrade required: a plain GET of a subscribe URL",
-  501: "not implemented (partitioned tables)",
+  501: "not implemented (lake tiering of partitioned tables)",
 };
 
 /** The document, for a server of this version. */

@@ -1,7 +1,7 @@
 /**
  * Routes for a table's rows: write (JSON, NDJSON, Arrow; upsert, partial
- * update and delete on primary-key tables), read one bucket's log, look up
- * keys, and subscribe.
+ * update and delete on primary-key tables), read one bucket's log (of one
+ * partition, for a partitioned table), look up keys, and subscribe.
  */
 import { Hono } from "hono";
 import { FloeError } from "../errors.ts";
@@ -12,6 +12,7 @@ import { writeRows } from "../write/write.ts";
 import { readLogPage } from "../read/log.ts";
 import { pageToIpc, pageToJsonRows } from "../log/page.ts";
 import { lookupKeys, lookupPrefix } from "../read/lookup.ts";
+import { physicalTable } from "../catalog/partitions.ts";
 import { openSubscription } from "../subscribe/open.ts";
 import { access, needs, principalOf } from "../auth/access.ts";
 import { contentTypes, headers, requestLimits, websocketAuth } from "../vocabulary.ts";
@@ -30,11 +31,14 @@ export const rowRoutes = new Hono<FloeEnv>()
       const { definition } = table;
       const plan = planWrite(definition, c.req.query("op"), columnsParam(c.req.query("columns")));
       const ignoreSystemColumns = enumParam("ignoreSystemColumns", c.req.query("ignoreSystemColumns"), ["true", "false"], "false") === "true";
+      const dynamicPartitions = enumParam("dynamicPartitions", c.req.query("dynamicPartitions"), ["true", "false"], "false") === "true";
       const batch =
         format === "arrow"
           ? rowsFromArrow(definition, plan.columns, body, { ignoreSystemColumns })
           : rowsFromJson(definition, plan.columns, format === "json" ? parseJsonRows(bodyText(body)) : parseNdjsonRows(bodyText(body)));
-      return writeRows(c.env, table, plan, batch, writer);
+      // As Fluss's client.writer.dynamic-create-partition.enabled, per request, or for every writer by the table's property.
+      const createPartitions = dynamicPartitions || definition.properties["table.auto-partition.enabled"] === "true";
+      return writeRows(c.env, table, plan, batch, { writer, createPartitions });
     });
     return c.json({ buckets });
   })
@@ -50,7 +54,10 @@ export const rowRoutes = new Hono<FloeEnv>()
       limit,
       columns: columnsParam(c.req.query("columns")),
     };
-    const page = await withTableParam(c, (table) => readLogPage(c.env, table, request));
+    const { page, partition } = await withTableParam(c, async (table) => {
+      const physical = await physicalTable(c.env.CATALOG, table, c.req.query("partition"));
+      return { page: await readLogPage(c.env, physical, request), partition: physical.partition?.spec };
+    });
     const format = enumParam("format", c.req.query("format"), formats, "json");
     c.header(headers.nextOffset, String(page.nextOffset));
     c.header(headers.highWatermark, String(page.highWatermark));
@@ -63,7 +70,7 @@ export const rowRoutes = new Hono<FloeEnv>()
       return c.body(rows.map((r) => `${JSON.stringify(r)}\n`).join(""), 200, { "content-type": contentTypes.ndjson });
     }
     const { bucket, logStartOffset, highWatermark, nextOffset } = page;
-    return c.json({ bucket, logStartOffset, highWatermark, nextOffset, rows });
+    return c.json({ ...(partition === undefined ? {} : { partition }), bucket, logStartOffset, highWatermark, nextOffset, rows });
   })
   // A lookup carries its keys in a body, so it is a POST, but it only reads.
   .post("/:table/lookup", access(({ db, table }) => needs.read(db, table)), async (c) => {

@@ -3,7 +3,8 @@
  * (`source=union`, the default), the lake alone (`source=lake`, or the
  * table named `{table}$lake`) or the Tablets alone (`source=hot`), with
  * projection, filters, a row limit and time travel, streamed as JSON,
- * NDJSON or Arrow.
+ * NDJSON or Arrow; of a partitioned table, every partition or one
+ * (`partition=`), pruned by filters on the partition keys.
  */
 import { Hono } from "hono";
 import { FloeError } from "../errors.ts";
@@ -37,6 +38,7 @@ export const scanRoutes = new Hono<FloeEnv>().get("/:table/scan", scanNeed, asyn
     filter: c.req.query("filter"),
     limit,
     snapshotId: snapshotText === undefined ? undefined : integerParam("snapshot", snapshotText),
+    partition: c.req.query("partition"),
   };
   const database = nameParam("database", c.req.param("db"));
   const name = nameParam("table", lakeTable ?? tableParam);

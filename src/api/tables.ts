@@ -6,7 +6,9 @@
  * `describeBucketsMax` buckets per answer (`?buckets=from-to`, and
  * `nextBuckets` to continue), `tabletCallsInFlightMax` at a time: an
  * answer stays within a request's 50 subrequests on the Workers free plan
- * whatever the table's bucket count.
+ * whatever the table's bucket count. A partitioned table has no Tablets of
+ * its own: describe lists its first `describePartitionsMax` partitions
+ * (their offsets are on `GET .../partitions`).
  */
 import { Hono } from "hono";
 import * as catalog from "../catalog/catalog.ts";
@@ -20,10 +22,13 @@ import { readJsonBody } from "./body.ts";
 import { nameParam, withTableParam } from "./params.ts";
 import { forgetTable } from "../catalog/cache.ts";
 import { getLakeState } from "../catalog/lake.ts";
-import { isLakeEnabled } from "../table/schema.ts";
+import { isLakeEnabled, isPartitioned } from "../table/schema.ts";
+import { countPartitions, listPartitions } from "../catalog/partitions.ts";
+import { partitionSummary } from "./partitions.ts";
 import { lakeSchedulerStub } from "../lake/scheduler.ts";
 import { lakeSummary } from "../lake/lake-summary.ts";
 import { mapLimited } from "../read-ahead.ts";
+import { describeBucketsMax, dropTablets, tabletCallsInFlightMax } from "./tablets.ts";
 import { FloeError } from "../errors.ts";
 
 export const tableRoutes = new Hono<FloeEnv>()
@@ -46,6 +51,7 @@ export const tableRoutes = new Hono<FloeEnv>()
   })
   .get("/:table", access(({ db, table }) => needs.read(db, table)), async (c) => {
     const described = await withTableParam(c, async (table) => {
+      if (isPartitioned(table.definition)) return describePartitioned(c.env, table, c.req.query("buckets"));
       const count = table.definition.bucket.num;
       const { from, to } = bucketRange(c.req.query("buckets"), count);
       const lake = await getLakeState(c.env.CATALOG, table.tableId);
@@ -53,7 +59,7 @@ export const tableRoutes = new Hono<FloeEnv>()
       return {
         ...tableSummary(table),
         buckets: await mapLimited(shown, tabletCallsInFlightMax, async (bucket) => {
-          const status = live(await tabletStub(c.env, table.tableId, bucket).status());
+          const status = live(await tabletStub(c.env, table, bucket).status());
           const tieredOffset = lake?.bucketOffsets[String(bucket)] ?? 0;
           return { bucket, logStartOffset: status.logStartOffset, tieredOffset, highWatermark: status.highWatermark };
         }),
@@ -66,21 +72,27 @@ export const tableRoutes = new Hono<FloeEnv>()
   .delete("/:table", access(({ db }) => needs.write(db)), async (c) => {
     const database = nameParam("database", c.req.param("db"));
     const name = nameParam("table", c.req.param("table"));
-    const table = await catalog.dropTable(c.env.CATALOG, database, name);
+    const { table, partitionIds } = await catalog.dropTable(c.env.CATALOG, database, name);
     forgetTable(database, name);
-    // The table id is gone from the catalog, so a Tablet that fails to drop is unreachable, never resurrected.
-    const dropped = await Promise.allSettled(
-      bucketsOf(table.definition.bucket.num).map((bucket) => tabletStub(c.env, table.tableId, bucket).drop()),
-    );
-    const failed = dropped.filter((d) => d.status === "rejected").length;
-    if (failed > 0) console.error(JSON.stringify({ event: "tablet_drop_failed", tableId: table.tableId, failed }));
+    const owners = isPartitioned(table.definition) ? partitionIds.map((partitionId) => ({ ...table, partition: { partitionId } })) : [table];
+    await dropTablets(c.env, owners, table.definition.bucket.num, `table ${database}.${name}`);
     return c.json({ database: table.database, name: table.name, dropped: true });
   });
 
-/** Buckets whose offsets one describe shows at most: each costs a Tablet call. */
-export const describeBucketsMax = 32;
-/** Tablets one request asks at once. */
-const tabletCallsInFlightMax = 16;
+/** A partitioned table: its definition and its first partitions (their Tablets' offsets are listed by `GET .../partitions`). */
+async function describePartitioned(env: Env, table: TableEntry, buckets: string | undefined) {
+  if (buckets !== undefined) {
+    throw FloeError.badRequest(`table '${table.database}.${table.name}' is partitioned: each partition has its buckets, listed with their offsets by GET .../partitions`);
+  }
+  const [partitionCount, partitions] = await Promise.all([
+    countPartitions(env.CATALOG, table),
+    listPartitions(env.CATALOG, table, null, describePartitionsMax),
+  ]);
+  return { ...tableSummary(table), buckets: [], nextBuckets: null, lakeSnapshot: null, partitionCount, partitions: partitions.map((partition) => partitionSummary(table, partition)) };
+}
+
+/** Partitions one describe lists at most. */
+export const describePartitionsMax = 100;
 
 /** `?buckets=from-to` (inclusive) as `[from, to)`; the first `describeBucketsMax` buckets by default. */
 function bucketRange(text: string | undefined, count: number): { from: number; to: number } {

@@ -6,11 +6,13 @@
  * a dropped table's Tablets keep a tombstone and refuse every call. A request
  * that used a stale entry gets that refusal, forgets the entry and resolves
  * the name again (finding the table gone, or its successor). Entries also
- * expire, so the cache never grows stale for long.
+ * expire, so the cache never grows stale for long. The same holds for a
+ * table's partitions (`partitions.ts`), which are forgotten with it.
  */
 import type { TableEntry } from "./catalog.ts";
 import { getTable } from "./catalog.ts";
 import { TableDroppedError } from "../errors.ts";
+import { forgetPartitions } from "./partitions.ts";
 
 const entryTtlMs = 30_000;
 const entriesMax = 10_000;
@@ -34,14 +36,16 @@ export function forgetTable(database: string, name: string): void {
 
 /**
  * Runs `use` with the named table; when it meets a dropped Tablet, runs it
- * once more with the table resolved afresh.
+ * once more with the table and its partitions resolved afresh.
  */
 export async function withTable<T>(db: D1Database, database: string, name: string, use: (table: TableEntry) => Promise<T>): Promise<T> {
+  const table = await resolveTable(db, database, name);
   try {
-    return await use(await resolveTable(db, database, name));
+    return await use(table);
   } catch (error) {
     if (!(error instanceof TableDroppedError)) throw error;
     forgetTable(database, name);
+    forgetPartitions(table.tableId);
     return use(await resolveTable(db, database, name));
   }
 }

@@ -119,14 +119,13 @@ export async function listTablesFrom(
   return (await queries.selectTablesFrom(db, database, from ?? { database: "", table: "" }, limit)).map(entryFromRow);
 }
 
-/** Removes a table from the catalog and returns what it was, so its Tablets can be dropped. */
-export async function dropTable(db: D1Database, database: string, name: string): Promise<TableEntry> {
+/** Removes a table and its partitions from the catalog and returns what they were, so their Tablets can be dropped. */
+export async function dropTable(db: D1Database, database: string, name: string): Promise<{ table: TableEntry; partitionIds: number[] }> {
   const table = await getTable(db, database, name);
-  if (!(await queries.deleteTable(db, database, name, table.tableId))) {
-    throw FloeError.conflict(`table '${database}.${name}' changed concurrently; retry`);
-  }
+  const partitionIds = await queries.deleteTable(db, database, name, table.tableId);
+  if (partitionIds === null) throw FloeError.conflict(`table '${database}.${name}' changed concurrently; retry`);
   forgetKnownTokens();
-  return table;
+  return { table, partitionIds };
 }
 
 function entryFromRow(row: queries.TableRow): TableEntry {

@@ -1,6 +1,7 @@
 /**
- * Every SQL statement against the D1 catalog. The schema itself lives in
- * `migrations/` and is applied by wrangler (dev) and the test setup.
+ * Every SQL statement against the D1 catalog but the partitions'
+ * (`partition-queries.ts`). The schema itself lives in `migrations/` and is
+ * applied by wrangler (dev) and the test setup.
  *
  * A drop (of a database, a Floe table, an external Iceberg table, or a
  * rename away from a name) ends the token grants on what it dropped in the
@@ -9,6 +10,7 @@
  * reached by them.
  */
 import { endGrantsStatement } from "../auth/queries.ts";
+import { deletePartitionsStatement } from "./partition-queries.ts";
 
 export interface DatabaseRow {
   name: string;
@@ -98,13 +100,18 @@ export async function selectTables(db: D1Database, databaseName: string): Promis
   return result.results;
 }
 
-/** Deletes a table, and the grants on it once no table has its id (table ids are never reused). */
-export async function deleteTable(db: D1Database, databaseName: string, tableName: string, tableId: string): Promise<boolean> {
-  const [deleted] = await db.batch([
+/**
+ * Deletes a table with its partitions, and the grants on it once no table has its id (table ids are never
+ * reused); null when it was not there, else the ids of the partitions deleted with it.
+ */
+export async function deleteTable(db: D1Database, databaseName: string, tableName: string, tableId: string): Promise<number[] | null> {
+  const [deleted, partitions] = await db.batch([
     db.prepare("DELETE FROM tables WHERE database_name = ? AND table_name = ? AND table_id = ?").bind(databaseName, tableName, tableId),
+    deletePartitionsStatement(db, tableId),
     endGrantsStatement(db, { database: databaseName, table: tableName }, "NOT EXISTS (SELECT 1 FROM tables WHERE table_id = ?)", tableId),
   ]);
-  return deleted!.meta.changes === 1;
+  if (deleted!.meta.changes !== 1) return null;
+  return (partitions!.results as { partitionId: number }[]).map((row) => row.partitionId);
 }
 
 export interface LakeRow {

@@ -15,6 +15,8 @@ export interface ColumnDefinition {
 export interface TableDefinition {
   columns: ColumnDefinition[];
   primaryKey?: string[];
+  /** STRING columns whose values name a row's partition (docs/partitions.md). */
+  partitionKeys?: string[];
   bucket?: { num: number; key?: string[] };
   properties?: Record<string, string>;
 }
@@ -45,10 +47,12 @@ export interface TableDescription extends TableSummary {
 }
 
 export interface WriteResult {
-  buckets: { bucket: number; baseOffset: number; count: number; duplicate?: boolean }[];
+  buckets: { partition?: string; bucket: number; baseOffset: number; count: number; duplicate?: boolean }[];
 }
 
 export interface LogPage {
+  /** The partition read, for a partitioned table. */
+  partition?: string;
   bucket: number;
   logStartOffset: number;
   highWatermark: number;

@@ -40,7 +40,7 @@ const readBytesMax = 4 * 1024 * 1024;
 
 /** The bucket's log `[from, to)` read from its Tablet, stopping at the round's bounds; `reached` is where it stopped. */
 export async function readRoundRows(env: Env, table: TableEntry, bucket: number, from: number, to: number): Promise<{ pages: LogPage[]; reached: number }> {
-  const stub = tabletStub(env, table.tableId, bucket);
+  const stub = tabletStub(env, table, bucket);
   const columns = table.definition.columns;
   const pages: LogPage[] = [];
   let offset = from;

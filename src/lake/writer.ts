@@ -34,7 +34,7 @@ export class LakeWriter extends DurableObject<Env> {
     await this.settleStale(request);
     // A writer that first meets its bucket after offset 0 took over a lake tiered without an index.
     if (store.indexComplete(sql) === undefined) store.setIndexComplete(sql, request.from === 0);
-    const status = live(await tabletStub(this.env, request.table.tableId, request.bucket).status());
+    const status = live(await tabletStub(this.env, request.table, request.bucket).status());
     if (status.highWatermark <= request.from) return { kind: "nothing", highWatermark: status.highWatermark };
     const { pages, reached } = await readRoundRows(this.env, request.table, request.bucket, request.from, status.highWatermark);
     const lookup = (keys: Uint8Array[]) => ({ positions: store.positionsOf(sql, keys, keyId), indexComplete: store.indexComplete(sql)! });
@@ -74,7 +74,7 @@ export class LakeWriter extends DurableObject<Env> {
     if (store.preparedRounds(sql).some((r) => r.roundId === request.roundId)) {
       this.ctx.storage.transactionSync(() => store.adoptRound(sql, request.roundId));
     }
-    live(await tabletStub(this.env, request.table.tableId, request.bucket).markTiered(request.tieredOffset));
+    live(await tabletStub(this.env, request.table, request.bucket).markTiered(request.tieredOffset));
   }
 
   /** The round did not commit: its files go, and the index stays as it was. */

@@ -1,7 +1,8 @@
 /**
  * Validates a client's subscribe message against the table and turns it
- * into one `TabletSubscription` per bucket. Offsets are checked against each
- * bucket's log by its Tablet, which alone knows them.
+ * into one `TabletSubscription` per bucket (of the partition it names, for
+ * a partitioned table). Offsets are checked against each bucket's log by
+ * its Tablet, which alone knows them.
  */
 import { FloeError } from "../errors.ts";
 import type { TableDefinition } from "../table/schema.ts";
@@ -10,24 +11,33 @@ import { projectColumns } from "../log/page.ts";
 import type { BucketStart, TabletSubscription } from "./subscription.ts";
 import { bucketWindowBytes } from "./subscription.ts";
 
-const knownFields = new Set(["from", "buckets", "columns", "format"]);
+const knownFields = new Set(["from", "buckets", "columns", "format", "partition"]);
 /** A Tablet keeps a subscriber's options in its socket attachment, which holds at most 16 KiB. */
 const columnsBytesMax = 12 * 1024;
 
+export interface ParsedSubscription {
+  /** The partition the message names (its spec, as sent); the catalog knows whether it exists. */
+  partition: string | undefined;
+  buckets: TabletSubscription[];
+}
+
 /** `principal` is who subscribes (`TabletSubscription.principal`). */
-export function parseSubscribeMessage(definition: TableDefinition, text: string, principal: string): TabletSubscription[] {
+export function parseSubscribeMessage(definition: TableDefinition, text: string, principal: string): ParsedSubscription {
   let message: unknown;
   try {
     message = JSON.parse(text);
   } catch {
-    throw FloeError.badRequest("the first message must be JSON: { from, buckets?, columns?, format? }");
+    throw FloeError.badRequest("the first message must be JSON: { from, partition?, buckets?, columns?, format? }");
   }
   if (typeof message !== "object" || message === null || Array.isArray(message)) {
-    throw FloeError.badRequest("the first message must be a JSON object: { from, buckets?, columns?, format? }");
+    throw FloeError.badRequest("the first message must be a JSON object: { from, partition?, buckets?, columns?, format? }");
   }
   const body = message as Record<string, unknown>;
   const unknown = Object.keys(body).find((k) => !knownFields.has(k));
   if (unknown) throw FloeError.badRequest(`unknown subscribe field '${unknown}'`);
+  if (body.partition !== undefined && typeof body.partition !== "string") {
+    throw FloeError.badRequest("partition must be a partition's spec, e.g. \"dt=20261130\"");
+  }
   const format = body.format ?? "json";
   if (format !== "json" && format !== "arrow") throw FloeError.badRequest(`format must be json or arrow, got ${JSON.stringify(format)}`);
   if (body.columns !== undefined && (!Array.isArray(body.columns) || body.columns.some((c) => typeof c !== "string"))) {
@@ -43,7 +53,10 @@ export function parseSubscribeMessage(definition: TableDefinition, text: string,
   const starts = parseFrom(body.from, definition.bucket.num);
   const buckets = parseBuckets(body.buckets, definition.bucket.num, starts);
   const windowBytes = bucketWindowBytes(buckets.length);
-  return buckets.map((bucket) => ({ bucket, start: starts(bucket), columns, format, windowBytes, heldBy: "relay", principal }));
+  return {
+    partition: body.partition,
+    buckets: buckets.map((bucket) => ({ bucket, start: starts(bucket), columns, format, windowBytes, heldBy: "relay", principal })),
+  };
 }
 
 function checkBucket(bucket: unknown, bucketCount: number): number {

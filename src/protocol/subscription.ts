@@ -4,7 +4,11 @@
  *
  * Client → server, first message (JSON):
  *   { from: "earliest" | "latest" | { offsets: { "<bucket>": offset }, else? } | { timestamp },
- *     buckets?: [..], columns?: [..], format?: "json" | "arrow" }
+ *     partition?: "<spec>", buckets?: [..], columns?: [..], format?: "json" | "arrow" }
+ * A subscription of a partitioned table follows one partition, which it
+ * must name (`dt=20261130`); its buckets are that partition's. When the
+ * partition is dropped, its Tablets end the subscription with a `gone`
+ * error naming it.
  * With `offsets` alone, `buckets` defaults to the buckets named and each
  * must be named. `else` ("earliest", "latest" or { timestamp }) starts every
  * bucket `offsets` does not name, and `buckets` then defaults to all: a
@@ -70,6 +74,7 @@ export type From = StartPosition | { offsets: Record<string, number>; else?: Sta
 
 export interface SubscribeMessage {
   from: From;
+  partition?: string;
   buckets?: number[];
   columns?: string[];
   format?: "json" | "arrow";

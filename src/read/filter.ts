@@ -154,3 +154,15 @@ export function mayMatch(predicates: readonly Predicate[], stats: (column: Colum
     }
   });
 }
+
+/**
+ * False only when no row of the partition with `values` (one per partition
+ * key, in `keys` order) can satisfy every predicate: a partition holds one
+ * value per partition key, so its statistics are exact.
+ */
+export function partitionMayMatch(predicates: readonly Predicate[], keys: readonly string[], values: readonly string[]): boolean {
+  return mayMatch(predicates, (column) => {
+    const key = keys.indexOf(column.name);
+    return key < 0 ? undefined : { min: values[key]!, max: values[key]!, nullCount: 0, valueCount: 1 };
+  });
+}

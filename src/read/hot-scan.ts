@@ -10,7 +10,7 @@
  * changelog from the reported offset (whose changes carry full row images)
  * brings every key to its current state either way.
  */
-import type { TableEntry } from "../catalog/catalog.ts";
+import type { PhysicalTable } from "../catalog/partitions.ts";
 import type { Column } from "../table/schema.ts";
 import { decodeStream } from "../arrow/ipc.ts";
 import { live, tabletStub } from "../tablet/stub.ts";
@@ -22,10 +22,10 @@ export const kvPageRowsMax = 10_000;
 const kvPageBytesMax = 4 * 1024 * 1024;
 
 /** Every current row of one bucket, as chunks over `columns` (a subset of the table's, in table order). */
-export async function* kvBucketRows(env: Env, table: TableEntry, bucket: number, columns: readonly Column[]): AsyncGenerator<RowChunk> {
+export async function* kvBucketRows(env: Env, table: PhysicalTable, bucket: number, columns: readonly Column[]): AsyncGenerator<RowChunk> {
   const spec = primaryKeySpec(table.definition);
   const indexes = columns.map((c) => table.definition.columns.indexOf(c));
-  const stub = tabletStub(env, table.tableId, bucket);
+  const stub = tabletStub(env, table, bucket);
   let after: Uint8Array | undefined;
   do {
     const page = live(await stub.scanKv({ table: spec, prefix: new Uint8Array(0), after, rowsMax: kvPageRowsMax, bytesMax: kvPageBytesMax, isLookup: false }));

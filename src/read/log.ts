@@ -4,7 +4,7 @@
  * projects, so only the rows and columns asked for cross to the Worker.
  */
 import { FloeError } from "../errors.ts";
-import type { TableEntry } from "../catalog/catalog.ts";
+import type { PhysicalTable } from "../catalog/partitions.ts";
 import { columnSpec } from "../table/schema.ts";
 import { live, tabletStub } from "../tablet/stub.ts";
 import { requestLimits } from "../vocabulary.ts";
@@ -31,13 +31,13 @@ export interface LogReadRequest {
 /** Log reads never pull more than this many stored bytes from a Tablet per call. */
 const readBytesMax = 8 * 1024 * 1024;
 
-export async function readLogPage(env: Env, table: TableEntry, request: LogReadRequest): Promise<LogPage> {
+export async function readLogPage(env: Env, table: PhysicalTable, request: LogReadRequest): Promise<LogPage> {
   const { definition } = table;
   if (request.bucket >= definition.bucket.num) {
-    throw FloeError.badRequest(`bucket ${request.bucket} does not exist; the table has ${definition.bucket.num}`);
+    throw FloeError.badRequest(`bucket ${request.bucket} does not exist; the table has ${definition.bucket.num}${table.partition ? " per partition" : ""}`);
   }
   const projected = projectColumns(definition.columns, request.columns);
-  const result = live(await tabletStub(env, table.tableId, request.bucket).read({
+  const result = live(await tabletStub(env, table, request.bucket).read({
     offset: request.offset,
     rowsMax: request.limit,
     bytesMax: readBytesMax,
@@ -45,7 +45,8 @@ export async function readLogPage(env: Env, table: TableEntry, request: LogReadR
     ...(request.filter && request.filter.length > 0 ? { filter: request.filter.map((p) => ({ ...p, column: columnSpec(p.column) })) } : {}),
   }));
   if (result.kind === "offset_out_of_range") {
-    const message = `offset ${request.offset} is outside bucket ${request.bucket}'s log [${result.logStartOffset}, ${result.highWatermark}]`;
+    const where = table.partition ? `bucket ${request.bucket} of partition ${table.partition.spec}` : `bucket ${request.bucket}`;
+    const message = `offset ${request.offset} is outside ${where}'s log [${result.logStartOffset}, ${result.highWatermark}]`;
     if (request.outOfRange === "gone") {
       throw new FloeError("gone", `${message}: retention dropped it after tiering while this read ran; retry the read`);
     }
@@ -60,7 +61,7 @@ export async function readLogPage(env: Env, table: TableEntry, request: LogReadR
  * only the matching rows (some none) but together still cover the range.
  */
 export async function readLogRange(
-  env: Env, table: TableEntry, request: Omit<LogReadRequest, "offset" | "limit"> & { from: number; to: number },
+  env: Env, table: PhysicalTable, request: Omit<LogReadRequest, "offset" | "limit"> & { from: number; to: number },
 ): Promise<LogPage[]> {
   const { from, to, ...rest } = request;
   const pages: LogPage[] = [];

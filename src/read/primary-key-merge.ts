@@ -13,7 +13,7 @@
  * Invariant: every key appears at most once, with the image of its latest
  * change at or below the high watermark read.
  */
-import type { TableEntry } from "../catalog/catalog.ts";
+import type { PhysicalTable } from "../catalog/partitions.ts";
 import type { Column } from "../table/schema.ts";
 import { changeCode } from "../table/change-type.ts";
 import { encodeKey, keyId } from "../table/keys.ts";
@@ -38,7 +38,7 @@ export interface BucketRange {
 
 export async function* mergedBucketRows(
   env: Env,
-  table: TableEntry,
+  table: PhysicalTable,
   range: BucketRange,
   files: readonly LakeFile[],
   columns: readonly Column[],
@@ -187,7 +187,7 @@ async function positionDeletes(env: Env, files: readonly LakeFile[], stats: Scan
  * null when its last change deletes it; the changed keys' hashes; and the
  * changelog chunks read.
  */
-async function changedRows(env: Env, table: TableEntry, range: BucketRange, columns: readonly Column[], keyColumns: readonly Column[], keyIndexes: readonly number[], stats: ScanStats) {
+async function changedRows(env: Env, table: PhysicalTable, range: BucketRange, columns: readonly Column[], keyColumns: readonly Column[], keyIndexes: readonly number[], stats: ScanStats) {
   const rows = new Map<KeyId, { chunk: number; row: number } | null>();
   const hashes = new Set<number>();
   const chunks: RowChunk[] = [];

@@ -11,7 +11,7 @@
  * short silently.
  */
 import type * as arrow from "apache-arrow";
-import type { TableEntry } from "../catalog/catalog.ts";
+import type { PhysicalTable } from "../catalog/partitions.ts";
 import type { Column } from "../table/schema.ts";
 import { takeRows } from "../arrow/take.ts";
 import { readBound } from "../iceberg/metrics.ts";
@@ -47,9 +47,14 @@ export interface ScanStats {
   hotRowsRead: number;
   /** Bytes of the Arrow IPC pages the Tablets answered. */
   hotBytesRead: number;
+  /** Partitions of a partitioned table read, and those a filter on partition keys pruned before any Tablet was asked. */
+  partitionsRead: number;
+  partitionsSkipped: number;
 }
 
-export const emptyStats = (): ScanStats => ({ filesRead: 0, filesSkipped: 0, rowGroupsRead: 0, rowGroupsSkipped: 0, hotRowsRead: 0, hotBytesRead: 0 });
+export const emptyStats = (): ScanStats => ({
+  filesRead: 0, filesSkipped: 0, rowGroupsRead: 0, rowGroupsSkipped: 0, hotRowsRead: 0, hotBytesRead: 0, partitionsRead: 0, partitionsSkipped: 0,
+});
 
 const openFilesAhead = 4;
 const rowGroupsAhead = 2;
@@ -139,7 +144,7 @@ function fileStats(file: LakeFile, column: Column): ColumnStats {
  * several slices in flight.
  */
 export async function* hotRows(
-  env: Env, table: TableEntry, bucket: number, from: number, to: number, columns: readonly Column[], stats: ScanStats, filter: readonly Predicate[] = [],
+  env: Env, table: PhysicalTable, bucket: number, from: number, to: number, columns: readonly Column[], stats: ScanStats, filter: readonly Predicate[] = [],
 ): AsyncGenerator<RowChunk> {
   const sliceRows = requestLimits.logReadRowsMax;
   const slices: (() => Promise<RowChunk[]>)[] = [];
@@ -150,7 +155,7 @@ export async function* hotRows(
 }
 
 async function hotSlice(
-  env: Env, table: TableEntry, bucket: number, from: number, to: number, columns: readonly Column[], stats: ScanStats, filter: readonly Predicate[],
+  env: Env, table: PhysicalTable, bucket: number, from: number, to: number, columns: readonly Column[], stats: ScanStats, filter: readonly Predicate[],
 ): Promise<RowChunk[]> {
   const pages = await readLogRange(env, table, { bucket, from, to, columns: columns.map((c) => c.name), filter, outOfRange: "gone" });
   const { change } = systemColumnIndexes(columns.length);

@@ -13,20 +13,28 @@
  * then moves to the newer snapshot if no row was sent yet, and otherwise
  * the scan fails with `gone` rather than return a partial table.
  *
+ * A partitioned table is read partition by partition (it has no lake
+ * yet): every partition, or the one `partition` names, less those a filter
+ * on the partition keys rules out, which are pruned before any Tablet is
+ * asked.
+ *
  * Invariant: no row is returned twice and none between the lake snapshot
  * and the high watermarks is missed; `offsets` says exactly where a
  * subscription continues from.
  */
 import type { TableEntry } from "../catalog/catalog.ts";
+import type { PhysicalTable } from "../catalog/partitions.ts";
+import { canonicalSpec, findPartition, listPartitions, physicalTable } from "../catalog/partitions.ts";
 import { FloeError } from "../errors.ts";
 import type { Column } from "../table/schema.ts";
-import { isPrimaryKeyTable } from "../table/schema.ts";
+import { isPartitioned, isPrimaryKeyTable } from "../table/schema.ts";
+import { partitionLimits } from "../table/partitioning.ts";
 import { takeRange } from "../arrow/take.ts";
 import { bucketsOf, live, tabletStub } from "../tablet/stub.ts";
 import { fileContent } from "../iceberg/manifest-read.ts";
 import { inOffsetOrder } from "../lake/snapshots.ts";
 import { concatAhead, mapLimited } from "../read-ahead.ts";
-import { parseFilter } from "./filter.ts";
+import { parseFilter, partitionMayMatch } from "./filter.ts";
 import type { Predicate } from "./filter.ts";
 import { projectColumns } from "../log/page.ts";
 import { kvBucketRows } from "./hot-scan.ts";
@@ -48,14 +56,16 @@ export interface ScanRequest {
   limit?: number;
   /** A lake snapshot to read instead of the current one (time travel). */
   snapshotId?: number;
+  /** The one partition of a partitioned table to read (its spec); all of them when absent. */
+  partition?: string;
 }
 
 export interface Scan {
   columns: Column[];
   /** The lake snapshot read, or null (hot source, or nothing tiered yet). */
   snapshotId: number | null;
-  /** Per bucket, the exclusive end offset the rows cover. */
-  offsets: Record<string, number>;
+  /** Per bucket (per partition, then bucket, for a partitioned table), the exclusive end offset the rows cover. */
+  offsets: Record<string, number> | Record<string, Record<string, number>>;
   stats: ScanStats;
   /** Chunks of rows, column-major over `columns`. */
   rows: AsyncGenerator<RowChunk>;
@@ -71,26 +81,60 @@ export async function openScan(env: Env, table: TableEntry, request: ScanRequest
   if (request.source === "hot" && request.snapshotId !== undefined) {
     throw FloeError.badRequest("snapshot= reads a lake snapshot: use it with source=lake or source=union");
   }
-  const scan = (snapshotId: number | null, offsets: Record<string, number>, rows: AsyncGenerator<RowChunk>): Scan => ({
-    columns, snapshotId, offsets, stats, rows: limited(rows, request.limit),
-  });
   const project = (rows: AsyncGenerator<RowChunk>) => projected(rows, readColumns, columns);
 
   const keyed = isPrimaryKeyTable(definition);
-  const { snapshot, ranges } = await readPoint(env, table, request);
-  const offsets = Object.fromEntries(ranges.map((r) => [String(r.bucket), r.to]));
+  const owners = await ownersToScan(env, table, request, predicates, stats);
+  const { snapshot, ranges } = await readPoint(env, table, owners, request);
+  const snapshotId = snapshot?.snapshotId ?? null;
+  const scan = (rows: AsyncGenerator<RowChunk>): Scan => ({
+    columns, snapshotId, offsets: offsetsOf(ranges), stats, rows: limited(rows, request.limit),
+  });
   // A primary-key table's key-value state is its current state: the Tablets alone, and the union while nothing is
   // tiered (merging the changelog from offset 0 instead would hold all of it in memory).
-  if (keyed && (request.source === "hot" || (request.source === "union" && snapshot?.snapshotId === null))) {
-    const bucketRows = (range: BucketRange) => project(filtered(kvBucketRows(env, table, range.bucket, readColumns), readColumns, predicates));
-    return scan(null, offsets, concatAhead(ranges.map(bucketRows), bucketsAhead));
+  if (keyed && (request.source === "hot" || (request.source === "union" && snapshotId === null))) {
+    const bucketRows = ({ owner, range }: OwnedRange) => project(filtered(kvBucketRows(env, owner, range.bucket, readColumns), readColumns, predicates));
+    return scan(concatAhead(ranges.map(bucketRows), bucketsAhead));
   }
   const files = snapshot?.files ?? [];
   const bucketFiles = (range: BucketRange) => files.filter((f) => f.bucket === range.bucket);
   const bucketRows = keyed
-    ? (range: BucketRange) => project(mergedBucketRows(env, table, range, bucketFiles(range), readColumns, predicates, stats))
-    : (range: BucketRange) => logBucketRows(env, table, range, bucketFiles(range), { read: readColumns, answer: columns }, predicates, stats);
-  return scan(snapshot?.snapshotId ?? null, offsets, concatAhead(ranges.map(bucketRows), bucketsAhead));
+    ? ({ owner, range }: OwnedRange) => project(mergedBucketRows(env, owner, range, bucketFiles(range), readColumns, predicates, stats))
+    : ({ owner, range }: OwnedRange) => logBucketRows(env, owner, range, bucketFiles(range), { read: readColumns, answer: columns }, predicates, stats);
+  return scan(concatAhead(ranges.map(bucketRows), bucketsAhead));
+}
+
+/** One bucket's range of one table or partition. */
+interface OwnedRange {
+  owner: PhysicalTable;
+  range: BucketRange;
+}
+
+/**
+ * What a scan reads: the table, or the partitions of a partitioned table it
+ * covers (the one `partition` names, or all), less those the filter's
+ * predicates on partition keys rule out.
+ */
+async function ownersToScan(env: Env, table: TableEntry, request: ScanRequest, predicates: readonly Predicate[], stats: ScanStats): Promise<PhysicalTable[]> {
+  if (!isPartitioned(table.definition)) return [await physicalTable(env.CATALOG, table, request.partition)];
+  if (request.source === "lake" || request.snapshotId !== undefined) {
+    throw FloeError.badRequest(`table '${table.database}.${table.name}' is partitioned, and partitioned tables are not tiered to the lake yet: scan with source=hot or union, without snapshot=`);
+  }
+  const partitions = request.partition === undefined
+    ? await listPartitions(env.CATALOG, table, null, partitionLimits.partitionsPerTableMax)
+    : [await findPartition(env.CATALOG, table, canonicalSpec(table, request.partition))];
+  const kept = partitions.filter((partition) => partitionMayMatch(predicates, table.definition.partitionKeys, partition.values));
+  stats.partitionsRead += kept.length;
+  stats.partitionsSkipped += partitions.length - kept.length;
+  return kept.map((partition) => ({ ...table, partition }));
+}
+
+/** Where the rows end: per bucket, or per partition and bucket. */
+function offsetsOf(ranges: readonly OwnedRange[]): Scan["offsets"] {
+  if (ranges.every(({ owner }) => owner.partition === undefined)) return Object.fromEntries(ranges.map(({ range }) => [String(range.bucket), range.to]));
+  const offsets: Record<string, Record<string, number>> = {};
+  for (const { owner, range } of ranges) (offsets[owner.partition!.spec] ??= {})[String(range.bucket)] = range.to;
+  return offsets;
 }
 
 /** Buckets read at once: the one being answered and the next, which reads ahead into a small buffer. */
@@ -108,16 +152,19 @@ const readPointAttempts = 3;
  * retention may drop the log just after the snapshot; then it starts again
  * from the newer snapshot.
  */
-async function readPoint(env: Env, table: TableEntry, request: ScanRequest): Promise<{ snapshot: LakeSnapshot | null; ranges: BucketRange[] }> {
-  if (request.source === "hot") return { snapshot: null, ranges: await hotRanges(env, table, null) };
+async function readPoint(
+  env: Env, table: TableEntry, owners: readonly PhysicalTable[], request: ScanRequest,
+): Promise<{ snapshot: LakeSnapshot | null; ranges: OwnedRange[] }> {
+  // A partitioned table has no lake (yet): its union is its hot log.
+  if (request.source === "hot" || isPartitioned(table.definition)) return { snapshot: null, ranges: await hotRanges(env, owners, null) };
   for (let attempt = 1; ; attempt++) {
     const snapshot = request.snapshotId === undefined ? await currentSnapshot(env, table) : await snapshotById(env, table, request.snapshotId);
     if (request.source === "lake") {
       const end = (bucket: number) => snapshot.bucketOffsets[String(bucket)] ?? 0;
-      return { snapshot, ranges: bucketsOf(table.definition.bucket.num).map((bucket) => ({ bucket, from: end(bucket), to: end(bucket) })) };
+      return { snapshot, ranges: bucketsOf(table.definition.bucket.num).map((bucket) => ({ owner: table, range: { bucket, from: end(bucket), to: end(bucket) } })) };
     }
     try {
-      return { snapshot, ranges: await hotRanges(env, table, snapshot) };
+      return { snapshot, ranges: await hotRanges(env, owners, snapshot) };
     } catch (error) {
       const retry = error instanceof FloeError && error.kind === "gone" && request.snapshotId === undefined && attempt < readPointAttempts;
       if (!retry) throw error;
@@ -125,17 +172,17 @@ async function readPoint(env: Env, table: TableEntry, request: ScanRequest): Pro
   }
 }
 
-/** Per bucket, the log after the snapshot (or the whole retained log) up to the high watermark now. */
-async function hotRanges(env: Env, table: TableEntry, snapshot: LakeSnapshot | null): Promise<BucketRange[]> {
-  const buckets = bucketsOf(table.definition.bucket.num);
-  const statuses = await mapLimited(buckets, tabletCallsAtOnce, async (bucket) => live(await tabletStub(env, table.tableId, bucket).status()));
-  return buckets.map((bucket) => {
-    const { logStartOffset, highWatermark } = statuses[bucket]!;
+/** Per bucket of each owner, the log after the snapshot (or the whole retained log) up to the high watermark now. */
+async function hotRanges(env: Env, owners: readonly PhysicalTable[], snapshot: LakeSnapshot | null): Promise<OwnedRange[]> {
+  const tablets = owners.flatMap((owner) => bucketsOf(owner.definition.bucket.num).map((bucket) => ({ owner, bucket })));
+  const statuses = await mapLimited(tablets, tabletCallsAtOnce, async ({ owner, bucket }) => live(await tabletStub(env, owner, bucket).status()));
+  return tablets.map(({ owner, bucket }, i) => {
+    const { logStartOffset, highWatermark } = statuses[i]!;
     const from = snapshot ? (snapshot.bucketOffsets[String(bucket)] ?? 0) : logStartOffset;
     if (from < logStartOffset) {
       throw new FloeError("gone", `bucket ${bucket}'s log before offset ${logStartOffset} was dropped after tiering, so lake snapshot ${snapshot!.snapshotId} (offset ${from}) cannot be continued from the hot log; read a newer snapshot`);
     }
-    return { bucket, from, to: highWatermark };
+    return { owner, range: { bucket, from, to: highWatermark } };
   });
 }
 
@@ -145,7 +192,7 @@ async function hotRanges(env: Env, table: TableEntry, snapshot: LakeSnapshot | n
  * needs), then its hot log, which the Tablet filters and projects itself.
  */
 async function* logBucketRows(
-  env: Env, table: TableEntry, range: BucketRange, files: LakeSnapshot["files"], columns: { read: Column[]; answer: Column[] }, predicates: Predicate[], stats: ScanStats,
+  env: Env, table: PhysicalTable, range: BucketRange, files: LakeSnapshot["files"], columns: { read: Column[]; answer: Column[] }, predicates: Predicate[], stats: ScanStats,
 ): AsyncGenerator<RowChunk> {
   const data = files.filter((f) => f.content === fileContent.data).sort(inOffsetOrder);
   yield* projected(lakeRows(env, data, columns.read, predicates, stats), columns.read, columns.answer);

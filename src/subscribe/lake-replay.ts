@@ -17,7 +17,7 @@
  * one row).
  */
 import type * as arrow from "apache-arrow";
-import type { TableEntry } from "../catalog/catalog.ts";
+import type { PhysicalTable } from "../catalog/partitions.ts";
 import type { Column } from "../table/schema.ts";
 import { isPrimaryKeyTable } from "../table/schema.ts";
 import { buildColumn, readScalar } from "../table/columns.ts";
@@ -58,7 +58,7 @@ export type BucketPlan =
     };
 
 interface Replay {
-  table: TableEntry;
+  table: PhysicalTable;
   subscription: TabletSubscription;
   status: TabletStatus;
   files: LakeFile[];
@@ -68,11 +68,11 @@ interface Replay {
 }
 
 /** `lakeSnapshot` loads the table's current snapshot, once for all the buckets of a subscription that need it. */
-export async function planBucket(env: Env, table: TableEntry, subscription: TabletSubscription, lakeSnapshot: () => Promise<LakeSnapshot>): Promise<BucketPlan> {
+export async function planBucket(env: Env, table: PhysicalTable, subscription: TabletSubscription, lakeSnapshot: () => Promise<LakeSnapshot>): Promise<BucketPlan> {
   const { start, bucket } = subscription;
   const from = "position" in start ? (start.position === "earliest" ? 0 : undefined) : "offset" in start ? start.offset : undefined;
   if (from === undefined) return { kind: "tablet", subscription };
-  const status = live(await tabletStub(env, table.tableId, bucket).status());
+  const status = live(await tabletStub(env, table, bucket).status());
   // Pinned to an offset: "earliest" resolved later by the Tablet could skip log that retention drops in between.
   if (from >= status.logStartOffset) return { kind: "tablet", subscription: { ...subscription, start: { offset: from } } };
   const snapshot = await lakeSnapshot();

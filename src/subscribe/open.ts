@@ -14,6 +14,7 @@ import { subscriptionHeader } from "../protocol/subscription.ts";
 import { parseSubscribeMessage } from "../protocol/request.ts";
 import { currentSnapshot } from "../read/lake-snapshot.ts";
 import { tabletStub } from "../tablet/stub.ts";
+import { physicalTable } from "../catalog/partitions.ts";
 import { websocketAuth } from "../vocabulary.ts";
 import { planBucket } from "./lake-replay.ts";
 import type { RelayOptions } from "./relay.ts";
@@ -21,17 +22,18 @@ import { relaySubscription } from "./relay.ts";
 
 export async function openSubscription(env: Env, table: TableEntry, options: RelayOptions): Promise<Response> {
   if (options.firstMessage === undefined || options.tokenStillValid !== undefined) return relaySubscription(env, table, options);
-  let subscriptions;
+  let subscription, owner;
   try {
-    subscriptions = parseSubscribeMessage(table.definition, options.firstMessage, options.principal);
+    subscription = parseSubscribeMessage(table.definition, options.firstMessage, options.principal);
+    owner = await physicalTable(env.CATALOG, table, subscription.partition);
   } catch (error) {
     if (error instanceof FloeError) return refusal(error, options);
     throw error;
   }
-  if (subscriptions.length !== 1) return relaySubscription(env, table, options);
-  const plan = await planBucket(env, table, subscriptions[0]!, () => currentSnapshot(env, table));
+  if (subscription.buckets.length !== 1) return relaySubscription(env, table, options);
+  const plan = await planBucket(env, owner, subscription.buckets[0]!, () => currentSnapshot(env, table));
   if (plan.kind !== "tablet") return relaySubscription(env, table, options);
-  const response = await tabletStub(env, table.tableId, plan.subscription.bucket).fetch("https://tablet/subscribe", {
+  const response = await tabletStub(env, owner, plan.subscription.bucket).fetch("https://tablet/subscribe", {
     headers: { upgrade: "websocket", [subscriptionHeader]: JSON.stringify({ ...plan.subscription, heldBy: "client" }) },
   });
   if (!response.webSocket) {

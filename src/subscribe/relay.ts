@@ -19,7 +19,10 @@ import type { TableEntry } from "../catalog/catalog.ts";
 import { tabletStub } from "../tablet/stub.ts";
 import type { ErrorMessage, TabletSubscription } from "../protocol/subscription.ts";
 import { idleTimeoutMs, subscriptionHeader } from "../protocol/subscription.ts";
+import type { ParsedSubscription } from "../protocol/request.ts";
 import { parseSubscribeMessage } from "../protocol/request.ts";
+import type { PhysicalTable } from "../catalog/partitions.ts";
+import { physicalTable } from "../catalog/partitions.ts";
 import { planBucket } from "./lake-replay.ts";
 import type { ReplayUnit } from "./replay-window.ts";
 import { ReplayWindow } from "./replay-window.ts";
@@ -73,16 +76,20 @@ export function relaySubscription(env: Env, table: TableEntry, options: RelayOpt
   };
   const begin = (message: string) => {
     started = true;
-    let subscriptions: TabletSubscription[];
+    let subscription: ParsedSubscription;
     try {
-      subscriptions = parseSubscribeMessage(table.definition, message, options.principal);
+      subscription = parseSubscribeMessage(table.definition, message, options.principal);
     } catch (error) {
       if (error instanceof FloeError) return fail(error.kind, error.message);
       throw error;
     }
     // A lake replay counts as activity: the client has nothing to ack until it ends.
     const touch = () => (lastHeardMs = Date.now());
-    connectTablets(env, table, subscriptions, server, tablets, replays, touch).catch((error: unknown) => {
+    const connect = async () => {
+      const owner = await physicalTable(env.CATALOG, table, subscription.partition);
+      await connectTablets(env, owner, subscription.buckets, server, tablets, replays, touch);
+    };
+    connect().catch((error: unknown) => {
       if (error instanceof FloeError) return fail(error.kind, error.message);
       // As for HTTP answers: the details go to the log under an id, only the id to the client.
       const requestId = crypto.randomUUID();
@@ -110,7 +117,7 @@ export function relaySubscription(env: Env, table: TableEntry, options: RelayOpt
 
 async function connectTablets(
   env: Env,
-  table: TableEntry,
+  table: PhysicalTable,
   subscriptions: TabletSubscription[],
   server: WebSocket,
   tablets: Map<number, WebSocket>,
@@ -147,7 +154,7 @@ async function connectTablets(
       // After a log table's replay, the Tablet goes on with the window as the replay left it.
       const window = replays.get(subscription.bucket);
       const spec: TabletSubscription = window?.unit === "offsets" ? { ...subscription, carried: window.carry() } : subscription;
-      const response = await tabletStub(env, table.tableId, subscription.bucket).fetch("https://tablet/subscribe", {
+      const response = await tabletStub(env, table, subscription.bucket).fetch("https://tablet/subscribe", {
         headers: { upgrade: "websocket", [subscriptionHeader]: JSON.stringify(spec) },
       });
       if (!response.webSocket) throw errorFromBody(await response.json());
@@ -189,7 +196,10 @@ async function connectTablets(
       });
     });
     ws.addEventListener("close", () => {
-      if (tablets.get(bucket) === ws) safeClose(server, 1011, `bucket ${bucket} closed its stream; resubscribe from your offsets`);
+      // After what the Tablet sent last, which may say why it closed (its partition was dropped).
+      void forwarding.then(() => {
+        if (tablets.get(bucket) === ws) safeClose(server, 1011, `bucket ${bucket} closed its stream; resubscribe from your offsets`);
+      });
     });
   }
 }

@@ -11,6 +11,7 @@ interface PropertySpec {
   description: string;
   validate(value: string): void;
   primaryKeyOnly?: boolean;
+  partitionedOnly?: boolean;
 }
 
 const booleanSpec = (description: string): PropertySpec => ({
@@ -68,6 +69,10 @@ const propertySpecs: Record<string, PropertySpec> = {
     validate() {},
   },
   "table.changelog.image": enumSpec("changelog images: full or wal", ["full", "wal"], true),
+  "table.auto-partition.enabled": {
+    ...booleanSpec("writes create the partitions their rows name (docs/partitions.md)"),
+    partitionedOnly: true,
+  },
 };
 
 export const propertyDefaults: Properties = {
@@ -86,8 +91,8 @@ export function propertyOf(properties: Properties, key: keyof typeof propertyDef
   return properties[key] ?? propertyDefaults[key]!;
 }
 
-/** Validates a properties object; `hasPrimaryKey` allows the PK-only keys. */
-export function parseProperties(input: unknown, hasPrimaryKey: boolean): Record<string, string> {
+/** Validates a properties object for a table of this kind (some keys apply to primary-key or partitioned tables only). */
+export function parseProperties(input: unknown, table: { primaryKey: boolean; partitioned: boolean }): Record<string, string> {
   if (input === undefined) return {};
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     throw FloeError.badRequest("properties must be an object of string values");
@@ -99,8 +104,11 @@ export function parseProperties(input: unknown, hasPrimaryKey: boolean): Record<
       throw FloeError.badRequest(`unknown property '${key}'; known: ${Object.keys(propertySpecs).join(", ")}`);
     }
     if (typeof value !== "string") throw FloeError.badRequest(`property '${key}' must be a string`);
-    if (spec.primaryKeyOnly && !hasPrimaryKey) {
+    if (spec.primaryKeyOnly && !table.primaryKey) {
       throw FloeError.badRequest(`property '${key}' applies to primary-key tables only`);
+    }
+    if (spec.partitionedOnly && !table.partitioned) {
+      throw FloeError.badRequest(`property '${key}' applies to partitioned tables only`);
     }
     try {
       spec.validate(value);

@@ -3,9 +3,12 @@
  * and properties; parsed from the create request and validated as a whole.
  *
  * Invariants: column ids are assigned once (1..n in declaration order) and are
- * the Iceberg field ids forever; primary-key and bucket-key columns are NOT
- * NULL; bucket-key columns have types Iceberg's bucket transform accepts, and
- * for a primary-key table they are part of the primary key.
+ * the Iceberg field ids forever; primary-key, bucket-key and partition-key
+ * columns are NOT NULL; bucket-key columns have types Iceberg's bucket
+ * transform accepts, and for a primary-key table they are part of the
+ * primary key; partition keys are STRING columns, never in the bucket key,
+ * and for a primary-key table part of the primary key with at least one
+ * key column besides them (so a bucket key is left), as in Fluss.
  */
 import { FloeError } from "../errors.ts";
 import type { FloeType } from "./types.ts";
@@ -85,15 +88,13 @@ export function parseTableDefinition(input: unknown): TableDefinition {
   }
   const primaryKey = parseColumnList("primaryKey", body.primaryKey ?? []);
   const partitionKeys = parseColumnList("partitionKeys", body.partitionKeys ?? []);
-  if (partitionKeys.length > 0) {
-    throw new FloeError("not_implemented", "partitioned tables are not supported yet; omit partitionKeys");
-  }
   const bucketInput = parseBucket(body.bucket);
-  const bucketKey = bucketInput.key ?? primaryKey;
-  const notNull = new Set([...primaryKey, ...bucketKey]);
+  // As in Fluss, the bucket key defaults to the primary key without the partition keys.
+  const bucketKey = bucketInput.key ?? primaryKey.filter((name) => !partitionKeys.includes(name));
+  const notNull = new Set([...primaryKey, ...bucketKey, ...partitionKeys]);
   const columns = parseColumns(body.columns, notNull);
   const byName = new Map(columns.map((c) => [c.name, c]));
-  for (const [list, names] of [["primaryKey", primaryKey], ["bucket.key", bucketKey]] as const) {
+  for (const [list, names] of [["primaryKey", primaryKey], ["bucket.key", bucketKey], ["partitionKeys", partitionKeys]] as const) {
     for (const name of names) {
       if (!byName.has(name)) throw FloeError.badRequest(`${list} names unknown column '${name}'`);
     }
@@ -113,7 +114,14 @@ export function parseTableDefinition(input: unknown): TableDefinition {
       throw FloeError.badRequest(`bucket key column '${name}' must be part of the primary key`);
     }
   }
-  const properties = parseProperties(body.properties, primaryKey.length > 0);
+  checkPartitionKeys(partitionKeys, primaryKey, bucketKey, byName);
+  const properties = parseProperties(body.properties, { primaryKey: primaryKey.length > 0, partitioned: partitionKeys.length > 0 });
+  if (partitionKeys.length > 0 && properties["table.datalake.enabled"] === "true") {
+    throw new FloeError(
+      "not_implemented",
+      "lake tiering of partitioned tables is not supported yet: create the table without table.datalake.enabled, or without partitionKeys",
+    );
+  }
   const versionColumn = properties["table.merge-engine.versioned.ver-column"];
   if ((properties["table.merge-engine"]?.toLowerCase() === "versioned") !== (versionColumn !== undefined)) {
     throw FloeError.badRequest(
@@ -130,6 +138,20 @@ export function parseTableDefinition(input: unknown): TableDefinition {
     }
   }
   return { columns, primaryKey, partitionKeys, bucket: { num: bucketInput.num, key: bucketKey }, properties };
+}
+
+function checkPartitionKeys(partitionKeys: readonly string[], primaryKey: readonly string[], bucketKey: readonly string[], byName: ReadonlyMap<string, Column>): void {
+  for (const name of partitionKeys) {
+    const type = byName.get(name)!.type;
+    if (type.kind !== "STRING") throw FloeError.badRequest(`partition key column '${name}' must be STRING, not ${formatType(type)}`);
+    if (bucketKey.includes(name)) throw FloeError.badRequest(`partition key column '${name}' cannot be part of the bucket key`);
+    if (primaryKey.length > 0 && !primaryKey.includes(name)) {
+      throw FloeError.badRequest(`partition key column '${name}' must be part of the primary key`);
+    }
+  }
+  if (partitionKeys.length > 0 && primaryKey.length > 0 && primaryKey.every((name) => partitionKeys.includes(name))) {
+    throw FloeError.badRequest("the primary key of a partitioned table needs a column besides the partition keys (its bucket key)");
+  }
 }
 
 function parseColumns(input: unknown, notNull: ReadonlySet<string>): Column[] {
@@ -156,7 +178,7 @@ function parseColumns(input: unknown, notNull: ReadonlySet<string>): Column[] {
       throw FloeError.badRequest(`column '${name}': nullable must be true or false`);
     }
     if (nullable === true && notNull.has(name)) {
-      throw FloeError.badRequest(`column '${name}' is a key column and cannot be nullable`);
+      throw FloeError.badRequest(`column '${name}' is a key or partition column and cannot be nullable`);
     }
     let parsed: FloeType;
     try {
@@ -205,6 +227,10 @@ export function sameDefinition(a: TableDefinition, b: TableDefinition): boolean 
     return JSON.stringify({ ...json, properties: Object.entries(json.properties).sort() });
   };
   return canonical(a) === canonical(b);
+}
+
+export function isPartitioned(definition: TableDefinition): boolean {
+  return definition.partitionKeys.length > 0;
 }
 
 export function isPrimaryKeyTable(definition: TableDefinition): boolean {

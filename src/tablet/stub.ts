@@ -1,18 +1,35 @@
 /**
- * How the Worker reaches the Tablet of one bucket of a table, and the one
- * place a `dropped` answer becomes an error: the caller's table entry is
- * stale, which `catalog/cache.ts` repairs by resolving the table again.
+ * How the Worker reaches the Tablet of one bucket of a table, or of one
+ * partition of a partitioned table, and the one place a `dropped` answer
+ * becomes an error: the caller's table or partition entry is stale, which
+ * `catalog/cache.ts` repairs by resolving them again.
+ *
+ * Invariant: a partitioned table has Tablets only per partition, so it is
+ * never addressed without one (nor an unpartitioned table with one): a
+ * call that would reach a Tablet nothing else reaches fails as a bug
+ * instead.
  */
 import type { Tablet } from "./tablet.ts";
 import type { Dropped } from "./contract.ts";
 import { TableDroppedError } from "../errors.ts";
 import { tabletName } from "../vocabulary.ts";
 
-export function tabletStub(env: Env, tableId: string, bucket: number): DurableObjectStub<Tablet> {
-  return env.TABLET.get(env.TABLET.idFromName(tabletName(tableId, bucket)));
+/** Whose Tablets: a table (`partition` absent), or one partition of a partitioned table. */
+export interface TabletOwner {
+  tableId: string;
+  definition: { partitionKeys: readonly string[] };
+  partition?: { partitionId: number };
 }
 
-/** A Tablet's answer, unless its table was dropped (then `TableDroppedError`). */
+export function tabletStub(env: Env, owner: TabletOwner, bucket: number): DurableObjectStub<Tablet> {
+  const partitioned = owner.definition.partitionKeys.length > 0;
+  if (partitioned !== (owner.partition !== undefined)) {
+    throw new Error(`bug: table ${owner.tableId} is ${partitioned ? "" : "not "}partitioned, but its Tablet was addressed ${partitioned ? "without" : "with"} a partition`);
+  }
+  return env.TABLET.get(env.TABLET.idFromName(tabletName(owner.tableId, bucket, owner.partition?.partitionId)));
+}
+
+/** A Tablet's answer, unless its table or partition was dropped (then `TableDroppedError`). */
 export function live<T extends { kind: string }>(result: T): Exclude<T, Dropped> {
   if (result.kind === "dropped") throw new TableDroppedError();
   return result as Exclude<T, Dropped>;

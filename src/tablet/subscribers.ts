@@ -171,3 +171,16 @@ export function pump(ws: WebSocket, sql: SqlStorage, offsets: queries.TabletOffs
   }
   if (state.position !== start) ws.serializeAttachment(state);
 }
+
+/** Ends every subscription with an error message saying why (the Tablet's table or partition is dropped), then closes it. */
+export function endSubscribers(sockets: readonly WebSocket[], error: ErrorMessage["error"]): void {
+  const message: ErrorMessage = { type: "error", error };
+  for (const ws of sockets) {
+    try {
+      ws.send(JSON.stringify(message));
+      ws.close(1001, error.message.slice(0, 120));
+    } catch {
+      // already closed
+    }
+  }
+}

@@ -1,6 +1,7 @@
 /**
- * The Tablet Durable Object: one bucket of one table. A thin shell over the
- * plain functions in `log.ts` (the log), `kv.ts` (primary-key state),
+ * The Tablet Durable Object: one bucket of one table (of one partition of a
+ * partitioned table). A thin shell over the plain functions in `log.ts`
+ * (the log), `kv.ts` (primary-key state),
  * `subscribers.ts` (hibernatable sockets; `fetch` admits at most
  * `subscribersPerTabletMax`, and `subscribersPerTokenMax` of one token), `retention.ts` and `counters.ts` (usage for
  * metrics); its storage is SQLite (see `schema.ts`). Its RPC methods take
@@ -27,14 +28,14 @@ import { pageToWire } from "../log/page.ts";
 import type { TabletSubscription } from "../protocol/subscription.ts";
 import { subscribersPerTokenMax, subscriptionHeader } from "../protocol/subscription.ts";
 import type { EncodedPages } from "./subscribers.ts";
-import { acceptSubscriber, acknowledge, principalTag, pump, pushBudget, startOffset } from "./subscribers.ts";
+import { acceptSubscriber, acknowledge, endSubscribers, principalTag, pump, pushBudget, startOffset } from "./subscribers.ts";
 import { errorResponse } from "../errors.ts";
 import { requestLimits } from "../vocabulary.ts";
 import { Counters } from "./counters.ts";
 import { Retention } from "./retention.ts";
 
 const dropped: Dropped = { kind: "dropped" };
-const droppedMessage = "this table was dropped";
+const droppedMessage = "this table or partition was dropped";
 
 export class Tablet extends DurableObject<Env> {
   private offsets: queries.TabletOffsets;
@@ -185,9 +186,14 @@ export class Tablet extends DurableObject<Env> {
     return { kind: "rows", ...scanRows(this.ctx.storage.sql, request), highWatermark: this.offsets.highWatermark };
   }
 
-  /** Deletes everything this Tablet stores and leaves a tombstone; used when its table is dropped. */
-  async drop(): Promise<void> {
+  /**
+   * Deletes everything this Tablet stores and leaves a tombstone; used when
+   * its table or partition is dropped. Its subscriptions end with `gone`,
+   * saying what was dropped (`what`, e.g. "partition dt=1 of shop.events").
+   */
+  async drop(what: string): Promise<void> {
     this.dropped = true;
+    endSubscribers(this.ctx.getWebSockets(), { code: "gone", message: `${what} was dropped` });
     this.counters.discard();
     await this.ctx.storage.deleteAll();
     const sql = this.ctx.storage.sql;

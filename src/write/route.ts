@@ -1,5 +1,9 @@
 /**
- * Routing a batch to its buckets.
+ * Routing a batch to its partitions (partitioned tables) and buckets.
+ *
+ * Rows of a partitioned table go to the partition their partition-key
+ * values name, keeping request order within each; a value that cannot
+ * name a partition refuses the request, naming its row.
  *
  * Rows with a bucket key go to the bucket their key hashes to
  * (`table/bucketing.ts`), keeping request order within each bucket. Log
@@ -9,10 +13,46 @@
  * the original did), else at a random one.
  */
 import type * as arrow from "apache-arrow";
-import type { TableDefinition } from "../table/schema.ts";
+import { FloeError } from "../errors.ts";
+import type { Column, TableDefinition } from "../table/schema.ts";
 import { assignBuckets, murmur3 } from "../table/bucketing.ts";
+import { partitionOfRow } from "../table/partitioning.ts";
 import { gather, gatherRange } from "../arrow/gather.ts";
 import type { RowBatch } from "./batch.ts";
+
+export interface PartitionRows {
+  /** The partition's spec (`table/partitioning.ts`). */
+  spec: string;
+  batch: RowBatch;
+}
+
+/** The rows of a batch over `columns` (which hold every partition key) by partition, in order of first appearance. */
+export function routeToPartitions(definition: TableDefinition, columns: readonly Column[], batch: RowBatch): PartitionRows[] {
+  const keys = definition.partitionKeys;
+  const data = keys.map((name) => batch.columns[columns.findIndex((c) => c.name === name)]!);
+  const specOf = (row: number) => {
+    const partition = partitionOfRow(keys, data, row);
+    if ("problem" in partition) throw FloeError.badRequest(`row ${row}, column '${partition.key}': ${partition.problem}`);
+    return partition.spec;
+  };
+  return splitRows(batch, specOf).map(({ key, batch: rows }) => ({ spec: key, batch: rows }));
+}
+
+/** A batch split by a key of each row, keys in order of first appearance, rows in request order within each. */
+function splitRows<K>(batch: RowBatch, keyOf: (row: number) => K): { key: K; batch: RowBatch }[] {
+  const rowsByKey = new Map<K, number[]>();
+  for (let row = 0; row < batch.rowCount; row++) {
+    const key = keyOf(row);
+    const rows = rowsByKey.get(key);
+    if (rows) rows.push(row);
+    else rowsByKey.set(key, [row]);
+  }
+  if (rowsByKey.size === 1) return [{ key: rowsByKey.keys().next().value!, batch }];
+  return [...rowsByKey].map(([key, rows]) => ({
+    key,
+    batch: { rowCount: rows.length, columns: batch.columns.map((data) => gather([data], rows)) },
+  }));
+}
 
 export interface BucketRows {
   bucket: number;
@@ -30,17 +70,7 @@ export function routeToBuckets(definition: TableDefinition, batch: RowBatch, spr
     return { type: definition.columns[index]!.type, data: batch.columns[index]! };
   });
   const buckets = assignBuckets(key, batch.rowCount, bucketCount);
-  const rowsByBucket = new Map<number, number[]>();
-  buckets.forEach((bucket, row) => {
-    const rows = rowsByBucket.get(bucket);
-    if (rows) rows.push(row);
-    else rowsByBucket.set(bucket, [row]);
-  });
-  if (rowsByBucket.size === 1) return [{ bucket: buckets[0]!, batch }];
-  return [...rowsByBucket].map(([bucket, rows]) => ({
-    bucket,
-    batch: { rowCount: rows.length, columns: batch.columns.map((data) => gather([data], rows)) },
-  }));
+  return splitRows(batch, (row) => buckets[row]!).map(({ key: bucket, batch: rows }) => ({ bucket, batch: rows }));
 }
 
 function spread(batch: RowBatch, bucketCount: number, seed: string | undefined): BucketRows[] {

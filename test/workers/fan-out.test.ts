@@ -10,7 +10,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../src/index.ts";
-import { describeBucketsMax } from "../../src/api/tables.ts";
+import { describeBucketsMax } from "../../src/api/tablets.ts";
 import { metricsSubrequestsMax } from "../../src/api/metrics.ts";
 import { clientRequest, expectError, ok } from "./helpers.ts";
 

@@ -3,6 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import worker from "../../src/index.ts";
 import { expect } from "vitest";
 import { eventsDefinition } from "../fixtures.ts";
+import { tabletName } from "../../src/vocabulary.ts";
 
 export { eventsDefinition };
 
@@ -111,4 +112,9 @@ export async function waitFor(check: () => boolean | Promise<boolean>, what: str
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** The Tablet of one bucket of a table, or of one partition of it, reached directly (as the Worker does). */
+export function tabletOf(tableId: string, bucket: number, partitionId?: number) {
+  return env.TABLET.get(env.TABLET.idFromName(tabletName(tableId, bucket, partitionId)));
 }

@@ -15,9 +15,8 @@ import { withFaults } from "./lake-faults.ts";
 import type { TabletSubscription } from "../../src/protocol/subscription.ts";
 import { subscribersPerTokenMax, subscriptionHeader } from "../../src/protocol/subscription.ts";
 import { lookupCountsFlushMs } from "../../src/tablet/counters.ts";
-import { tabletStub } from "../../src/tablet/stub.ts";
 import { requestLimits } from "../../src/vocabulary.ts";
-import { api, apiWithEnv, base, createTable, expectError, ok, waitFor } from "./helpers.ts";
+import { api, apiWithEnv, base, createTable, expectError, ok, waitFor, tabletOf } from "./helpers.ts";
 
 const users = {
   columns: [{ name: "id", type: "INT" }, { name: "name", type: "STRING" }],
@@ -39,7 +38,7 @@ async function metricsOf(db: string, table: string): Promise<any> {
 async function storedBytes(tableId: string, buckets: number): Promise<number> {
   let bytes = 0;
   for (let bucket = 0; bucket < buckets; bucket++) {
-    bytes += await runInDurableObject(tabletStub(env, tableId, bucket), (_, state) =>
+    bytes += await runInDurableObject(tabletOf(tableId, bucket), (_, state) =>
       state.storage.sql.exec<{ bytes: number | null }>("SELECT sum(length(ipc_batch)) AS bytes FROM log_batch").one().bytes ?? 0);
   }
   return bytes;
@@ -100,7 +99,7 @@ describe("GET /v1/metrics", () => {
     expect(before).toMatchObject({ rowsWritten: 20, lookupCalls: 2, keysLookedUp: 20 });
     // Lookup counts reach storage within lookupCountsFlushMs (a lookup's answer never waits for a write).
     await new Promise((r) => setTimeout(r, lookupCountsFlushMs + 250));
-    for (const bucket of [0, 1]) await evictDurableObject(tabletStub(env, before.tableId, bucket));
+    for (const bucket of [0, 1]) await evictDurableObject(tabletOf(before.tableId, bucket));
     expect(await metricsOf("m_restart", "users")).toEqual(before);
   });
 
@@ -213,7 +212,7 @@ describe(`subscribers per Tablet: ${requestLimits.subscribersPerTabletMax}`, () 
     });
     const direct: WebSocket[] = [];
     for (let i = 0; i < max; i++) {
-      const response = await tabletStub(env, tableId, 0).fetch("https://tablet/subscribe", {
+      const response = await tabletOf(tableId, 0).fetch("https://tablet/subscribe", {
         headers: { upgrade: "websocket", [subscriptionHeader]: JSON.stringify(subscription(i)) },
       });
       expect(response.status).toBe(101);

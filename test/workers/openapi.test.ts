@@ -14,7 +14,7 @@ const enforcing = { FLOE_ENV: "production", FLOE_ROOT_TOKEN: `root-${"r".repeat(
 /** `METHOD /v1/path/{param}` of each registered route (middleware, registered for ALL methods, left out). */
 function registeredRoutes(): string[] {
   const routes = createApp().routes.filter((r) => r.method !== "ALL" && r.path.startsWith("/v1/"));
-  return [...new Set(routes.map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, "{$1}")}`))];
+  return [...new Set(routes.map((r) => `${r.method} ${r.path.replace(/:(\w+)(\{[^}]*\})?/g, "{$1}")}`))];
 }
 
 describe("the OpenAPI description", () => {

@@ -7,8 +7,7 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { tabletStub } from "../../src/tablet/stub.ts";
-import { api, base, createTable, expectError, ok, waitFor } from "./helpers.ts";
+import { api, base, createTable, expectError, ok, waitFor, tabletOf } from "./helpers.ts";
 
 const logTable = (properties: Record<string, string>) => ({
   columns: [{ name: "n", type: "INT" }],
@@ -23,7 +22,7 @@ describe("log retention", () => {
     await createTable("ttl", "plain", logTable({ "table.log.ttl": "0ms" }));
     await ok("POST", "/databases/ttl/tables/plain/rows", rows(0, 10));
     const { tableId } = await ok("GET", "/databases/ttl/tables/plain");
-    expect(await runDurableObjectAlarm(tabletStub(env, tableId, 0))).toBe(true);
+    expect(await runDurableObjectAlarm(tabletOf(tableId, 0))).toBe(true);
     expect(await describeBucket("plain")).toMatchObject({ logStartOffset: 10, highWatermark: 10 });
     expectError(await api("GET", "/databases/ttl/tables/plain/log?bucket=0&offset=0"), 400, "bad_request", /outside bucket 0's log \[10, 10\]/);
     // Offsets go on densely after the dropped ones.
@@ -47,7 +46,7 @@ describe("log retention", () => {
     await ok("POST", "/databases/ttl/tables/young/rows", rows(0, 5));
     const { tableId } = await ok("GET", "/databases/ttl/tables/young");
     // The alarm is set for when the oldest batch expires, an hour from now; running it early drops nothing.
-    expect(await runDurableObjectAlarm(tabletStub(env, tableId, 0))).toBe(true);
+    expect(await runDurableObjectAlarm(tabletOf(tableId, 0))).toBe(true);
     expect(await describeBucket("young")).toMatchObject({ logStartOffset: 0, highWatermark: 5 });
   });
 
@@ -56,7 +55,7 @@ describe("log retention", () => {
     await ok("POST", "/databases/ttl/tables/lake/rows", rows(0, 5));
     const { tableId } = await ok("GET", "/databases/ttl/tables/lake");
     // No alarm: nothing may go before the lake holds it.
-    expect(await runDurableObjectAlarm(tabletStub(env, tableId, 0))).toBe(false);
+    expect(await runDurableObjectAlarm(tabletOf(tableId, 0))).toBe(false);
     expect(await describeBucket("lake")).toMatchObject({ logStartOffset: 0, highWatermark: 5 });
     await ok("POST", "/tiering/run");
     expect(await describeBucket("lake")).toMatchObject({ logStartOffset: 5, tieredOffset: 5, highWatermark: 5 });

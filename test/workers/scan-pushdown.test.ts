@@ -17,10 +17,10 @@ import type { Column } from "../../src/table/schema.ts";
 import { columnSpec, parseTableDefinition } from "../../src/table/schema.ts";
 import { formatType } from "../../src/table/types.ts";
 import type { Scalar } from "../../src/table/values.ts";
-import { live, tabletStub } from "../../src/tablet/stub.ts";
+import { live } from "../../src/tablet/stub.ts";
 import { random } from "../fixtures.ts";
 import { randomValues, typedColumns } from "../node/random-columns.ts";
-import { api, clientRequest, createTable, ok } from "./helpers.ts";
+import { api, clientRequest, createTable, ok, tabletOf } from "./helpers.ts";
 
 const arrowType = { "content-type": "application/vnd.apache.arrow.stream" };
 const rowsPerHalf = 1500;
@@ -167,7 +167,7 @@ describe("a primary-key union scan", () => {
 describe("a Tablet's filtered read", () => {
   it("answers only matching rows of the asked columns, with their offsets, and still covers the offsets it read", async () => {
     const { tableId } = await ok("GET", "/databases/p/tables/typed");
-    const stub = tabletStub(env, tableId, 0);
+    const stub = tabletOf(tableId, 0);
     const status = live(await stub.status());
     const id = columnSpec(columns[0]!);
     const c3 = columns[4]!; // INT

@@ -9,8 +9,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { tabletStub } from "../../src/tablet/stub.ts";
-import { base, createTable, ok, waitFor } from "./helpers.ts";
+import { base, createTable, ok, waitFor, tabletOf } from "./helpers.ts";
 
 const definition = (properties: Record<string, string> = {}) => ({
   columns: [{ name: "id", type: "INT", nullable: false }, { name: "note", type: "STRING" }],
@@ -31,7 +30,7 @@ async function open(table: string, message: unknown) {
 }
 
 const heldBy = async (tableId: string, bucket: number) =>
-  runInDurableObject(tabletStub(env, tableId, bucket), (_, state) => state.getWebSockets().map((ws) => (ws.deserializeAttachment() as { heldBy: string }).heldBy));
+  runInDurableObject(tabletOf(tableId, bucket), (_, state) => state.getWebSockets().map((ws) => (ws.deserializeAttachment() as { heldBy: string }).heldBy));
 
 describe("single-bucket subscriptions", () => {
   it("are held by the Tablet itself and speak the same protocol", async () => {

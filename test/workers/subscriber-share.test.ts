@@ -10,9 +10,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { TabletSubscription } from "../../src/protocol/subscription.ts";
 import { subscribersPerTokenMax, subscriptionHeader } from "../../src/protocol/subscription.ts";
-import { tabletStub } from "../../src/tablet/stub.ts";
 import { requestLimits } from "../../src/vocabulary.ts";
-import { apiWithEnv, clientRequest, createTable, fetchWithEnv, ok, waitFor } from "./helpers.ts";
+import { apiWithEnv, clientRequest, createTable, fetchWithEnv, ok, waitFor, tabletOf } from "./helpers.ts";
 
 const numbers = { columns: [{ name: "n", type: "INT" }], bucket: { num: 1 } };
 const rootToken = `root-${"w".repeat(40)}`;
@@ -32,7 +31,7 @@ function subscription(principal: string): TabletSubscription {
 
 /** Opens a socket straight on the Tablet, as the relay does; answers the socket or the refusal's body. */
 async function open(tableId: string, principal: string): Promise<WebSocket | { error: { code: string; message: string } }> {
-  const response = await tabletStub(env, tableId, 0).fetch("https://tablet/subscribe", {
+  const response = await tabletOf(tableId, 0).fetch("https://tablet/subscribe", {
     headers: { upgrade: "websocket", [subscriptionHeader]: JSON.stringify(subscription(principal)) },
   });
   if (!response.webSocket) return response.json();
@@ -42,7 +41,7 @@ async function open(tableId: string, principal: string): Promise<WebSocket | { e
 
 /** The principal of each socket the Tablet holds, read from the sockets' attachments. */
 async function principalsOf(tableId: string): Promise<string[]> {
-  return runInDurableObject(tabletStub(env, tableId, 0), (_, state) =>
+  return runInDurableObject(tabletOf(tableId, 0), (_, state) =>
     state.getWebSockets().map((ws) => (ws.deserializeAttachment() as { principal: string }).principal));
 }
 

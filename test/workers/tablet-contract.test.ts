@@ -8,8 +8,7 @@ import * as arrow from "apache-arrow";
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { tabletStub } from "../../src/tablet/stub.ts";
-import { api, createTable, ok, readAllBuckets } from "./helpers.ts";
+import { api, createTable, ok, readAllBuckets, tabletOf } from "./helpers.ts";
 
 const users = {
   columns: [
@@ -29,7 +28,7 @@ describe("the Tablet contract", () => {
   it("answers every call of a dropped table with { kind: 'dropped' }", async () => {
     await createTable("contract", "gone", users);
     await ok("POST", "/databases/contract/tables/gone/rows", [{ id: 1, name: "ann" }]);
-    const stub = tabletStub(env, await tableId("gone"), 0);
+    const stub = tabletOf(await tableId("gone"), 0);
     await ok("DELETE", "/databases/contract/tables/gone");
     const spec = { columns: [{ id: 1, name: "id", type: "BIGINT", nullable: false }], keyOrder: ["id"], mergeEngine: "last_row" as const, changelogImage: "full" as const };
     const retention = { ttlMs: 1000, keepUntiered: false };
@@ -49,7 +48,7 @@ describe("the Tablet contract", () => {
     await createTable("contract", "legacy", users);
     await ok("POST", "/databases/contract/tables/legacy/rows", [{ id: 1, name: "ann", balance: "1.50", score: -0.0, seen: 0 }]);
     // Rewrite the stored row in the older form: a JSON array of the JSON spellings.
-    const stub = tabletStub(env, await tableId("legacy"), 0);
+    const stub = tabletOf(await tableId("legacy"), 0);
     await runInDurableObject(stub, (_, state) => {
       state.storage.sql.exec("UPDATE kv SET row = ?", JSON.stringify([1, "bob", "10.00", "NaN", "2026-11-30T10:00:00.123Z"]));
     });

@@ -1,0 +1,110 @@
+/**
+ * Routes for the partitions of a partitioned table: list them with their
+ * buckets' offsets, create one by hand (idempotent), drop one with its data.
+ *
+ * The list asks a Tablet per bucket it shows, so one answer shows at most
+ * `describeBucketsMax` buckets' offsets, partitions in spec order, a
+ * partition with more buckets than fit continuing in the next answer
+ * (`next`, passed back as `cursor`), as describe's buckets do.
+ */
+import { Hono } from "hono";
+import { access, needs } from "../auth/access.ts";
+import type { TableEntry } from "../catalog/catalog.ts";
+import type { PartitionEntry } from "../catalog/partitions.ts";
+import { canonicalSpec, createPartition, describePartition, dropPartition, listPartitions } from "../catalog/partitions.ts";
+import { FloeError } from "../errors.ts";
+import { mapLimited } from "../read-ahead.ts";
+import { isPartitioned } from "../table/schema.ts";
+import { live, tabletStub } from "../tablet/stub.ts";
+import type { FloeEnv } from "./env.ts";
+import { withTableParam } from "./params.ts";
+import { describeBucketsMax, dropTablets, tabletCallsInFlightMax } from "./tablets.ts";
+
+export const partitionRoutes = new Hono<FloeEnv>()
+  .get("/:table/partitions", access(({ db, table }) => needs.read(db, table)), async (c) => {
+    const cursor = c.req.query("cursor");
+    return c.json(await withTableParam(c, (table) => listWithOffsets(c.env, partitionedTable(table), cursor)));
+  })
+  // A multi-key spec holds `/`: it is the rest of the path, sent as it is or with `/` as %2F.
+  .put("/:table/partitions/:partition{.+}", access(({ db, table }) => needs.write(db, table)), async (c) => {
+    const answer = await withTableParam(c, async (table) => {
+      const spec = canonicalSpec(partitionedTable(table), c.req.param("partition"));
+      const { created, partition } = await createPartition(c.env.CATALOG, table, spec);
+      return { created, ...partitionSummary(table, partition) };
+    });
+    return c.json(answer, answer.created ? 201 : 200);
+  })
+  .delete("/:table/partitions/:partition{.+}", access(({ db, table }) => needs.write(db, table)), async (c) => {
+    const answer = await withTableParam(c, async (table) => {
+      const spec = canonicalSpec(partitionedTable(table), c.req.param("partition"));
+      const partitionId = await dropPartition(c.env.CATALOG, table, spec);
+      await dropTablets(c.env, [{ ...table, partition: { partitionId } }], table.definition.bucket.num, describePartition(table, spec));
+      return { partition: spec, partitionId, dropped: true };
+    });
+    return c.json(answer);
+  });
+
+/** A partition as answers show it. */
+export function partitionSummary(table: TableEntry, partition: PartitionEntry) {
+  const keys = table.definition.partitionKeys;
+  return {
+    partition: partition.spec,
+    partitionId: partition.partitionId,
+    values: Object.fromEntries(keys.map((key, i) => [key, partition.values[i]!])),
+    createdAt: new Date(partition.createdAtMs).toISOString(),
+  };
+}
+
+function partitionedTable(table: TableEntry): TableEntry {
+  if (!isPartitioned(table.definition)) throw FloeError.badRequest(`table '${table.database}.${table.name}' is not partitioned`);
+  return table;
+}
+
+/** `?cursor=<partition>:<bucket>`, as an answer's `next` gives it. */
+function parseCursor(text: string | undefined): { spec: string; bucket: number } | null {
+  if (text === undefined) return null;
+  const match = /^([A-Za-z0-9_=/-]+):(\d{1,4})$/.exec(text);
+  if (!match) throw FloeError.badRequest(`cursor must be the next of a previous answer (<partition>:<bucket>), got '${text.slice(0, 40)}'`);
+  return { spec: match[1]!, bucket: Number(match[2]) };
+}
+
+/** One answer of the list: the partitions from the cursor on, with at most `describeBucketsMax` buckets' offsets. */
+async function listWithOffsets(env: Env, table: TableEntry, cursorText: string | undefined) {
+  const cursor = parseCursor(cursorText);
+  const bucketCount = table.definition.bucket.num;
+  // Every partition shows one bucket at least, so no more than the budget's count of them fit, and one more says whether any follow.
+  const partitions = await listPartitions(env.CATALOG, table, cursor?.spec ?? null, describeBucketsMax + 1);
+  const slices: { partition: PartitionEntry; from: number; to: number }[] = [];
+  let left = describeBucketsMax;
+  let next: string | null = null;
+  for (const partition of partitions) {
+    const from = cursor?.spec === partition.spec ? Math.min(cursor.bucket, bucketCount) : 0;
+    if (from === bucketCount) continue;
+    if (left === 0) {
+      next = `${partition.spec}:${from}`;
+      break;
+    }
+    const to = Math.min(bucketCount, from + left);
+    slices.push({ partition, from, to });
+    left -= to - from;
+    if (to < bucketCount) {
+      next = `${partition.spec}:${to}`;
+      break;
+    }
+  }
+  const calls = slices.flatMap((slice) => Array.from({ length: slice.to - slice.from }, (_, i) => ({ slice, bucket: slice.from + i })));
+  const statuses = await mapLimited(calls, tabletCallsInFlightMax, async ({ slice, bucket }) =>
+    live(await tabletStub(env, { ...table, partition: slice.partition }, bucket).status()),
+  );
+  let at = 0;
+  return {
+    partitions: slices.map((slice) => ({
+      ...partitionSummary(table, slice.partition),
+      buckets: Array.from({ length: slice.to - slice.from }, (_, i) => {
+        const { logStartOffset, highWatermark } = statuses[at++]!;
+        return { bucket: slice.from + i, logStartOffset, highWatermark };
+      }),
+    })),
+    next,
+  };
+}
