@@ -16,7 +16,7 @@ import { access, needs, requireNeed } from "../auth/access.ts";
 import { catalogFailure } from "../catalog/catalog.ts";
 import { corsAccess } from "../auth/cors.ts";
 import { accessMode } from "../auth/mode.ts";
-import { redactSecrets } from "../auth/secrets.ts";
+import { logFailedRequest } from "../auth/request-log.ts";
 import { headers } from "../vocabulary.ts";
 import type { FloeEnv } from "./env.ts";
 import { databaseRoutes } from "./databases.ts";
@@ -85,18 +85,7 @@ const tagRequest: MiddlewareHandler<FloeEnv> = async (c, next) => {
 function errorAnswer(c: Context<FloeEnv>, error: unknown): Response {
   const requestId = c.get("requestId");
   const failure = error instanceof FloeError ? error : catalogFailure(error) ?? new FloeError("internal", `internal error (request ${requestId})`);
-  const line = {
-    event: "request_failed",
-    requestId,
-    method: c.req.method,
-    path: new URL(c.req.url).pathname,
-    status: failure.status,
-    code: failure.kind,
-    message: failure.kind === "internal" ? String(error) : failure.message,
-    stack: failure.kind === "internal" ? (error as Error).stack : undefined,
-  };
-  // Neither the Authorization header nor the body is logged; a secret pasted into a path is masked.
-  (failure.status >= 500 ? console.error : console.warn)(redactSecrets(JSON.stringify(line)));
+  logFailedRequest({ requestId, request: c.req.raw, status: failure.status, code: failure.kind, message: failure.message, internal: failure.kind === "internal" ? error : undefined });
   if (failure.kind === "unauthorized") c.header("WWW-Authenticate", 'Bearer realm="floe"');
   if (failure.kind === "upgrade_required") c.header("Upgrade", "websocket");
   if (failure.retryAfterSeconds !== undefined) c.header("Retry-After", String(failure.retryAfterSeconds));

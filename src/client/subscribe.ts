@@ -41,6 +41,7 @@ import type { BatchMessage, ErrorMessage, From, SnapshotMessage, SubscribeMessag
 import { arrowMetadataKeys, windowRows } from "../protocol/subscription.ts";
 import { errorStatus, type ErrorKind } from "../errors.ts";
 import { websocketAuth } from "../vocabulary.ts";
+import { FloeError } from "./errors.ts";
 
 const ackDelayMs = 50;
 /** The longest subscribe message sent with the upgrade; a longer one (many columns) goes as the first frame. */
@@ -137,15 +138,8 @@ export class UpgradeRefused extends Error {
 
   /** The refusal an HTTP answer carries: Floe's `{ error: { code, message } }`, or else its status. */
   static async from(response: Response): Promise<UpgradeRefused> {
-    let error: { code?: unknown; message?: unknown } | undefined;
-    try {
-      error = ((await response.json()) as { error?: typeof error }).error;
-    } catch {
-      // not Floe's JSON: a proxy's page, say
-    }
-    const code = typeof error?.code === "string" ? error.code : `http_${response.status}`;
-    const message = typeof error?.message === "string" ? error.message : `HTTP ${response.status} ${response.statusText}`.trim();
-    return new UpgradeRefused(response.status, code, message);
+    const { status, code, message } = await FloeError.fromResponse(response);
+    return new UpgradeRefused(status, code, message);
   }
 
   /** Whether asking again cannot help: a client error, except a timeout (408) or too many requests (429). */

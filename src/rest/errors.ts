@@ -13,7 +13,7 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { FloeError, type ErrorKind } from "../errors.ts";
 import { catalogFailure } from "../catalog/catalog.ts";
-import { redactSecrets } from "../auth/secrets.ts";
+import { logFailedRequest } from "../auth/request-log.ts";
 
 export type IcebergErrorType =
   | "BadRequestException"
@@ -88,17 +88,7 @@ export interface IcebergErrorBody {
 export function icebergErrorAnswer(c: Context<{ Bindings: Env }>, error: unknown): Response {
   const requestId = c.get("requestId");
   const failure = icebergErrorOf(error, requestId);
-  const line = {
-    event: "request_failed",
-    requestId,
-    method: c.req.method,
-    path: new URL(c.req.url).pathname,
-    status: failure.status,
-    code: failure.type,
-    message: failure.status === 500 ? String(error) : failure.message,
-    stack: failure.status === 500 ? (error as Error).stack : undefined,
-  };
-  (failure.status >= 500 ? console.error : console.warn)(redactSecrets(JSON.stringify(line)));
+  logFailedRequest({ requestId, request: c.req.raw, status: failure.status, code: failure.type, message: failure.message, internal: failure.status === 500 ? error : undefined });
   if (failure.status === 401) c.header("WWW-Authenticate", 'Bearer realm="floe"');
   if (error instanceof FloeError && error.retryAfterSeconds !== undefined) c.header("Retry-After", String(error.retryAfterSeconds));
   const body: IcebergErrorBody = { error: { message: failure.message, type: failure.type, code: failure.status } };

@@ -11,7 +11,9 @@
  * messages, per subscriber and for the Tablet as a whole; the rest stays in
  * the log (SQLite), not in memory, until acknowledged. Each socket is
  * tagged with its principal (`principalTag`), so the sockets of one token
- * are counted without reading every attachment.
+ * are counted without reading every attachment. While the object is awake
+ * each socket's state is read from its attachment once and kept beside the
+ * socket; every change is written back, so waking from hibernation finds it.
  */
 import { columnFromSpec } from "../table/schema.ts";
 import type { BucketStart, ErrorMessage, SubscribedMessage, TabletSubscription } from "../protocol/subscription.ts";
@@ -34,6 +36,24 @@ interface SubscriberState {
   acked: number;
   /** Per message sent and not yet acknowledged: the offset after its last row, and its size, flattened. */
   inFlight: number[];
+}
+
+/** The states of the sockets this instance has read or accepted, by socket (a socket restored from hibernation is a new object). */
+const states = new WeakMap<WebSocket, SubscriberState>();
+
+function stateOf(ws: WebSocket): SubscriberState | null {
+  let state = states.get(ws);
+  if (state === undefined) {
+    state = ws.deserializeAttachment() as SubscriberState | null ?? undefined;
+    if (state === undefined) return null;
+    states.set(ws, state);
+  }
+  return state;
+}
+
+function save(ws: WebSocket, state: SubscriberState): void {
+  ws.serializeAttachment(state);
+  states.set(ws, state);
 }
 
 /** The first offset a subscription sends, or an error message. */
@@ -73,7 +93,7 @@ export function acceptSubscriber(
     acked: Math.min(subscription.carried?.acked ?? position, position),
     inFlight: subscription.carried?.inFlight ?? [],
   };
-  server.serializeAttachment(state);
+  save(server, state);
   const subscribed: SubscribedMessage = { type: "subscribed", bucket: subscription.bucket, offset: position, highWatermark };
   server.send(JSON.stringify(subscribed));
   return { client, server };
@@ -92,7 +112,8 @@ export function acknowledge(ws: WebSocket, message: string | ArrayBuffer): boole
   } catch {
     return false;
   }
-  const state = ws.deserializeAttachment() as SubscriberState;
+  const state = stateOf(ws);
+  if (!state) return false;
   const sent = (parsed as { ack?: unknown }).ack;
   const ack = typeof sent === "object" && sent !== null ? (sent as Record<string, unknown>)[String(state.bucket)] : sent;
   if (typeof ack !== "number" || !Number.isSafeInteger(ack)) return false;
@@ -100,13 +121,13 @@ export function acknowledge(ws: WebSocket, message: string | ArrayBuffer): boole
   let kept = 0;
   while (kept < state.inFlight.length && state.inFlight[kept]! <= state.acked) kept += 2;
   state.inFlight = state.inFlight.slice(kept);
-  ws.serializeAttachment(state);
+  save(ws, state);
   return true;
 }
 
 /** Bytes a subscriber has in flight. */
 export function bytesInFlight(ws: WebSocket): number {
-  const state = ws.deserializeAttachment() as SubscriberState | null;
+  const state = stateOf(ws);
   return state ? sumSizes(state.inFlight) : 0;
 }
 
@@ -136,7 +157,7 @@ export function pushBudget(sockets: readonly WebSocket[]): PushBudget {
  */
 export function pump(ws: WebSocket, sql: SqlStorage, offsets: queries.TabletOffsets, pages: EncodedPages, budget: PushBudget): void {
   if (ws.readyState !== WebSocket.OPEN) return;
-  const state = ws.deserializeAttachment() as SubscriberState | null;
+  const state = stateOf(ws);
   if (!state) return;
   const start = state.position;
   for (;;) {
@@ -169,7 +190,7 @@ export function pump(ws: WebSocket, sql: SqlStorage, offsets: queries.TabletOffs
     state.inFlight.push(state.position, encoded.bytes);
     budget.bytesLeft -= encoded.bytes;
   }
-  if (state.position !== start) ws.serializeAttachment(state);
+  if (state.position !== start) save(ws, state);
 }
 
 /** Ends every subscription with an error message saying why (the Tablet's table or partition is dropped), then closes it. */

@@ -36,14 +36,19 @@ export async function startServer(persistTo: string): Promise<RunningServer> {
   const migrate = run(["d1", "migrations", "apply", "CATALOG", "--local", "--persist-to", persistTo], output);
   const code = await new Promise((resolve) => migrate.on("exit", resolve));
   if (code !== 0) throw new Error(`migrations failed:\n${output.join("")}`);
+  return startWranglerDev(["--var", "FLOE_ENV:development", "--persist-to", persistTo], "/v1/health", output);
+}
+
+/** `wrangler dev` with `args` on a free port of 127.0.0.1, once `healthPath` answers 2xx (within 90 s). */
+export async function startWranglerDev(args: string[], healthPath: string, output: string[] = []): Promise<RunningServer> {
   const port = await freePort();
-  const child = run(["dev", "--var", "FLOE_ENV:development", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo], output);
+  const child = run(["dev", "--ip", "127.0.0.1", "--port", String(port), ...args], output);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 90_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited:\n${output.join("")}`);
     try {
-      if ((await fetch(`${url}/v1/health`)).ok) break;
+      if ((await fetch(`${url}${healthPath}`)).ok) break;
     } catch {
       // not listening yet
     }

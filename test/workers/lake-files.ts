@@ -39,3 +39,16 @@ export async function liveFiles(tableId: string, snapshotId?: number): Promise<(
   }
   return files;
 }
+
+/** A lake-enabled primary-key table (region, id) → name, score in 3 buckets by region, with `properties` added. */
+export const regionUsersTable = (properties: Record<string, string>) => ({
+  columns: [
+    { name: "region", type: "STRING" },
+    { name: "id", type: "BIGINT" },
+    { name: "name", type: "STRING" },
+    { name: "score", type: "INT" },
+  ],
+  primaryKey: ["region", "id"],
+  bucket: { num: 3, key: ["region"] },
+  properties: { "table.datalake.enabled": "true", ...properties },
+});

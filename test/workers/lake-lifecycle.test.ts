@@ -17,7 +17,7 @@ import { orphanGraceMs, sweepOrphans } from "../../src/lake/orphans.ts";
 import { getTable } from "../../src/catalog/catalog.ts";
 import { getLakeState } from "../../src/catalog/lake.ts";
 import { api, createTable, expectError, ok } from "./helpers.ts";
-import { currentMetadata, keptFileKeys, liveFiles } from "./lake-files.ts";
+import { currentMetadata, keptFileKeys, liveFiles, regionUsersTable } from "./lake-files.ts";
 import { random } from "../fixtures.ts";
 
 type Row = Record<string, unknown>;
@@ -59,17 +59,6 @@ async function lakeRowsByRule(tableId: string, keyNames: string[]): Promise<Row[
   return live;
 }
 
-const pkTable = (properties: Record<string, string>) => ({
-  columns: [
-    { name: "region", type: "STRING" },
-    { name: "id", type: "BIGINT" },
-    { name: "name", type: "STRING" },
-    { name: "score", type: "INT" },
-  ],
-  primaryKey: ["region", "id"],
-  bucket: { num: 3, key: ["region"] },
-  properties: { "table.datalake.enabled": "true", ...properties },
-});
 
 const tier = async (db: string, table: string) => (await ok("POST", "/tiering/run")).tables.find((t: { table: string }) => t.table === `${db}.${table}`);
 
@@ -87,7 +76,7 @@ async function randomWrites(path: string, next: () => number, keys: { region: st
 describe("compaction", () => {
   it("keeps a primary-key table's lake equal to its state, and leaves no delete file on compacted buckets", async () => {
     const next = random(21);
-    await createTable("life", "pk", pkTable({ "table.datalake.auto-compaction": "true", "table.datalake.compaction.min-input-files": "3" }));
+    await createTable("life", "pk", regionUsersTable({ "table.datalake.auto-compaction": "true", "table.datalake.compaction.min-input-files": "3" }));
     const { tableId } = await ok("GET", "/databases/life/tables/pk");
     const keys = ["eu", "us", "ap"].flatMap((region) => Array.from({ length: 8 }, (_, id) => ({ region, id })));
     let compactions = 0;
@@ -131,7 +120,7 @@ describe("compaction", () => {
   });
 
   it("folds the equality deletes of a bucket tiered before the position index, and completes the index", async () => {
-    await createTable("life", "legacy", pkTable({ "table.datalake.auto-compaction": "true", "table.datalake.compaction.min-input-files": "4" }));
+    await createTable("life", "legacy", regionUsersTable({ "table.datalake.auto-compaction": "true", "table.datalake.compaction.min-input-files": "4" }));
     const { tableId } = await ok("GET", "/databases/life/tables/legacy");
     const rows = "/databases/life/tables/legacy/rows";
     await ok("POST", rows, [0, 1, 2].map((id) => ({ region: "eu", id, name: "first", score: 1 })));
@@ -171,7 +160,7 @@ describe("compaction", () => {
 
 describe("snapshot expiry and bounded metadata", () => {
   it("expires old snapshots and the files only they referenced, keeps the catalog row's size, and answers 410 past the retention", async () => {
-    await createTable("life", "expiring", pkTable({
+    await createTable("life", "expiring", regionUsersTable({
       "table.datalake.auto-maintenance": "true",
       "table.datalake.snapshot.retention": "1s",
       "table.datalake.compaction.min-input-files": "3",
@@ -206,7 +195,7 @@ describe("snapshot expiry and bounded metadata", () => {
 
 describe("orphan cleanup", () => {
   it("deletes objects nothing kept references once they are older than the grace period, and nothing referenced", async () => {
-    await createTable("life", "orphaned", pkTable({ "table.datalake.auto-maintenance": "true" }));
+    await createTable("life", "orphaned", regionUsersTable({ "table.datalake.auto-maintenance": "true" }));
     const { tableId } = await ok("GET", "/databases/life/tables/orphaned");
     await ok("POST", "/databases/life/tables/orphaned/rows", [{ region: "eu", id: 1, name: "a", score: 1 }]);
     await tier("life", "orphaned");

@@ -11,7 +11,7 @@ import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import { describe, expect, it } from "vitest";
 import { fileContent } from "../../src/iceberg/manifest-read.ts";
 import { createTable, ok } from "./helpers.ts";
-import { liveFiles } from "./lake-files.ts";
+import { liveFiles, regionUsersTable } from "./lake-files.ts";
 import { random } from "../fixtures.ts";
 
 type Row = Record<string, unknown>;
@@ -55,17 +55,7 @@ const byKey = (a: Row, b: Row) => keyOf(a).localeCompare(keyOf(b));
 describe("tiering primary-key tables", () => {
   it("leaves the lake equal to the current state after every round of random upserts, partial updates and deletes", async () => {
     const next = random(5);
-    await createTable("lakepk", "users", {
-      columns: [
-        { name: "region", type: "STRING" },
-        { name: "id", type: "BIGINT" },
-        { name: "name", type: "STRING" },
-        { name: "score", type: "INT" },
-      ],
-      primaryKey: ["region", "id"],
-      bucket: { num: 3, key: ["region"] },
-      properties: { "table.datalake.enabled": "true" },
-    });
+    await createTable("lakepk", "users", regionUsersTable({}));
     const keys = ["eu", "us", "ap"].flatMap((region) => Array.from({ length: 8 }, (_, id) => ({ region, id })));
     const { tableId } = await ok("GET", "/databases/lakepk/tables/users");
     const rows = "/databases/lakepk/tables/users/rows";
