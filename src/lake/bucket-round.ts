@@ -28,7 +28,8 @@ import type { DataFile } from "../iceberg/manifest.ts";
 import { icebergSchema, positionDeleteColumns, positionDeleteSchema, systemColumns } from "../iceberg/schema.ts";
 import type { DataFileColumn } from "./parquet.ts";
 import { putLakeFile } from "./data-file.ts";
-import { bucketFileKey, partitionSpec } from "./table-layout.ts";
+import type { LakeOwner } from "./table-layout.ts";
+import { bucketFileKey, partitionTuple } from "./table-layout.ts";
 
 /** Rows one bucket contributes to one round at most, so a round stays well inside a Worker's memory. */
 export const roundRowsPerBucketMax = 500_000;
@@ -39,7 +40,7 @@ const readRowsMax = 50_000;
 const readBytesMax = 4 * 1024 * 1024;
 
 /** The bucket's log `[from, to)` read from its Tablet, stopping at the round's bounds; `reached` is where it stopped. */
-export async function readRoundRows(env: Env, table: TableEntry, bucket: number, from: number, to: number): Promise<{ pages: LogPage[]; reached: number }> {
+export async function readRoundRows(env: Env, table: LakeOwner, bucket: number, from: number, to: number): Promise<{ pages: LogPage[]; reached: number }> {
   const stub = tabletStub(env, table, bucket);
   const columns = table.definition.columns;
   const pages: LogPage[] = [];
@@ -92,7 +93,7 @@ export interface PositionLookup {
  */
 export async function writeBucketFiles(
   env: Env,
-  table: TableEntry,
+  table: LakeOwner,
   bucket: number,
   sequenceNumber: number,
   pages: readonly LogPage[],
@@ -102,7 +103,7 @@ export async function writeBucketFiles(
 ): Promise<BucketFiles> {
   const { definition } = table;
   const columns = lakeColumnChunks(definition.columns, pages, bucket);
-  const partition = { [partitionSpec(definition)[0]!.name]: bucket };
+  const partition = partitionTuple(table, bucket);
   const schema = icebergSchema(definition);
   const put = (kind: "data" | "positionDeletes" | "equalityDeletes", request: Omit<Parameters<typeof putLakeFile>[1], "key" | "partition" | "content">) => {
     const key = bucketFileKey(table, bucket, sequenceNumber, kind);
