@@ -55,7 +55,9 @@ describe("the lake of a partitioned table", () => {
     const state = await getLakeState(env.CATALOG, tableId);
     expect(Object.keys(state!.bucketOffsets).sort()).toEqual(files.map((f) => tabletOffsetKey((f.partition as { user_bucket: number }).user_bucket, idOf[(f.partition as { dt: string }).dt])).sort());
     expect(JSON.parse(metadata.snapshots.at(-1)!.summary["floe.bucket-offsets"]!)).toEqual(state!.bucketOffsets);
-    // Describe shows the lake of a partitioned table too.
+    // The partition list shows how far the lake holds each bucket; describe shows the lake of a partitioned table too.
+    const listed = await ok("GET", path("layout", "/partitions"));
+    for (const p of listed.partitions) for (const b of p.buckets) expect(b.tieredOffset, `${p.partition} ${b.bucket}`).toBe(b.highWatermark);
     expect((await ok("GET", path("layout"))).lakeSnapshot).toMatchObject({ version: 1, records: 40 });
   });
 
