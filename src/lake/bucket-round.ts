@@ -20,6 +20,7 @@ import type { Column } from "../table/schema.ts";
 import { columnSpec, isPrimaryKeyTable } from "../table/schema.ts";
 import { buildColumn } from "../table/columns.ts";
 import { arrowType } from "../table/types.ts";
+import { formatPartitionSpec } from "../table/partitioning.ts";
 import { changeCode } from "../table/change-type.ts";
 import type { LogPage } from "../log/page.ts";
 import { changeCodesOf, pageFromWire, systemColumnIndexes } from "../log/page.ts";
@@ -43,6 +44,7 @@ const readBytesMax = 4 * 1024 * 1024;
 export async function readRoundRows(env: Env, table: LakeOwner, bucket: number, from: number, to: number): Promise<{ pages: LogPage[]; reached: number }> {
   const stub = tabletStub(env, table, bucket);
   const columns = table.definition.columns;
+  const tablet = table.partition ? `bucket ${bucket} of ${formatPartitionSpec(table.definition.partitionKeys, table.partition.values)}` : `bucket ${bucket}`;
   const pages: LogPage[] = [];
   let offset = from;
   let rows = 0;
@@ -55,10 +57,10 @@ export async function readRoundRows(env: Env, table: LakeOwner, bucket: number, 
       columns: columns.map(columnSpec),
     }));
     if (result.kind === "offset_out_of_range") {
-      throw new Error(`bucket ${bucket}'s log starts at ${result.logStartOffset}, after the lake's offset ${offset}: untiered log was dropped`);
+      throw new Error(`${tablet}'s log starts at ${result.logStartOffset}, after the lake's offset ${offset}: untiered log was dropped`);
     }
     const page = pageFromWire(result.page, bucket, columns);
-    if (page.rowCount === 0) throw new Error(`bucket ${bucket}'s log ended at ${offset}, before ${to}`);
+    if (page.rowCount === 0) throw new Error(`${tablet}'s log ended at ${offset}, before ${to}`);
     pages.push(page);
     rows += page.rowCount;
     bytes += result.page.ipc.byteLength;
