@@ -66,7 +66,8 @@ describe("partitioned lake tables against a model", () => {
     // The model: the live incarnation of each partition, and those dropped with rows left in the lake.
     const live = new Map<string, Incarnation>();
     const dropped: Incarnation[] = [];
-    const snapshots: { snapshotId: number; lake: Row[] }[] = [];
+    /** Per snapshot, what the lake held of each incarnation then. */
+    const snapshots: { snapshotId: number; lake: Map<Incarnation, Row[]> }[] = [];
     let nextId = 0;
     let version = 0;
     const lakeRows = () => [...dropped, ...live.values()].flatMap((p) => lakeOf(keyed, p));
@@ -137,7 +138,7 @@ describe("partitioned lake tables against a model", () => {
         if (result.kind === "committed") {
           rounds++;
           version++;
-          snapshots.push({ snapshotId: result.snapshotId, lake: lakeRows() });
+          snapshots.push({ snapshotId: result.snapshotId, lake: new Map([...dropped, ...live.values()].map((p) => [p, lakeOf(keyed, p)])) });
           // A Tablet's offsets are keyed by partition id and bucket, and name only partitions that exist.
           expect(Object.keys(result.bucketOffsets).every((k) => /^\d+:[01]$/.test(k))).toBe(true);
           expect(new Set(Object.keys(result.bucketOffsets).map((k) => k.split(":")[0])).size).toBeLessThanOrEqual(live.size);
@@ -165,9 +166,13 @@ describe("partitioned lake tables against a model", () => {
     expect(compactions, "compactions").toBeGreaterThan(0);
     expect(lakeRows().length, "rows in the lake").toBeGreaterThan(0);
 
-    // Time travel: each snapshot's lake, as it was (dropped partitions included).
-    for (const snapshot of snapshots) {
-      expect(sorted((await scan(name, `source=lake&snapshot=${snapshot.snapshotId}`)).rows), `snapshot ${snapshot.snapshotId}`).toEqual(sorted(snapshot.lake));
+    // Time travel: each snapshot's lake as it was (dropped partitions included); its union continues each live
+    // partition from the snapshot's offsets to its current rows, and gives the others' lake rows as they were then.
+    const liveNow = new Set(live.values());
+    for (const { snapshotId, lake } of snapshots) {
+      expect(sorted((await scan(name, `source=lake&snapshot=${snapshotId}`)).rows), `lake ${snapshotId}`).toEqual(sorted([...lake.values()].flat()));
+      const union = [...[...lake].filter(([p]) => !liveNow.has(p)).flatMap(([, rows]) => rows), ...[...liveNow].flatMap((p) => currentOf(keyed, p))];
+      expect(sorted((await scan(name, `snapshot=${snapshotId}`)).rows), `union ${snapshotId}`).toEqual(sorted(union));
     }
     const described = await ok("GET", path(name));
     expect(described.lakeSnapshot).toMatchObject({ version });
