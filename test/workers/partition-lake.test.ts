@@ -3,7 +3,8 @@
  * the partition keys, then the bucket field), the files' partition tuples
  * and paths, the manifest list's partition summaries, pruning by them
  * (pruned files are never fetched), compaction that never mixes
- * partitions, and the catalog's per-Tablet offsets at the Tablet cap.
+ * partitions, expiry that keeps a dropped partition's live files, and the
+ * catalog's per-Tablet offsets at the Tablet cap.
  */
 import { env } from "cloudflare:workers";
 import { parquetReadObjects } from "hyparquet";
@@ -13,7 +14,7 @@ import { readManifestList } from "../../src/iceberg/manifest-read.ts";
 import { partitionLimits } from "../../src/table/partitioning.ts";
 import { tabletOffsetKey } from "../../src/lake/tablet-offsets.ts";
 import { createTable, ok } from "./helpers.ts";
-import { currentMetadata, keyOf, liveFiles } from "./lake-files.ts";
+import { currentMetadata, keptFileKeys, keyOf, liveFiles } from "./lake-files.ts";
 
 const path = (table: string, rest = "") => `/databases/plk/tables/${table}${rest}`;
 const lake = { "table.datalake.enabled": "true" };
@@ -121,6 +122,34 @@ describe("the lake of a partitioned table", () => {
     const byDay = (dt: string) => scanned.rows.filter((r: { dt: string }) => r.dt === dt).map((r: { id: number; v: number }) => [r.id, r.v]).sort();
     expect(byDay("d1")).toEqual([[0, 1], [0, 3], [1, 1], [1, 3], [2, 1], [2, 3]]);
     expect(byDay("d2")).toEqual([[0, 3], [1, 3], [2, 3]]);
+  });
+
+  it("expires snapshots as an unpartitioned table does, keeping a dropped partition's files while they are live", async () => {
+    await createTable("plk", "expiring", {
+      columns: [{ name: "dt", type: "STRING" }, { name: "id", type: "BIGINT" }, { name: "v", type: "INT" }],
+      primaryKey: ["dt", "id"],
+      partitionKeys: ["dt"],
+      bucket: { num: 2 },
+      properties: { ...lake, "table.datalake.auto-maintenance": "true", "table.datalake.snapshot.retention": "1s", "table.datalake.compaction.min-input-files": "3" },
+    });
+    for (let round = 0; round < 8; round++) {
+      const days = round < 2 ? ["d1", "d2"] : ["d2"];
+      await ok("POST", path("expiring", "/rows?dynamicPartitions=true"), days.flatMap((dt) => [0, 1, 2, 3].map((id) => ({ dt, id, v: round }))));
+      expect(await tier("expiring")).toMatchObject({ kind: "committed" });
+      if (round === 1) await ok("DELETE", path("expiring", "/partitions/dt=d1"));
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const { tableId } = await ok("GET", path("expiring"));
+    const metadata = await currentMetadata(tableId);
+    expect(metadata.snapshots.length).toBeLessThan(8);
+    // The data folder holds exactly what the kept snapshots reference: d1's files among them, the expired ones' gone.
+    const objects = (await env.LAKE.list({ prefix: `plk/expiring-${tableId}/data/` })).objects.map((o) => o.key);
+    expect(new Set(objects)).toEqual(await keptFileKeys(tableId));
+    expect(objects.some((key) => key.includes("/dt=d1/"))).toBe(true);
+    const scanned = await ok("GET", path("expiring", "/scan?source=lake"));
+    const rows = scanned.rows.map((r: { dt: string; id: number; v: number }) => `${r.dt}/${r.id}=${r.v}`).sort();
+    expect(rows).toEqual(["d1/0=1", "d1/1=1", "d1/2=1", "d1/3=1", "d2/0=7", "d2/1=7", "d2/2=7", "d2/3=7"]);
+    expect((await ok("GET", path("expiring", "/scan"))).rows.map((r: { dt: string; id: number; v: number }) => `${r.dt}/${r.id}=${r.v}`).sort()).toEqual(rows);
   });
 
   it("keeps the catalog's offsets of a table at the Tablet cap far inside D1's row limit", async () => {
