@@ -101,8 +101,8 @@ async function listWithOffsets(env: Env, table: TableEntry, cursorText: string |
     partitions: slices.map((slice) => ({
       ...partitionSummary(table, slice.partition),
       buckets: Array.from({ length: slice.to - slice.from }, (_, i) => {
-        const { logStartOffset, highWatermark } = statuses[at++]!;
-        return { bucket: slice.from + i, logStartOffset, highWatermark };
+        const { logStartOffset, tieredOffset, highWatermark } = statuses[at++]!;
+        return { bucket: slice.from + i, logStartOffset, tieredOffset, highWatermark };
       }),
     })),
     next,

@@ -84,11 +84,15 @@ async function describePartitioned(env: Env, table: TableEntry, buckets: string 
   if (buckets !== undefined) {
     throw FloeError.badRequest(`table '${table.database}.${table.name}' is partitioned: each partition has its buckets, listed with their offsets by GET .../partitions`);
   }
-  const [partitionCount, partitions] = await Promise.all([
+  const [partitionCount, partitions, lake] = await Promise.all([
     countPartitions(env.CATALOG, table),
     listPartitions(env.CATALOG, table, null, describePartitionsMax),
+    getLakeState(env.CATALOG, table.tableId),
   ]);
-  return { ...tableSummary(table), buckets: [], nextBuckets: null, lakeSnapshot: null, partitionCount, partitions: partitions.map((partition) => partitionSummary(table, partition)) };
+  return {
+    ...tableSummary(table), buckets: [], nextBuckets: null, lakeSnapshot: lake ? await lakeSummary(env, lake) : null,
+    partitionCount, partitions: partitions.map((partition) => partitionSummary(table, partition)),
+  };
 }
 
 /** Partitions one describe lists at most. */

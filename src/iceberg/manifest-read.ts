@@ -102,10 +102,10 @@ function bytesMap(pairs: unknown): Map<number, Uint8Array> {
 }
 
 /**
- * The Floe bucket of a file: its first partition value. Both of Floe's
- * partition specs (`bucket[N]` of the bucket key, or `identity(__bucket)`)
- * make that value the bucket number.
+ * The Floe bucket of a file: its last partition value. Floe's specs end
+ * with the bucket field (`bucket[N]` of the bucket key, or
+ * `identity(__bucket)`), after a partitioned table's identity fields.
  */
 export function bucketOf(entry: ManifestEntry): number {
-  return Number(Object.values(entry.partition)[0]);
+  return Number(Object.values(entry.partition).at(-1));
 }

@@ -27,7 +27,8 @@ import { lakeKey, lakeUri } from "./objects.ts";
 import { ObjectWriter } from "./object-writer.ts";
 import { openDataFile, readRows, rowGroupRanges } from "./parquet-read.ts";
 import { describeWritten, streamDataFile } from "./parquet.ts";
-import { bucketFileKey, partitionSpec } from "./table-layout.ts";
+import type { LakeOwner } from "./table-layout.ts";
+import { bucketFileKey, partitionTuple } from "./table-layout.ts";
 
 export interface CompactionInput {
   /** The data files to rewrite, in the order their rows go (`inOffsetOrder`). */
@@ -46,7 +47,7 @@ export interface NewPosition {
 
 export async function compactBucket(
   env: Env,
-  table: TableEntry,
+  table: LakeOwner,
   bucket: number,
   sequenceNumber: number,
   input: CompactionInput,
@@ -101,7 +102,7 @@ export async function compactBucket(
       path: lakeUri(env, key),
       recordCount: written.recordCount,
       fileSizeInBytes: writer.size,
-      partition: { [partitionSpec(definition)[0]!.name]: bucket },
+      partition: partitionTuple(table, bucket),
       metrics,
       splitOffsets,
       sortOrderId: defaultSortOrderId,

@@ -20,6 +20,7 @@ import type { Column } from "../table/schema.ts";
 import { columnSpec, isPrimaryKeyTable } from "../table/schema.ts";
 import { buildColumn } from "../table/columns.ts";
 import { arrowType } from "../table/types.ts";
+import { formatPartitionSpec } from "../table/partitioning.ts";
 import { changeCode } from "../table/change-type.ts";
 import type { LogPage } from "../log/page.ts";
 import { changeCodesOf, pageFromWire, systemColumnIndexes } from "../log/page.ts";
@@ -28,7 +29,8 @@ import type { DataFile } from "../iceberg/manifest.ts";
 import { icebergSchema, positionDeleteColumns, positionDeleteSchema, systemColumns } from "../iceberg/schema.ts";
 import type { DataFileColumn } from "./parquet.ts";
 import { putLakeFile } from "./data-file.ts";
-import { bucketFileKey, partitionSpec } from "./table-layout.ts";
+import type { LakeOwner } from "./table-layout.ts";
+import { bucketFileKey, partitionTuple } from "./table-layout.ts";
 
 /** Rows one bucket contributes to one round at most, so a round stays well inside a Worker's memory. */
 export const roundRowsPerBucketMax = 500_000;
@@ -39,9 +41,10 @@ const readRowsMax = 50_000;
 const readBytesMax = 4 * 1024 * 1024;
 
 /** The bucket's log `[from, to)` read from its Tablet, stopping at the round's bounds; `reached` is where it stopped. */
-export async function readRoundRows(env: Env, table: TableEntry, bucket: number, from: number, to: number): Promise<{ pages: LogPage[]; reached: number }> {
+export async function readRoundRows(env: Env, table: LakeOwner, bucket: number, from: number, to: number): Promise<{ pages: LogPage[]; reached: number }> {
   const stub = tabletStub(env, table, bucket);
   const columns = table.definition.columns;
+  const tablet = table.partition ? `bucket ${bucket} of ${formatPartitionSpec(table.definition.partitionKeys, table.partition.values)}` : `bucket ${bucket}`;
   const pages: LogPage[] = [];
   let offset = from;
   let rows = 0;
@@ -54,10 +57,10 @@ export async function readRoundRows(env: Env, table: TableEntry, bucket: number,
       columns: columns.map(columnSpec),
     }));
     if (result.kind === "offset_out_of_range") {
-      throw new Error(`bucket ${bucket}'s log starts at ${result.logStartOffset}, after the lake's offset ${offset}: untiered log was dropped`);
+      throw new Error(`${tablet}'s log starts at ${result.logStartOffset}, after the lake's offset ${offset}: untiered log was dropped`);
     }
     const page = pageFromWire(result.page, bucket, columns);
-    if (page.rowCount === 0) throw new Error(`bucket ${bucket}'s log ended at ${offset}, before ${to}`);
+    if (page.rowCount === 0) throw new Error(`${tablet}'s log ended at ${offset}, before ${to}`);
     pages.push(page);
     rows += page.rowCount;
     bytes += result.page.ipc.byteLength;
@@ -92,7 +95,7 @@ export interface PositionLookup {
  */
 export async function writeBucketFiles(
   env: Env,
-  table: TableEntry,
+  table: LakeOwner,
   bucket: number,
   sequenceNumber: number,
   pages: readonly LogPage[],
@@ -102,7 +105,7 @@ export async function writeBucketFiles(
 ): Promise<BucketFiles> {
   const { definition } = table;
   const columns = lakeColumnChunks(definition.columns, pages, bucket);
-  const partition = { [partitionSpec(definition)[0]!.name]: bucket };
+  const partition = partitionTuple(table, bucket);
   const schema = icebergSchema(definition);
   const put = (kind: "data" | "positionDeletes" | "equalityDeletes", request: Omit<Parameters<typeof putLakeFile>[1], "key" | "partition" | "content">) => {
     const key = bucketFileKey(table, bucket, sequenceNumber, kind);

@@ -1,6 +1,7 @@
 /**
  * Compaction of a table, as its coordinator runs it after tiering: every
- * bucket with enough small or deleted-from files has its lake writer
+ * Tablet (a bucket, or a bucket of one partition, dropped from the hot
+ * tier or not) with enough small or deleted-from files has its lake writer
  * rewrite them, folding in the bucket's delete files, and one `replace`
  * snapshot swaps the old files for the new (the offsets do not move).
  *
@@ -30,15 +31,22 @@ import { compactionPolicy } from "./policy.ts";
 import { filesOf, inOffsetOrder, metadataAt } from "./snapshots.ts";
 import { resolveOpenRound, roundJournal, writersAtOnce } from "./tiering.ts";
 import { lakeWriterStub } from "./writer.ts";
+import type { LakeOwner } from "./table-layout.ts";
+import { partitionIdOf, partitionValuesOf } from "./table-layout.ts";
+import { tabletOffsetKey } from "./tablet-offsets.ts";
 
 export type CompactionResult =
   | { kind: "compacted"; snapshotId: number; buckets: number; filesRemoved: number; filesAdded: number }
   | { kind: "not_needed" }
   | { kind: "lost_race" };
 
-/** What one bucket's compaction rewrites. */
+/** What one Tablet's compaction rewrites: files of one lake partition, never of two. */
 interface BucketPlan {
+  /** The table, or the partition (by the id its files' names carry, dropped or not) of a partitioned table. */
+  owner: LakeOwner;
   bucket: number;
+  /** Its entry in the tiered offsets. */
+  key: string;
   inputs: ManifestEntry[];
   deletes: ManifestEntry[];
   completesIndex: boolean;
@@ -52,16 +60,16 @@ export async function compactTable(env: Env, sql: SqlStorage, table: TableEntry,
   const metadata = await metadataAt(env, state.metadataLocation);
   const snapshot = currentSnapshotOf(metadata);
   if (!snapshot) return { kind: "not_needed" };
-  const plans = planCompaction(await filesOf(env, snapshot), policy);
+  const plans = planCompaction(table, await filesOf(env, snapshot), policy);
   if (plans.length === 0) return { kind: "not_needed" };
 
   const roundId = newSnapshotId();
   const sequenceNumber = nextSequenceNumber(metadata);
-  const round = { roundId, buckets: plans.map((p) => p.bucket), written: [] as string[] };
+  const round = { roundId, tablets: plans.map((p) => p.key), written: [] as string[] };
   store.recordRound(sql, round);
   const added = (await mapLimited(plans, writersAtOnce, (plan) =>
-    lakeWriterStub(env, table.tableId, plan.bucket).compact({
-      table, bucket: plan.bucket, roundId, sequenceNumber, committedRoundId: state.snapshotId,
+    lakeWriterStub(env, table.tableId, plan.bucket, plan.owner.partition?.partitionId).compact({
+      table: plan.owner, bucket: plan.bucket, roundId, sequenceNumber, committedRoundId: state.snapshotId,
       inputs: plan.inputs, deletes: plan.deletes, targetFileBytes: policy.targetFileBytes, completesIndex: plan.completesIndex,
     }))).flat();
   const removed = plans.flatMap((p) => [...p.inputs, ...p.deletes]);
@@ -77,20 +85,27 @@ export async function compactTable(env: Env, sql: SqlStorage, table: TableEntry,
   return { kind: "compacted", snapshotId: roundId, buckets: plans.length, filesRemoved: removed.length, filesAdded: added.length };
 }
 
-/** The buckets due for compaction and what each rewrites. */
-export function planCompaction(files: readonly ManifestEntry[], policy: CompactionPolicy): BucketPlan[] {
-  const byBucket = new Map<number, ManifestEntry[]>();
-  for (const file of files) (byBucket.get(bucketOf(file)) ?? byBucket.set(bucketOf(file), []).get(bucketOf(file))!).push(file);
+/** The Tablets due for compaction and what each rewrites. */
+export function planCompaction(table: TableEntry, files: readonly ManifestEntry[], policy: CompactionPolicy): BucketPlan[] {
+  const byTablet = new Map<string, { owner: LakeOwner; bucket: number; files: ManifestEntry[] }>();
+  for (const file of files) {
+    const bucket = bucketOf(file);
+    const partitionId = partitionIdOf(file.path);
+    const key = tabletOffsetKey(bucket, partitionId);
+    const owner = partitionId === undefined ? table : { ...table, partition: { partitionId, values: partitionValuesOf(table.definition, file) } };
+    (byTablet.get(key) ?? byTablet.set(key, { owner, bucket, files: [] }).get(key)!).files.push(file);
+  }
   const plans: BucketPlan[] = [];
-  for (const [bucket, bucketFiles] of [...byBucket].sort((a, b) => a[0] - b[0])) {
-    const data = bucketFiles.filter((f) => f.content === fileContent.data).sort(inOffsetOrder);
-    const deletes = bucketFiles.filter((f) => f.content !== fileContent.data);
+  const order = (t: { owner: LakeOwner; bucket: number }) => (t.owner.partition?.partitionId ?? 0) * 65_536 + t.bucket;
+  for (const [key, { owner, bucket, files: tabletFiles }] of [...byTablet].sort((a, b) => order(a[1]) - order(b[1]))) {
+    const data = tabletFiles.filter((f) => f.content === fileContent.data).sort(inOffsetOrder);
+    const deletes = tabletFiles.filter((f) => f.content !== fileContent.data);
     const equality = deletes.some((f) => f.content === fileContent.equalityDeletes);
     const deletedFrom = (file: ManifestEntry) => deletes.some((d) => (d.content === fileContent.positionDeletes ? d.dataSequenceNumber >= file.dataSequenceNumber : d.dataSequenceNumber > file.dataSequenceNumber));
     const small = (file: ManifestEntry) => file.fileSizeInBytes < (policy.targetFileBytes * 3) / 4;
     const inputs = equality ? data : data.filter((f) => small(f) || deletedFrom(f));
     if (inputs.length + deletes.length < policy.minInputFiles) continue;
-    plans.push({ bucket, inputs, deletes, completesIndex: inputs.length === data.length });
+    plans.push({ owner, bucket, key, inputs, deletes, completesIndex: inputs.length === data.length });
   }
   return plans;
 }

@@ -2,7 +2,7 @@
  * The table coordinator's SQLite (the `LakeScheduler` of one table): the
  * round it has open and the lake objects it still has to delete.
  *
- * Invariants: a round is recorded open, with the buckets whose writers it
+ * Invariants: a round is recorded open, with the Tablets whose writers it
  * asked and the R2 keys of the metadata files it writes, before any of them
  * is written; it is closed only once every writer was told whether it
  * committed. An object a commit stops referencing is recorded before the
@@ -51,15 +51,16 @@ export function setTableId(sql: SqlStorage, id: string): void {
 
 export interface OpenRound {
   roundId: number;
-  /** The buckets whose writers may hold a prepared round under this id. */
-  buckets: number[];
+  /** The Tablets (by `tabletOffsetKey`) whose writers may hold a prepared round under this id. */
+  tablets: string[];
   /** R2 keys of the manifests, manifest list and metadata the round writes. */
   written: string[];
 }
 
 export function openRound(sql: SqlStorage): OpenRound | undefined {
   const row = sql.exec<{ roundId: number; buckets: string; written: string }>("SELECT round_id AS roundId, buckets, written FROM open_round").toArray()[0];
-  return row && { roundId: row.roundId, buckets: JSON.parse(row.buckets) as number[], written: JSON.parse(row.written) as string[] };
+  // Rounds opened before partitions were tiered name their buckets as numbers: the same keys.
+  return row && { roundId: row.roundId, tablets: (JSON.parse(row.buckets) as (number | string)[]).map(String), written: JSON.parse(row.written) as string[] };
 }
 
 export function recordRound(sql: SqlStorage, round: OpenRound): void {
@@ -67,7 +68,7 @@ export function recordRound(sql: SqlStorage, round: OpenRound): void {
     `INSERT INTO open_round (singleton, round_id, buckets, written) VALUES (1, ?, ?, ?)
      ON CONFLICT (singleton) DO UPDATE SET round_id = excluded.round_id, buckets = excluded.buckets, written = excluded.written`,
     round.roundId,
-    JSON.stringify(round.buckets),
+    JSON.stringify(round.tablets),
     JSON.stringify(round.written),
   );
 }

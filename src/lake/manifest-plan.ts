@@ -65,7 +65,7 @@ export function planManifests(
     const keptEntries = parent
       .filter(({ manifest }) => keptOfKind.includes(manifest))
       .flatMap(({ entries }) => entries.map((e): ManifestEntryRecord => ({ ...e.record, status: entryStatus.existing })));
-    const all = [...addedEntries, ...rewrittenOfKind.flatMap((m) => m.entries), ...keptEntries].sort((a, b) => partitionOf(a) - partitionOf(b));
+    const all = [...addedEntries, ...rewrittenOfKind.flatMap((m) => m.entries), ...keptEntries].sort(byPartition);
     for (let i = 0; i < all.length; i += manifestEntriesMax) plan.written.push({ content, entries: all.slice(i, i + manifestEntriesMax) });
   }
   return plan;
@@ -77,23 +77,46 @@ export function describeManifest(written: NewManifest, path: string, length: num
   const rows = (entries: ManifestEntryRecord[]) => entries.reduce((n, e) => n + Number(e.data_file.record_count), 0);
   const [added, existing, deleted] = [count(entryStatus.added), count(entryStatus.existing), count(entryStatus.deleted)];
   const sequences = written.entries.map((e) => (e.sequence_number === null ? sequenceNumber : Number(e.sequence_number)));
-  const partitions = written.entries.map(partitionOf);
+  const tuples = written.entries.map(partitionOf);
   return {
     path, length, specId: 0, content: written.content,
     sequenceNumber, minSequenceNumber: Math.min(sequenceNumber, ...sequences), addedSnapshotId: snapshotId,
     addedFiles: added.length, existingFiles: existing.length, deletedFiles: deleted.length,
     addedRows: rows(added), existingRows: rows(existing), deletedRows: rows(deleted),
-    partitions: [{ containsNull: false, lowerBound: intBound(Math.min(...partitions)), upperBound: intBound(Math.max(...partitions)) }],
+    partitions: tuples[0]!.map((_, field) => {
+      const values = tuples.map((tuple) => tuple[field]!).sort(compareValues);
+      return { containsNull: false, lowerBound: singleValue(values[0]!), upperBound: singleValue(values.at(-1)!) };
+    }),
   };
 }
 
-/** A file's partition value: its bucket under either of Floe's specs. */
-function partitionOf(entry: ManifestEntryRecord): number {
-  return Number(Object.values(entry.data_file.partition as Record<string, unknown>)[0]);
+/**
+ * A file's partition tuple, in spec order: the partition values (strings)
+ * of a partitioned table, then the bucket (an int) under either bucket
+ * field. Floe never writes a null partition value.
+ */
+function partitionOf(entry: ManifestEntryRecord): (string | number)[] {
+  return Object.values(entry.data_file.partition as Record<string, string | number>).map((v) => (typeof v === "string" ? v : Number(v)));
 }
 
-/** An int in Iceberg's single-value form (4 bytes, little-endian), as partition summaries hold bounds. */
-function intBound(value: number): Uint8Array {
+/** Strings by code point (as their UTF-8 bytes order, and as Iceberg compares string bounds), ints by value. */
+function compareValues(a: string | number, b: string | number): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Entries by partition tuple, so a merged manifest's partition summaries are narrow. */
+function byPartition(a: ManifestEntryRecord, b: ManifestEntryRecord): number {
+  const [x, y] = [partitionOf(a), partitionOf(b)];
+  for (let i = 0; i < x.length; i++) {
+    const order = compareValues(x[i]!, y[i]!);
+    if (order !== 0) return order;
+  }
+  return 0;
+}
+
+/** A value in Iceberg's single-value form, as partition summaries hold bounds: a string as UTF-8, an int as 4 bytes little-endian. */
+function singleValue(value: string | number): Uint8Array {
+  if (typeof value === "string") return new TextEncoder().encode(value);
   const bytes = new Uint8Array(4);
   new DataView(bytes.buffer).setInt32(0, value, true);
   return bytes;

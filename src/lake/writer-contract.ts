@@ -12,9 +12,11 @@
 import type { TableEntry } from "../catalog/catalog.ts";
 import type { DataFile } from "../iceberg/manifest.ts";
 import type { CompactionInput } from "./bucket-compaction.ts";
+import type { LakeOwner } from "./table-layout.ts";
 
 export interface WriteRoundRequest {
-  table: TableEntry;
+  /** The table, or the partition of a partitioned table, whose bucket the writer serves. */
+  table: LakeOwner;
   bucket: number;
   /** The round's snapshot id. */
   roundId: number;
@@ -27,11 +29,11 @@ export interface WriteRoundRequest {
 
 export type WriteRoundResult =
   | { kind: "written"; files: DataFile[]; reached: number }
-  /** The bucket's log holds nothing after `from`. */
+  /** The bucket's log holds nothing after `from`, or its partition was dropped (the lake keeps what it tiered). */
   | { kind: "nothing"; highWatermark: number };
 
 export interface CompactRequest extends CompactionInput {
-  table: TableEntry;
+  table: LakeOwner;
   bucket: number;
   roundId: number;
   sequenceNumber: number;
@@ -41,7 +43,8 @@ export interface CompactRequest extends CompactionInput {
 }
 
 export interface AdoptRequest {
-  table: TableEntry;
+  /** The table, with the partition's id for a partitioned table's Tablet. */
+  table: TableEntry & { partition?: { partitionId: number } };
   bucket: number;
   roundId: number;
   /** Where the committed snapshot leaves the bucket: the Tablet may drop its log below it once old enough. */

@@ -1,6 +1,6 @@
 /**
- * The LakeWriter Durable Object: one per bucket of a lake table, next to the
- * bucket's Tablet. It turns the bucket's log into lake files for the table's
+ * The LakeWriter Durable Object: one per Tablet of a lake table (a bucket,
+ * or a bucket of one partition), next to it. It turns the bucket's log into lake files for the table's
  * coordinator, so buckets are encoded in parallel in their own invocations,
  * and keeps the bucket's key → lake-position index (`writer-store.ts`).
  * A thin shell over `bucket-round.ts`; the two-phase protocol is in
@@ -34,7 +34,10 @@ export class LakeWriter extends DurableObject<Env> {
     await this.settleStale(request);
     // A writer that first meets its bucket after offset 0 took over a lake tiered without an index.
     if (store.indexComplete(sql) === undefined) store.setIndexComplete(sql, request.from === 0);
-    const status = live(await tabletStub(this.env, request.table, request.bucket).status());
+    const answer = await tabletStub(this.env, request.table, request.bucket).status();
+    // A partition dropped since the coordinator listed it has nothing more to tier; its lake rows stay.
+    if (answer.kind === "dropped" && request.table.partition) return { kind: "nothing", highWatermark: 0 };
+    const status = live(answer);
     if (status.highWatermark <= request.from) return { kind: "nothing", highWatermark: status.highWatermark };
     const { pages, reached } = await readRoundRows(this.env, request.table, request.bucket, request.from, status.highWatermark);
     const lookup = (keys: Uint8Array[]) => ({ positions: store.positionsOf(sql, keys, keyId), indexComplete: store.indexComplete(sql)! });
@@ -68,13 +71,18 @@ export class LakeWriter extends DurableObject<Env> {
     });
   }
 
-  /** The round committed: its positions join the index, and the Tablet learns how far the lake holds it. */
+  /**
+   * The round committed: its positions join the index, and the Tablet
+   * learns how far the lake holds it (unless its partition was dropped
+   * meanwhile: the lake keeps the partition's rows, and no log is left).
+   */
   async adopt(request: AdoptRequest): Promise<void> {
     const sql = this.ctx.storage.sql;
     if (store.preparedRounds(sql).some((r) => r.roundId === request.roundId)) {
       this.ctx.storage.transactionSync(() => store.adoptRound(sql, request.roundId));
     }
-    live(await tabletStub(this.env, request.table, request.bucket).markTiered(request.tieredOffset));
+    const marked = await tabletStub(this.env, request.table, request.bucket).markTiered(request.tieredOffset);
+    if (!(marked.kind === "dropped" && request.table.partition)) live(marked);
   }
 
   /** The round did not commit: its files go, and the index stays as it was. */
@@ -102,7 +110,7 @@ export class LakeWriter extends DurableObject<Env> {
   }
 }
 
-/** The lake writer of one bucket of a table. */
-export function lakeWriterStub(env: Env, tableId: string, bucket: number): DurableObjectStub<LakeWriter> {
-  return env.LAKE_WRITER.get(env.LAKE_WRITER.idFromName(tabletName(tableId, bucket)));
+/** The lake writer of one bucket of a table, or of one partition of a partitioned table (one per Tablet). */
+export function lakeWriterStub(env: Env, tableId: string, bucket: number, partitionId?: number): DurableObjectStub<LakeWriter> {
+  return env.LAKE_WRITER.get(env.LAKE_WRITER.idFromName(tabletName(tableId, bucket, partitionId)));
 }

@@ -50,10 +50,12 @@ export interface ScanStats {
   /** Partitions of a partitioned table read, and those a filter on partition keys pruned before any Tablet was asked. */
   partitionsRead: number;
   partitionsSkipped: number;
+  /** Lake manifests never read: their partition summaries ruled the filter out. */
+  manifestsSkipped: number;
 }
 
 export const emptyStats = (): ScanStats => ({
-  filesRead: 0, filesSkipped: 0, rowGroupsRead: 0, rowGroupsSkipped: 0, hotRowsRead: 0, hotBytesRead: 0, partitionsRead: 0, partitionsSkipped: 0,
+  filesRead: 0, filesSkipped: 0, rowGroupsRead: 0, rowGroupsSkipped: 0, hotRowsRead: 0, hotBytesRead: 0, partitionsRead: 0, partitionsSkipped: 0, manifestsSkipped: 0,
 });
 
 const openFilesAhead = 4;

@@ -13,10 +13,15 @@
  * then moves to the newer snapshot if no row was sent yet, and otherwise
  * the scan fails with `gone` rather than return a partial table.
  *
- * A partitioned table is read partition by partition (it has no lake
- * yet): every partition, or the one `partition` names, less those a filter
- * on the partition keys rules out, which are pruned before any Tablet is
- * asked.
+ * A partitioned table is read partition by partition: every partition, or
+ * the one `partition` names, less those a filter on the partition keys
+ * rules out, which are pruned before any Tablet is asked, and the lake's
+ * manifests and files pruned the same way before any is fetched. Each
+ * partition's Tablets continue from the snapshot's offsets for them. A
+ * partition dropped from the hot tier keeps its lake rows until the lake
+ * drops them: a union read gives them as they are in the lake (they have
+ * no hot log), as a lake read does; so does a partition dropped and
+ * created again, whose new Tablets start empty (its files name its id).
  *
  * Invariant: no row is returned twice and none between the lake snapshot
  * and the high watermarks is missed; `offsets` says exactly where a
@@ -24,21 +29,24 @@
  */
 import type { TableEntry } from "../catalog/catalog.ts";
 import type { PhysicalTable } from "../catalog/partitions.ts";
-import { canonicalSpec, findPartition, listPartitions, physicalTable } from "../catalog/partitions.ts";
+import { canonicalSpec, findPartition, listPartitions, physicalTable, resolvePartitions } from "../catalog/partitions.ts";
 import { FloeError } from "../errors.ts";
 import type { Column } from "../table/schema.ts";
-import { isPartitioned, isPrimaryKeyTable } from "../table/schema.ts";
-import { partitionLimits } from "../table/partitioning.ts";
+import { isLakeEnabled, isPartitioned, isPrimaryKeyTable } from "../table/schema.ts";
+import { formatPartitionSpec, parsePartitionSpec, partitionLimits } from "../table/partitioning.ts";
 import { takeRange } from "../arrow/take.ts";
 import { bucketsOf, live, tabletStub } from "../tablet/stub.ts";
 import { fileContent } from "../iceberg/manifest-read.ts";
 import { inOffsetOrder } from "../lake/snapshots.ts";
+import { tabletOffsetKey } from "../lake/tablet-offsets.ts";
 import { concatAhead, mapLimited } from "../read-ahead.ts";
 import { parseFilter, partitionMayMatch } from "./filter.ts";
 import type { Predicate } from "./filter.ts";
 import { projectColumns } from "../log/page.ts";
 import { kvBucketRows } from "./hot-scan.ts";
 import type { LakeSnapshot } from "./lake-snapshot.ts";
+import type { LakePruning } from "./partition-pruning.ts";
+import { lakePruning } from "./partition-pruning.ts";
 import { currentSnapshot, snapshotById } from "./lake-snapshot.ts";
 import type { BucketRange } from "./primary-key-merge.ts";
 import { mergedBucketRows } from "./primary-key-merge.ts";
@@ -84,11 +92,15 @@ export async function openScan(env: Env, table: TableEntry, request: ScanRequest
   const project = (rows: AsyncGenerator<RowChunk>) => projected(rows, readColumns, columns);
 
   const keyed = isPrimaryKeyTable(definition);
-  const owners = await ownersToScan(env, table, request, predicates, stats);
-  const { snapshot, ranges } = await readPoint(env, table, owners, request);
+  const { owners, pruning } = await ownersToScan(env, table, request, predicates, stats);
+  const { snapshot, ranges } = await readPoint(env, table, owners, request, pruning);
+  if (snapshot) {
+    stats.manifestsSkipped += snapshot.pruned.manifests;
+    stats.filesSkipped += snapshot.pruned.files;
+  }
   const snapshotId = snapshot?.snapshotId ?? null;
   const scan = (rows: AsyncGenerator<RowChunk>): Scan => ({
-    columns, snapshotId, offsets: offsetsOf(ranges), stats, rows: limited(rows, request.limit),
+    columns, snapshotId, offsets: offsetsOf(ranges.filter((r) => !r.lakeOnly)), stats, rows: limited(rows, request.limit),
   });
   // A primary-key table's key-value state is its current state: the Tablets alone, and the union while nothing is
   // tiered (merging the changelog from offset 0 instead would hold all of it in memory).
@@ -97,10 +109,10 @@ export async function openScan(env: Env, table: TableEntry, request: ScanRequest
     return scan(concatAhead(ranges.map(bucketRows), bucketsAhead));
   }
   const files = snapshot?.files ?? [];
-  const bucketFiles = (range: BucketRange) => files.filter((f) => f.bucket === range.bucket);
+  const bucketFiles = ({ owner, range }: OwnedRange) => files.filter((f) => f.bucket === range.bucket && f.partitionId === owner.partition?.partitionId);
   const bucketRows = keyed
-    ? ({ owner, range }: OwnedRange) => project(mergedBucketRows(env, owner, range, bucketFiles(range), readColumns, predicates, stats))
-    : ({ owner, range }: OwnedRange) => logBucketRows(env, owner, range, bucketFiles(range), { read: readColumns, answer: columns }, predicates, stats);
+    ? (owned: OwnedRange) => project(mergedBucketRows(env, owned.owner, owned.range, bucketFiles(owned), readColumns, predicates, stats))
+    : (owned: OwnedRange) => logBucketRows(env, owned.owner, owned.range, bucketFiles(owned), { read: readColumns, answer: columns }, predicates, stats);
   return scan(concatAhead(ranges.map(bucketRows), bucketsAhead));
 }
 
@@ -108,25 +120,34 @@ export async function openScan(env: Env, table: TableEntry, request: ScanRequest
 interface OwnedRange {
   owner: PhysicalTable;
   range: BucketRange;
+  /** A partition the hot tier no longer holds (dropped, or an earlier incarnation of one): its lake rows only. */
+  lakeOnly?: boolean;
 }
 
 /**
  * What a scan reads: the table, or the partitions of a partitioned table it
  * covers (the one `partition` names, or all), less those the filter's
- * predicates on partition keys rule out.
+ * predicates on partition keys rule out; and for a partitioned lake, the
+ * same pruning of its manifests and files. A lake table's partition named
+ * but not in the hot tier may still have lake rows, so it is not a 404.
  */
-async function ownersToScan(env: Env, table: TableEntry, request: ScanRequest, predicates: readonly Predicate[], stats: ScanStats): Promise<PhysicalTable[]> {
-  if (!isPartitioned(table.definition)) return [await physicalTable(env.CATALOG, table, request.partition)];
-  if (request.source === "lake" || request.snapshotId !== undefined) {
-    throw FloeError.badRequest(`table '${table.database}.${table.name}' is partitioned, and partitioned tables are not tiered to the lake yet: scan with source=hot or union, without snapshot=`);
+async function ownersToScan(
+  env: Env, table: TableEntry, request: ScanRequest, predicates: readonly Predicate[], stats: ScanStats,
+): Promise<{ owners: PhysicalTable[]; pruning?: LakePruning }> {
+  if (!isPartitioned(table.definition)) return { owners: [await physicalTable(env.CATALOG, table, request.partition)] };
+  const lake = isLakeEnabled(table.definition);
+  if (!lake && (request.source === "lake" || request.snapshotId !== undefined)) {
+    throw FloeError.badRequest(`table '${table.database}.${table.name}' is partitioned and has no lake (table.datalake.enabled), so it is not tiered to the lake: scan with source=hot or union, without snapshot=`);
   }
-  const partitions = request.partition === undefined
+  const spec = request.partition === undefined ? undefined : canonicalSpec(table, request.partition);
+  const partitions = spec === undefined
     ? await listPartitions(env.CATALOG, table, null, partitionLimits.partitionsPerTableMax)
-    : [await findPartition(env.CATALOG, table, canonicalSpec(table, request.partition))];
+    : lake ? [...(await resolvePartitions(env.CATALOG, table, [spec], false)).values()] : [await findPartition(env.CATALOG, table, spec)];
   const kept = partitions.filter((partition) => partitionMayMatch(predicates, table.definition.partitionKeys, partition.values));
   stats.partitionsRead += kept.length;
   stats.partitionsSkipped += partitions.length - kept.length;
-  return kept.map((partition) => ({ ...table, partition }));
+  const values = spec === undefined ? undefined : parsePartitionSpec(table.definition.partitionKeys, spec);
+  return { owners: kept.map((partition) => ({ ...table, partition })), ...(lake ? { pruning: lakePruning(table.definition, predicates, values) } : {}) };
 }
 
 /** Where the rows end: per bucket, or per partition and bucket. */
@@ -153,18 +174,19 @@ const readPointAttempts = 3;
  * from the newer snapshot.
  */
 async function readPoint(
-  env: Env, table: TableEntry, owners: readonly PhysicalTable[], request: ScanRequest,
+  env: Env, table: TableEntry, owners: readonly PhysicalTable[], request: ScanRequest, pruning: LakePruning | undefined,
 ): Promise<{ snapshot: LakeSnapshot | null; ranges: OwnedRange[] }> {
-  // A partitioned table has no lake (yet): its union is its hot log.
-  if (request.source === "hot" || isPartitioned(table.definition)) return { snapshot: null, ranges: await hotRanges(env, owners, null) };
+  // A partitioned table without a lake: its union is its hot log.
+  if (request.source === "hot" || (isPartitioned(table.definition) && !pruning)) return { snapshot: null, ranges: await hotRanges(env, owners, null) };
   for (let attempt = 1; ; attempt++) {
-    const snapshot = request.snapshotId === undefined ? await currentSnapshot(env, table) : await snapshotById(env, table, request.snapshotId);
+    const snapshot = request.snapshotId === undefined ? await currentSnapshot(env, table, pruning) : await snapshotById(env, table, request.snapshotId, pruning);
     if (request.source === "lake") {
-      const end = (bucket: number) => snapshot.bucketOffsets[String(bucket)] ?? 0;
-      return { snapshot, ranges: bucketsOf(table.definition.bucket.num).map((bucket) => ({ owner: table, range: { bucket, from: end(bucket), to: end(bucket) } })) };
+      const end = (owner: PhysicalTable, bucket: number) => snapshot.bucketOffsets[tabletOffsetKey(bucket, owner.partition?.partitionId)] ?? 0;
+      const ranges = tabletsOf(owners).map(({ owner, bucket }) => ({ owner, range: { bucket, from: end(owner, bucket), to: end(owner, bucket) } }));
+      return { snapshot, ranges: [...ranges, ...lakeOnlyRanges(table, owners, snapshot)] };
     }
     try {
-      return { snapshot, ranges: await hotRanges(env, owners, snapshot) };
+      return { snapshot, ranges: [...(await hotRanges(env, owners, snapshot)), ...lakeOnlyRanges(table, owners, snapshot)] };
     } catch (error) {
       const retry = error instanceof FloeError && error.kind === "gone" && request.snapshotId === undefined && attempt < readPointAttempts;
       if (!retry) throw error;
@@ -172,18 +194,42 @@ async function readPoint(
   }
 }
 
+/** Every bucket of each owner. */
+function tabletsOf(owners: readonly PhysicalTable[]): { owner: PhysicalTable; bucket: number }[] {
+  return owners.flatMap((owner) => bucketsOf(owner.definition.bucket.num).map((bucket) => ({ owner, bucket })));
+}
+
 /** Per bucket of each owner, the log after the snapshot (or the whole retained log) up to the high watermark now. */
 async function hotRanges(env: Env, owners: readonly PhysicalTable[], snapshot: LakeSnapshot | null): Promise<OwnedRange[]> {
-  const tablets = owners.flatMap((owner) => bucketsOf(owner.definition.bucket.num).map((bucket) => ({ owner, bucket })));
+  const tablets = tabletsOf(owners);
   const statuses = await mapLimited(tablets, tabletCallsAtOnce, async ({ owner, bucket }) => live(await tabletStub(env, owner, bucket).status()));
   return tablets.map(({ owner, bucket }, i) => {
     const { logStartOffset, highWatermark } = statuses[i]!;
-    const from = snapshot ? (snapshot.bucketOffsets[String(bucket)] ?? 0) : logStartOffset;
+    const from = snapshot ? (snapshot.bucketOffsets[tabletOffsetKey(bucket, owner.partition?.partitionId)] ?? 0) : logStartOffset;
     if (from < logStartOffset) {
       throw new FloeError("gone", `bucket ${bucket}'s log before offset ${logStartOffset} was dropped after tiering, so lake snapshot ${snapshot!.snapshotId} (offset ${from}) cannot be continued from the hot log; read a newer snapshot`);
     }
     return { owner, range: { bucket, from, to: highWatermark } };
   });
+}
+
+/**
+ * The lake's Tablets of a partitioned table that no owner is: partitions
+ * dropped from the hot tier (or earlier incarnations of ones created
+ * again), whose lake rows are read as they are, with no log after them.
+ */
+function lakeOnlyRanges(table: TableEntry, owners: readonly PhysicalTable[], snapshot: LakeSnapshot): OwnedRange[] {
+  const held = new Set(owners.map((owner) => owner.partition?.partitionId));
+  const gone = new Map<string, OwnedRange>();
+  for (const file of snapshot.files) {
+    if (file.partitionId === undefined || held.has(file.partitionId)) continue;
+    const key = tabletOffsetKey(file.bucket, file.partitionId);
+    if (gone.has(key)) continue;
+    const spec = formatPartitionSpec(table.definition.partitionKeys, file.partitionValues);
+    const partition = { partitionId: file.partitionId, spec, values: file.partitionValues, createdAtMs: 0 };
+    gone.set(key, { owner: { ...table, partition }, range: { bucket: file.bucket, from: 0, to: 0 }, lakeOnly: true });
+  }
+  return [...gone.values()];
 }
 
 /**

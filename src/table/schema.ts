@@ -116,12 +116,6 @@ export function parseTableDefinition(input: unknown): TableDefinition {
   }
   checkPartitionKeys(partitionKeys, primaryKey, bucketKey, byName);
   const properties = parseProperties(body.properties, { primaryKey: primaryKey.length > 0, partitioned: partitionKeys.length > 0 });
-  if (partitionKeys.length > 0 && properties["table.datalake.enabled"] === "true") {
-    throw new FloeError(
-      "not_implemented",
-      "lake tiering of partitioned tables is not supported yet: create the table without table.datalake.enabled, or without partitionKeys",
-    );
-  }
   const versionColumn = properties["table.merge-engine.versioned.ver-column"];
   if ((properties["table.merge-engine"]?.toLowerCase() === "versioned") !== (versionColumn !== undefined)) {
     throw FloeError.badRequest(

@@ -7,18 +7,20 @@
  * - each file's row count, partition and null counts as its manifest says;
  * - every trade exactly once, every value exact (decimals to the last digit,
  *   timestamps to the microsecond), with the stream position of its row;
- * - each account's current row and no other, by Iceberg's rules: a
- *   position delete removes the row at its position of its file, for data
- *   files of a data sequence number at most its own; an equality delete
- *   (written by Floe before position deletes) removes the rows with its key
- *   in data files of the same partition and a strictly lower one.
+ * - each account's and each visit's current row and no other, by Iceberg's
+ *   rules (`liveRows`);
+ * - in the table partitioned by day, each file's identity partition value
+ *   in its rows, tuple and path, and manifest list summaries that bound
+ *   each manifest's values, so a reader pruning by them finds every live
+ *   row of a day in the manifests it keeps.
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canonicalColumns, literal, openDuckDb, queryRows, quoted, readParquet, registerFiles } from "./duckdb-lake.ts";
 import { sortedBy } from "./lake-values.ts";
 import type { IcebergField, LiveFile } from "./snapshot-files.ts";
-import { currentSchema, identifierFieldIds, liveFiles, readMetadata } from "./snapshot-files.ts";
+import { currentSchema, identifierFieldIds, liveFiles, manifestSummaries, readMetadata } from "./snapshot-files.ts";
+import { visitDays } from "./tables.ts";
 import { tieredLake, type TieredTable } from "./tiered-lake.ts";
 
 const lake = tieredLake();
@@ -54,9 +56,40 @@ async function snapshotOf(table: TieredTable) {
   };
 }
 
+/**
+ * A table's live rows by Iceberg's rules, over the given data and delete
+ * files: a position delete removes the row at its position of its file,
+ * for data files of a data sequence number at most its own; an equality
+ * delete removes the rows with its key in data files of the same partition
+ * and a strictly lower one.
+ */
+async function liveRows(table: TieredTable, dataFiles: LiveFile[], deleteFiles: LiveFile[]) {
+  const { fields, identifierIds } = await snapshotOf(table);
+  const keyFields = identifierIds.map((id) => fields.find((f) => f.id === id)!);
+  const positionDeletes = deleteFiles.filter((f) => f.content === 1);
+  const equalityDeletes = deleteFiles.filter((f) => f.content === 2);
+  await registerFiles(duck, [...dataFiles, ...deleteFiles]);
+  const withFile = (relation: string) =>
+    `SELECT r.*, f.uri AS file_uri, f.sequence_number AS data_sequence_number, f.partition AS file_partition FROM ${relation} AS r JOIN lake_files AS f ON r.filename = f.path`;
+  const sameKey = keyFields.map((f) => `e.${quoted(f.name)} IS NOT DISTINCT FROM d.${quoted(f.name)}`).join(" AND ");
+  const none = (relation: string) => `(SELECT * FROM ${relation} LIMIT 0)`;
+  if (dataFiles.length === 0) return [];
+  return queryRows(duck, `
+    WITH data AS (${withFile(readParquet(dataFiles, fields, { rowNumbers: true }))}),
+         positions AS (${positionDeletes.length > 0 ? withFile(readParquet(positionDeletes, positionDeleteFields)) : none("data")}),
+         equalities AS (${equalityDeletes.length > 0 ? withFile(readParquet(equalityDeletes, keyFields)) : none("data")})
+    SELECT ${canonicalColumns(fields, "d")} FROM data AS d
+    WHERE NOT EXISTS (
+      SELECT 1 FROM positions AS p
+      WHERE p.file_path = d.file_uri AND p.pos = d.file_row_number AND p.data_sequence_number >= d.data_sequence_number)
+    AND NOT EXISTS (
+      SELECT 1 FROM equalities AS e
+      WHERE e.file_partition = d.file_partition AND e.data_sequence_number > d.data_sequence_number AND ${sameKey})`);
+}
+
 describe("DuckDB reads the tiered lake by Iceberg field id", () => {
   it("finds every column under the schema's field id, and delete files keyed by the identifier fields", async () => {
-    for (const table of [lake.trades, lake.accounts]) {
+    for (const table of [lake.trades, lake.accounts, lake.visits]) {
       const { fields, identifierIds, dataFiles, deleteFiles } = await snapshotOf(table);
       for (const file of [...dataFiles, ...deleteFiles]) {
         const columns = await queryRows(duck, `SELECT name, field_id FROM parquet_schema(${literal(file.localPath)}) WHERE type IS NOT NULL`);
@@ -68,7 +101,7 @@ describe("DuckDB reads the tiered lake by Iceberg field id", () => {
   });
 
   it("counts each file's rows and nulls as its manifest entry does, and every row's bucket is its file's partition", async () => {
-    for (const table of [lake.trades, lake.accounts]) {
+    for (const table of [lake.trades, lake.accounts, lake.visits]) {
       const { fields, dataFiles, deleteFiles } = await snapshotOf(table);
       for (const file of [...dataFiles, ...deleteFiles]) {
         const held = fieldsOf(file, fields);
@@ -77,7 +110,8 @@ describe("DuckDB reads the tiered lake by Iceberg field id", () => {
         const [counted] = await queryRows(duck, `SELECT count(*) AS records, ${nulls.join(", ")}${buckets} FROM ${readParquet([file], held)}`);
         expect(counted!.records, file.uri).toBe(Number(file.recordCount));
         for (const field of held) expect(counted![String(field.id)], `${file.uri} nulls of ${field.name}`).toBe(Number(file.nullValueCounts.get(field.id)));
-        if (file.content === 0) expect(counted!.buckets, file.uri).toEqual(Object.values(file.partition));
+        // The bucket field comes last in the partition tuple, after a partitioned table's identity fields.
+        if (file.content === 0) expect(counted!.buckets, file.uri).toEqual([Object.values(file.partition).at(-1)]);
       }
     }
   });
@@ -90,32 +124,65 @@ describe("DuckDB reads the tiered lake by Iceberg field id", () => {
     expect(sortedBy(rows, lake.trades.key)).toEqual(sortedBy(lake.trades.expectedRows, lake.trades.key));
   });
 
-  it("gives each account's current row, exactly, once the position deletes are applied by sequence number", async () => {
-    const { fields, identifierIds, dataFiles, deleteFiles } = await snapshotOf(lake.accounts);
-    const keyFields = identifierIds.map((id) => fields.find((f) => f.id === id)!);
-    const positionDeletes = deleteFiles.filter((f) => f.content === 1);
-    const equalityDeletes = deleteFiles.filter((f) => f.content === 2);
-    expect(positionDeletes.length).toBeGreaterThan(0);
-    await registerFiles(duck, [...dataFiles, ...deleteFiles]);
-    const withFile = (relation: string) =>
-      `SELECT r.*, f.uri AS file_uri, f.sequence_number AS data_sequence_number, f.partition AS file_partition FROM ${relation} AS r JOIN lake_files AS f ON r.filename = f.path`;
-    const sameKey = keyFields.map((f) => `e.${quoted(f.name)} IS NOT DISTINCT FROM d.${quoted(f.name)}`).join(" AND ");
-    const none = (relation: string) => `(SELECT * FROM ${relation} LIMIT 0)`;
-    const live = await queryRows(duck, `
-      WITH data AS (${withFile(readParquet(dataFiles, fields, { rowNumbers: true }))}),
-           positions AS (${positionDeletes.length > 0 ? withFile(readParquet(positionDeletes, positionDeleteFields)) : none("data")}),
-           equalities AS (${equalityDeletes.length > 0 ? withFile(readParquet(equalityDeletes, keyFields)) : none("data")})
-      SELECT ${canonicalColumns(fields, "d")} FROM data AS d
-      WHERE NOT EXISTS (
-        SELECT 1 FROM positions AS p
-        WHERE p.file_path = d.file_uri AND p.pos = d.file_row_number AND p.data_sequence_number >= d.data_sequence_number)
-      AND NOT EXISTS (
-        SELECT 1 FROM equalities AS e
-        WHERE e.file_partition = d.file_partition AND e.data_sequence_number > d.data_sequence_number AND ${sameKey})`);
-    expect(sortedBy(live, lake.accounts.key)).toEqual(sortedBy(lake.accounts.expectedRows, lake.accounts.key));
+  it.each(["accounts", "visits"] as const)("gives each current row of %s, exactly, once the position deletes are applied by sequence number", async (name) => {
+    const table = lake[name];
+    const { dataFiles, deleteFiles } = await snapshotOf(table);
+    expect(deleteFiles.filter((f) => f.content === 1).length).toBeGreaterThan(0);
+    const live = await liveRows(table, dataFiles, deleteFiles);
+    expect(sortedBy(live, table.key)).toEqual(sortedBy(table.expectedRows, table.key));
 
     // The check above depends on the deletes: the data files also hold superseded versions of keys.
+    const { fields } = await snapshotOf(table);
     const [all] = await queryRows(duck, `SELECT count(*) AS records FROM ${readParquet(dataFiles, fields)}`);
     expect(all!.records).toBeGreaterThan(live.length);
+  });
+
+  it("finds in each file of the partitioned table the identity partition value and bucket its tuple and path name", async () => {
+    const metadata = await readMetadata(lake, lake.visits.metadataLocation);
+    expect(metadata["partition-specs"]).toEqual([{ "spec-id": 0, fields: [
+      { name: "dt", transform: "identity", "source-id": 1, "field-id": 1000 },
+      { name: "id_bucket", transform: "bucket[2]", "source-id": 2, "field-id": 1001 },
+    ] }]);
+    const { fields, dataFiles } = await snapshotOf(lake.visits);
+    const days = new Set<string>();
+    for (const file of dataFiles) {
+      const { dt, id_bucket: bucket } = file.partition as { dt: string; id_bucket: number };
+      days.add(dt);
+      expect(file.uri).toContain(`/data/dt=${dt}/id_bucket=${bucket}/`);
+      const [found] = await queryRows(duck, `SELECT list(DISTINCT dt) AS days, list(DISTINCT __bucket) AS buckets FROM ${readParquet([file], fields)}`);
+      expect(found, file.uri).toEqual({ days: [dt], buckets: [bucket] });
+    }
+    expect([...days].sort()).toEqual([...visitDays]);
+  });
+
+  it("prunes by the manifest list's partition summaries: a day's live rows come from the manifests whose bounds hold it", async () => {
+    const metadata = await readMetadata(lake, lake.visits.metadataLocation);
+    const summaries = await manifestSummaries(lake, metadata);
+    const { fields, dataFiles, deleteFiles } = await snapshotOf(lake.visits);
+    const utf8 = new TextDecoder();
+    const bound = (bytes: Uint8Array | null) => (bytes === null ? null : utf8.decode(bytes));
+    const int = (bytes: Uint8Array | null) => (bytes === null ? null : new DataView(bytes.buffer, bytes.byteOffset).getInt32(0, true));
+    // Each summary bounds exactly the partition values of its manifest's files.
+    for (const [path, [day, bucket]] of summaries) {
+      const files = [...dataFiles, ...deleteFiles].filter((f) => f.manifest === path);
+      const values = files.map((f) => f.partition as { dt: string; id_bucket: number });
+      expect([bound(day!.lowerBound), bound(day!.upperBound)], path).toEqual([values.map((v) => v.dt).sort()[0], values.map((v) => v.dt).sort().at(-1)]);
+      expect([int(bucket!.lowerBound), int(bucket!.upperBound)], path).toEqual([Math.min(...values.map((v) => v.id_bucket)), Math.max(...values.map((v) => v.id_bucket))]);
+      expect(day!.containsNull).toBe(false);
+    }
+    let pruned = 0;
+    for (const day of visitDays) {
+      const kept = [...summaries].filter(([, [s]]) => bound(s!.lowerBound)! <= day && day <= bound(s!.upperBound)!).map(([path]) => path);
+      pruned += summaries.size - kept.length;
+      const inKept = (f: LiveFile) => kept.includes(f.manifest) && (f.partition as { dt: string }).dt === day;
+      const live = await liveRows(lake.visits, dataFiles.filter(inKept), deleteFiles.filter(inKept));
+      const expected = lake.visits.expectedRows.filter((r) => r.dt === day);
+      expect(sortedBy(live, lake.visits.key), day).toEqual(sortedBy(expected, lake.visits.key));
+      // Nothing of the day is in a pruned manifest.
+      const [outside] = await queryRows(duck, `SELECT count(*) AS records FROM ${readParquet(dataFiles, fields)} WHERE dt = ${literal(day)}`);
+      const [inside] = await queryRows(duck, `SELECT count(*) AS records FROM ${readParquet(dataFiles.filter(inKept), fields)}`);
+      expect(inside!.records, day).toBe(outside!.records);
+    }
+    expect(pruned).toBeGreaterThan(0);
   });
 });

@@ -3,8 +3,9 @@
  * the real server tiered, by path as a Hadoop-style reader does:
  * `version-hint.text` → `v<N>.metadata.json` → manifest list → manifests →
  * Parquet. It must find the metadata the catalog points at, every trade
- * exactly once, and each account's current row, which needs the position
- * deletes applied (icebird removes the rows they name from their files).
+ * exactly once, and each account's and each visit's current row (visits
+ * partitioned by day, `identity(dt)` before the bucket), which needs the
+ * position deletes applied (icebird removes the rows they name from their files).
  *
  * icebird finds columns by the names in each file's embedded
  * `iceberg.schema`, not by Parquet field ids, so it cannot notice a wrong
@@ -75,7 +76,7 @@ async function expectedAtIcebirdPrecision(table: TieredTable): Promise<Record<st
 
 describe("icebird reads the tiered lake", () => {
   it("finds, through version-hint.text, the metadata the catalog points at", async () => {
-    for (const table of [lake.trades, lake.accounts]) {
+    for (const table of [lake.trades, lake.accounts, lake.visits]) {
       const metadata = await withS3Endpoint(lake, () => icebergMetadata({ tableUrl: table.location }));
       expect(metadata).toEqual(await readMetadata(lake, table.metadataLocation));
       expect(metadata.snapshots).toHaveLength(lake.snapshots);
@@ -92,5 +93,11 @@ describe("icebird reads the tiered lake", () => {
   it("reads each account's current row, older versions and deleted keys removed by the position deletes", async () => {
     const rows = await readWithIcebird(lake.accounts);
     expect(rows).toEqual(await expectedAtIcebirdPrecision(lake.accounts));
+  });
+
+  it("reads each current visit of the table partitioned by day, with its day (the identity partition value) and the position deletes applied", async () => {
+    const rows = await readWithIcebird(lake.visits);
+    expect(rows).toEqual(await expectedAtIcebirdPrecision(lake.visits));
+    expect(new Set(rows.map((r) => r.dt)).size).toBe(3);
   });
 });

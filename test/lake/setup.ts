@@ -1,7 +1,7 @@
 /**
  * Global setup of the `lake` project: runs the workload against the real
  * server (`wrangler dev`, as `npm start` runs it), stops it, and exports
- * both tables' lake objects from its local R2 into a temporary folder that
+ * the tables' lake objects from its local R2 into a temporary folder that
  * the reader tests open. Runs once for all of them.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { startServer } from "../smoke/server.ts";
 import { exportLake } from "./lake-export.ts";
-import { accounts, trades } from "./tables.ts";
+import { accounts, trades, visits } from "./tables.ts";
 import type { TieredTable } from "./tiered-lake.ts";
 import { runWorkload, tieringRounds, type WrittenTable } from "./workload.ts";
 
@@ -24,8 +24,11 @@ export default async function setup(project: TestProject): Promise<() => void> {
     const server = await startServer(persistTo);
     const written = await runWorkload(server.url).finally(() => server.stop());
     const table = (key: string[], w: WrittenTable): TieredTable => ({ ...w, key, location: tableLocation(w.metadataLocation) });
-    const lake = { dir, uriPrefix, snapshots: tieringRounds, trades: table(trades.key, written.trades), accounts: table(accounts.key, written.accounts) };
-    const prefixes = [lake.trades, lake.accounts].map((t) => `${t.location.slice(uriPrefix.length + 1)}/`);
+    const lake = {
+      dir, uriPrefix, snapshots: tieringRounds,
+      trades: table(trades.key, written.trades), accounts: table(accounts.key, written.accounts), visits: table(visits.key, written.visits),
+    };
+    const prefixes = [lake.trades, lake.accounts, lake.visits].map((t) => `${t.location.slice(uriPrefix.length + 1)}/`);
     await exportLake(persistTo, prefixes, dir);
     project.provide("lake", lake);
   } catch (error) {

@@ -22,11 +22,14 @@ export interface TableMetadata {
   "current-schema-id": number;
   schemas: { "schema-id": number; fields: IcebergField[]; "identifier-field-ids"?: number[] }[];
   snapshots: { "snapshot-id": number; "manifest-list": string }[];
+  "partition-specs": { "spec-id": number; fields: { name: string; transform: string; "source-id": number; "field-id": number }[] }[];
 }
 
 export interface LiveFile {
   /** 0 data, 1 position deletes, 2 equality deletes. */
   content: number;
+  /** The manifest listing it. */
+  manifest: string;
   uri: string;
   localPath: string;
   /** The data sequence number, inherited from the manifest list when the entry has none. */
@@ -65,6 +68,7 @@ export async function liveFiles(lake: TieredLake, metadata: TableMetadata): Prom
       const file = entry.data_file;
       files.push({
         content: file.content,
+        manifest: manifest.manifest_path,
         uri: file.file_path,
         localPath: localPath(lake, file.file_path),
         sequenceNumber,
@@ -76,4 +80,23 @@ export async function liveFiles(lake: TieredLake, metadata: TableMetadata): Prom
     }
   }
   return files;
+}
+
+/** A manifest list entry's partition field summary, bounds in Iceberg's single-value binary form. */
+export interface FieldSummary {
+  containsNull: boolean;
+  lowerBound: Uint8Array | null;
+  upperBound: Uint8Array | null;
+}
+
+/** Per manifest of the current snapshot (by path), its partition field summaries, in spec order. */
+export async function manifestSummaries(lake: TieredLake, metadata: TableMetadata): Promise<Map<string, FieldSummary[]>> {
+  const snapshot = metadata.snapshots.find((s) => s["snapshot-id"] === metadata["current-snapshot-id"])!;
+  const list = await readAvro(await readFile(localPath(lake, snapshot["manifest-list"])), { bigintLongs: true });
+  return new Map(list.records.map((m) => [
+    m.manifest_path as string,
+    (m.partitions as { contains_null: boolean; lower_bound: Uint8Array | null; upper_bound: Uint8Array | null }[]).map((p) => ({
+      containsNull: p.contains_null, lowerBound: p.lower_bound, upperBound: p.upper_bound,
+    })),
+  ]));
 }

@@ -21,7 +21,13 @@ export interface LakeTableSpec {
   name: string;
   /** The columns that identify a row in the checks (the primary key, or the log table's id). */
   key: string[];
-  definition: { columns: ColumnSpec[]; primaryKey?: string[]; bucket: { num: number; key?: string[] }; properties: Record<string, string> };
+  definition: {
+    columns: ColumnSpec[];
+    primaryKey?: string[];
+    partitionKeys?: string[];
+    bucket: { num: number; key?: string[] };
+    properties: Record<string, string>;
+  };
 }
 
 const lakeEnabled = { "table.datalake.enabled": "true" };
@@ -71,6 +77,31 @@ export const accounts: LakeTableSpec = {
     properties: lakeEnabled,
   },
 };
+
+/**
+ * A primary-key table partitioned by day: its lake partition spec is
+ * `identity(dt)`, then `bucket[2]` of `id` (the primary key without the
+ * partition key).
+ */
+export const visits: LakeTableSpec = {
+  name: "visits",
+  key: ["dt", "id"],
+  definition: {
+    columns: [
+      { name: "dt", type: "STRING", nullable: false },
+      { name: "id", type: "BIGINT", nullable: false },
+      { name: "page", type: "STRING" },
+      { name: "seconds", type: "INT" },
+    ],
+    primaryKey: ["dt", "id"],
+    partitionKeys: ["dt"],
+    bucket: { num: 2 },
+    properties: lakeEnabled,
+  },
+};
+
+/** The days `visits` is partitioned by. */
+export const visitDays = ["20261128", "20261129", "20261130"] as const;
 
 /** mulberry32: the same rows on every run, so a failure reproduces. */
 function randomSource(seed: number) {
@@ -141,6 +172,11 @@ export function account(key: { region: string; id: string }): LakeRow {
     score: maybe(random.int(2 ** 30) / 1024),
     visits: maybe(random.int(2 ** 31) - 2 ** 30),
   };
+}
+
+/** A visit row; each call gives new values, as an update would. */
+export function visit(dt: string, id: number): LakeRow {
+  return { dt, id: String(id), page: random.next() < 0.1 ? null : random.pick(["/", "/cart", "/checkout", "/ü"]), seconds: random.int(3600) };
 }
 
 /** How a canonical row is written to Floe as JSON (docs/types.md). */

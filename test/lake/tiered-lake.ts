@@ -27,6 +27,8 @@ export interface TieredLake {
   snapshots: number;
   trades: TieredTable;
   accounts: TieredTable;
+  /** Partitioned by day: `identity(dt)` before its bucket field. */
+  visits: TieredTable;
 }
 
 declare module "vitest" {

@@ -1,13 +1,14 @@
 /**
- * Drives a running Floe over HTTP through three tiering rounds of both lake
- * tables while keeping a model of what was written: every trade, and each
+ * Drives a running Floe over HTTP through three tiering rounds of the lake
+ * tables while keeping a model of what was written: every trade, each
  * account key's current row after upserts, partial updates and deletes
- * (some of them undone or redone within one round, some across rounds).
+ * (some of them undone or redone within one round, some across rounds),
+ * and each visit's in its day's partition.
  * Returns the rows the lake must hold, each with the stream position
  * (`__bucket`, `__offset`, `__timestamp`) that Floe's own log reports for
  * the row's last change.
  */
-import { account, accountKeys, accounts, asStored, database, floeJson, trade, trades, type LakeTableSpec } from "./tables.ts";
+import { account, accountKeys, accounts, asStored, database, floeJson, trade, trades, visit, visitDays, visits, type LakeTableSpec } from "./tables.ts";
 import type { LakeRow } from "./lake-values.ts";
 
 export const tieringRounds = 3;
@@ -19,10 +20,10 @@ export interface WrittenTable {
   expectedRows: LakeRow[];
 }
 
-export async function runWorkload(baseUrl: string): Promise<{ trades: WrittenTable; accounts: WrittenTable }> {
+export async function runWorkload(baseUrl: string): Promise<{ trades: WrittenTable; accounts: WrittenTable; visits: WrittenTable }> {
   const floe = floeClient(`${baseUrl}/v1`);
   await floe("PUT", `/databases/${database}`);
-  for (const spec of [trades, accounts]) await floe("PUT", `/databases/${database}/tables/${spec.name}`, spec.definition);
+  for (const spec of [trades, accounts, visits]) await floe("PUT", `/databases/${database}/tables/${spec.name}`, spec.definition);
 
   const written: LakeRow[] = [];
   const state = new Map<string, LakeRow>();
@@ -50,9 +51,19 @@ export async function runWorkload(baseUrl: string): Promise<{ trades: WrittenTab
     await write(accounts, keys.map((k) => ({ region: k.region, id: k.id })), "?op=delete");
     for (const key of keys) state.delete(keyOf(key));
   };
+  const visited = new Map<string, LakeRow>();
+  /** Upserts into the partitions of `visits` (created as the rows need them), then deletes. */
+  const visitRows = async (upserts: [day: number, id: number][], deletes: [day: number, id: number][] = []) => {
+    const rows = upserts.map(([day, id]) => visit(visitDays[day]!, id));
+    await write(visits, rows, "?dynamicPartitions=true");
+    for (const row of rows) visited.set(JSON.stringify([row.dt, row.id]), row);
+    if (deletes.length === 0) return;
+    await write(visits, deletes.map(([day, id]) => ({ dt: visitDays[day]!, id: String(id) })), "?op=delete");
+    for (const [day, id] of deletes) visited.delete(JSON.stringify([visitDays[day]!, String(id)]));
+  };
   const tier = async (expected: "committed" | "up_to_date") => {
     const { tables } = await floe("POST", "/tiering/run");
-    for (const spec of [trades, accounts]) {
+    for (const spec of [trades, accounts, visits]) {
       const result = tables.find((t: { table: string }) => t.table === `${database}.${spec.name}`);
       if (result?.kind !== expected) throw new Error(`tiering ${spec.name}: expected ${expected}, got ${JSON.stringify(result)}`);
     }
@@ -67,6 +78,7 @@ export async function runWorkload(baseUrl: string): Promise<{ trades: WrittenTab
   await remove(keys(4, 9));
   await upsert(keys(12));
   await remove(keys(12));
+  await visitRows([[0, 1], [0, 2], [0, 3], [1, 1], [1, 2], [1, 7], [1, 9]]);
   await tier("committed");
 
   // Round 2: updates and deletes of lake rows, partial updates (one on a new key), a re-insert, new keys, and a
@@ -78,6 +90,8 @@ export async function runWorkload(baseUrl: string): Promise<{ trades: WrittenTab
   await upsert(keys(4, 14, 15, 16, 17));
   const unchanged = state.get(keyOf(accountKeys[15]!))!;
   await write(accounts, [unchanged]);
+  // Updates and deletes of lake rows in two partitions, and a new partition; an id in every day, each its own row.
+  await visitRows([[0, 2], [1, 7], [2, 1], [2, 5], [2, 9]], [[0, 3], [1, 1]]);
   await tier("committed");
 
   // Round 3: a key updated in every round, more deletes, and a partial update of a key deleted in round 1.
@@ -85,12 +99,14 @@ export async function runWorkload(baseUrl: string): Promise<{ trades: WrittenTab
   await upsert(keys(0, 16));
   await remove(keys(2, 14));
   await patch(keys(7, 9), ["owner", "visits"]);
+  await visitRows([[2, 5], [0, 4]], [[1, 9]]);
   await tier("committed");
   await tier("up_to_date");
 
   return {
     trades: await tiered(floe, trades, written),
     accounts: await tiered(floe, accounts, [...state.values()]),
+    visits: await tiered(floe, visits, [...visited.values()]),
   };
 }
 
@@ -116,10 +132,16 @@ async function tiered(floe: FloeCall, spec: LakeTableSpec, rows: LakeRow[]): Pro
   const keyTypes = spec.key.map((name) => spec.definition.columns.find((c) => c.name === name)!.type);
   // JSON answers a BIGINT as a number when safe; the canonical form is a string.
   const keyOf = (row: Record<string, unknown>) => JSON.stringify(spec.key.map((name, i) => (keyTypes[i] === "BIGINT" ? String(row[name]) : row[name])));
-  for (const { bucket, highWatermark } of described.buckets as { bucket: number; highWatermark: number }[]) {
+  // A partitioned table's buckets are its partitions'; the key names the partition, so each row's log is found.
+  const tablets: { partition?: string; bucket: number; highWatermark: number }[] = described.partitions
+    ? (await floe("GET", `/databases/${database}/tables/${spec.name}/partitions`)).partitions.flatMap(
+      (p: { partition: string; buckets: { bucket: number; highWatermark: number }[] }) => p.buckets.map((b) => ({ partition: p.partition, ...b })))
+    : described.buckets;
+  for (const { partition, bucket, highWatermark } of tablets) {
     if (highWatermark === 0) continue;
-    const page = await floe("GET", `/databases/${database}/tables/${spec.name}/log?bucket=${bucket}&offset=0&limit=10000&columns=${spec.key.join(",")}`);
-    if (page.rows.length !== highWatermark) throw new Error(`${spec.name} bucket ${bucket}: read ${page.rows.length} of ${highWatermark} log rows`);
+    const where = `${partition === undefined ? "" : `partition=${partition}&`}bucket=${bucket}`;
+    const page = await floe("GET", `/databases/${database}/tables/${spec.name}/log?${where}&offset=0&limit=10000&columns=${spec.key.join(",")}`);
+    if (page.rows.length !== highWatermark) throw new Error(`${spec.name} ${where}: read ${page.rows.length} of ${highWatermark} log rows`);
     for (const row of page.rows) positions.set(keyOf(row), { bucket, offset: row._offset, timestamp: row._timestamp });
   }
   const expectedRows = rows.map((row) => {

@@ -75,8 +75,8 @@ describe("scans", () => {
     }
     const ndjson = await api("GET", path("events", "/scan?format=ndjson&filter=id < 3"));
     expect(new TextDecoder().decode(ndjson.body).trim().split("\n").length).toBe(3);
-    expectError(await api("GET", path("events", "/scan?source=lake")), 400, "bad_request", /not tiered to the lake yet/);
-    expectError(await api("GET", path("events$lake", "/scan")), 400, "bad_request", /not tiered to the lake yet/);
+    expectError(await api("GET", path("events", "/scan?source=lake")), 400, "bad_request", /has no lake/);
+    expectError(await api("GET", path("events$lake", "/scan")), 400, "bad_request", /has no lake/);
     expectError(await api("GET", path("events", "/scan?snapshot=1")), 400, "bad_request", /without snapshot=/);
     expectError(await api("GET", path("events", "/scan?partition=dt=zz")), 404, "not_found", /partition dt=zz/);
   });

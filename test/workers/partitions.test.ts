@@ -49,11 +49,11 @@ describe("a partitioned table's definition", () => {
     expectError(await api("GET", path("refused")), 404, "not_found");
   });
 
-  it("refuses lake tiering of a partitioned table with 501, saying it is not supported yet", async () => {
+  it("creates a partitioned table tiered to the lake", async () => {
     await ok("PUT", "/databases/parts");
     const lake = { ...eventsByDay, properties: { "table.datalake.enabled": "true" } };
-    expectError(await api("PUT", path("lake"), lake), 501, "not_implemented", /lake tiering of partitioned tables is not supported yet/);
-    expectError(await api("GET", path("lake")), 404, "not_found");
+    expect((await api("PUT", path("lake"), lake)).status).toBe(201);
+    expect((await ok("GET", path("lake"))).properties).toMatchObject({ "table.datalake.enabled": "true" });
   });
 });
 
