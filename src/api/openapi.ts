@@ -132,7 +132,7 @@ const operations: Record<string, Record<string, Json>> = {
   "/v1/databases/{db}/tables/{table}/subscribe": {
     get: {
       summary: "A WebSocket that pushes every committed batch from a start position (a plain GET answers 426 where it would upgrade)",
-      description: "Send one JSON message `{ from, partition?, buckets?, columns?, format? }` (or pass it as `?subscribe=`); see docs/subscriptions.md.",
+      description: "Send one JSON message `{ from, partition?, buckets?, columns?, format? }` (or pass it as `?subscribe=`); a partitioned table's subscription without `partition` follows every partition; see docs/subscriptions.md.",
       parameters: [db, table, query("subscribe", "the subscribe message as JSON, sent with the upgrade")],
       responses: { "101": { description: "Switching Protocols" }, ...common, ...errors(426) },
     },
