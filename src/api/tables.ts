@@ -77,6 +77,7 @@ export const tableRoutes = new Hono<FloeEnv>()
     const name = nameParam("table", c.req.param("table"));
     const { table, partitionIds } = await catalog.dropTable(c.env.CATALOG, database, name);
     forgetTable(database, name);
+    if (autoPartitioningOf(table.definition)) await partitionSchedulerStub(c.env, table.tableId).stop();
     const owners = isPartitioned(table.definition) ? partitionIds.map((partitionId) => ({ ...table, partition: { partitionId } })) : [table];
     await dropTablets(c.env, owners, table.definition.bucket.num, `table ${database}.${name}`);
     return c.json({ database: table.database, name: table.name, dropped: true });

@@ -29,7 +29,7 @@ import { dropTablets } from "../tablet/stub.ts";
  * Tablets one pass drops at most: with the catalog call per partition, a
  * pass stays well inside the 10,000 subrequests an alarm may make.
  */
-export const tabletsDroppedPerPassMax = 4096;
+const tabletsDroppedPerPassMax = 4096;
 
 export interface AutoPartitionPass {
   /** Specs of the partitions this pass created. */
@@ -57,7 +57,7 @@ export async function autoPartitionPass(env: Env, table: TableEntry, nowMs: numb
 }
 
 /** The partitions whose time value is older than the retention, oldest first. */
-export function expiredPartitions(partitions: readonly PartitionEntry[], keyIndex: number, options: AutoPartitioning, nowMs: number): PartitionEntry[] {
+function expiredPartitions(partitions: readonly PartitionEntry[], keyIndex: number, options: AutoPartitioning, nowMs: number): PartitionEntry[] {
   const oldestKept = ordinalAt(nowMs, options.unit, options.timeZone) - options.retentionCount;
   return partitions
     .map((partition) => ({ partition, ordinal: parseValue(partition.values[keyIndex]!, options.unit) }))
@@ -88,7 +88,7 @@ async function dropExpired(env: Env, table: TableEntry, options: AutoPartitionin
 }
 
 /** The time values of the current unit and the next `count - 1`, as the wall clock will show them (an hour skipped by a clock change is none). */
-export function upcomingValues(nowMs: number, options: AutoPartitioning, count: number): string[] {
+function upcomingValues(nowMs: number, options: AutoPartitioning, count: number): string[] {
   const values: string[] = [];
   for (let atMs = nowMs; values.length < count; atMs = nextBoundaryMs(atMs, options.unit, options.timeZone)) {
     values.push(formatValue(ordinalAt(atMs, options.unit, options.timeZone), options.unit));

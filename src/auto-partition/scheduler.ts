@@ -3,8 +3,8 @@
  * pass of one table on its alarm, at the next unit boundary of the table's
  * time zone and at least every `checkIntervalMs` (Fluss's
  * `auto-partition.check.interval`). Creating the table starts it, the cron
- * restarts an alarm that was lost, and the first alarm after the table is
- * dropped (or found without automatic partitioning) clears it. A thin shell
+ * restarts an alarm that was lost, and dropping the table stops it (as
+ * does any alarm that finds the table gone). A thin shell
  * over `pass.ts`: alarms fire under `wrangler dev`, where cron never does.
  *
  * Invariants: one object, so one alarm, per table id; passes never overlap
@@ -31,21 +31,23 @@ export class PartitionScheduler extends DurableObject<Env> {
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
   }
 
+  /** Stops the alarm and forgets the table (it was dropped). A pass running now sets an alarm again, which then finds no table. */
+  async stop(): Promise<void> {
+    // deleteAll also removes the alarm (compatibility date 2026-02-24 on).
+    await this.ctx.storage.deleteAll();
+  }
+
   override async alarm(): Promise<void> {
     const tableId = await this.ctx.storage.get<string>("tableId");
     const table = tableId === undefined ? null : await getTableById(this.env.CATALOG, tableId);
     const options = table && autoPartitioningOf(table.definition);
-    if (!table || !options) {
-      // deleteAll also removes the alarm (compatibility date 2026-02-24 on): nothing is left of this table.
-      await this.ctx.storage.deleteAll();
-      return;
-    }
+    if (!table || !options) return this.stop();
     const nowMs = Date.now();
     let more = false;
     try {
       more = (await autoPartitionPass(this.env, table, nowMs)).more;
     } catch (error) {
-      if (error instanceof TableDroppedError) return this.ctx.storage.deleteAll();
+      if (error instanceof TableDroppedError) return this.stop();
       console.error(JSON.stringify({ event: "auto_partition_failed", table: `${table.database}.${table.name}`, error: String(error) }));
     }
     await this.ctx.storage.setAlarm(more ? nowMs + continueAfterMs : nextPassMs(nowMs, options));

@@ -26,7 +26,7 @@ export interface AutoPartitioning {
   retentionCount: number;
 }
 
-export const autoPartitionDefaults = {
+const autoPartitionDefaults = {
   unit: "DAY",
   precreateCount: 2,
   retentionCount: 7,

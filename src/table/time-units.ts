@@ -34,14 +34,6 @@ export function isTimeZone(name: string): boolean {
   }
 }
 
-export const valueFormats: Record<TimeUnit, string> = {
-  HOUR: "yyyyMMddHH",
-  DAY: "yyyyMMdd",
-  MONTH: "yyyyMM",
-  QUARTER: "yyyyQ",
-  YEAR: "yyyy",
-};
-
 interface WallClock {
   year: number;
   /** 1..12 */
