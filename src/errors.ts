@@ -16,7 +16,6 @@ export const errorStatus = {
   upgrade_required: 426,
   /** A client that must wait before asking again; the answer says how long in `Retry-After`. */
   too_many_requests: 429,
-  not_implemented: 501,
   unavailable: 503,
   internal: 500,
 } as const;

@@ -1,12 +1,14 @@
-/** Floe's Worker: wires the HTTP API, the Tablet Durable Object and the cron trigger together. */
+/** Floe's Worker: wires the HTTP API, the Durable Objects and the cron trigger together. */
 import { env } from "cloudflare:workers";
 import { createApp } from "./api/app.ts";
 import { accessMode, announceMode } from "./auth/mode.ts";
 import { restartAlarms } from "./lake/pass.ts";
+import { restartPartitionAlarms } from "./auto-partition/alarms.ts";
 
 export { Tablet } from "./tablet/tablet.ts";
 export { LakeScheduler } from "./lake/scheduler.ts";
 export { LakeWriter } from "./lake/writer.ts";
+export { PartitionScheduler } from "./auto-partition/scheduler.ts";
 
 const app = createApp();
 // Said when the Worker loads (start-up under `wrangler dev`), not at the first request.
@@ -14,8 +16,8 @@ announceMode(accessMode(env));
 
 export default {
   fetch: app.fetch,
-  /** Tables tier on their coordinators' alarms; the cron only restarts an alarm that was lost. */
+  /** Tables tier, and create and expire partitions, on their Durable Objects' alarms; the cron only restarts an alarm that was lost. */
   async scheduled(_controller, env) {
-    await restartAlarms(env);
+    await Promise.all([restartAlarms(env), restartPartitionAlarms(env)]);
   },
 } satisfies ExportedHandler<Env>;

@@ -58,7 +58,7 @@ const operations: Record<string, Record<string, Json>> = {
       summary: "Create a table: 201 created, 200 when an identical one exists, 409 when a different one does",
       parameters: [db, table],
       requestBody: { required: true, content: { "application/json": { schema: ref("TableDefinition") } } },
-      responses: { "200": json(ref("Table")), "201": json(ref("Table"), "Created"), ...common, ...errors(409, 413, 501) },
+      responses: { "200": json(ref("Table")), "201": json(ref("Table"), "Created"), ...common, ...errors(409, 413) },
     },
     get: { summary: "Describe a table: definition, each bucket's offsets, the lake snapshot", parameters: [db, table], responses: { "200": json(ref("TableDescription")), ...common } },
     delete: { summary: "Drop a table and all its data (write on the database)", parameters: [db, table], responses: { "200": json({ type: "object" }), ...common } },
@@ -132,7 +132,7 @@ const operations: Record<string, Record<string, Json>> = {
   "/v1/databases/{db}/tables/{table}/subscribe": {
     get: {
       summary: "A WebSocket that pushes every committed batch from a start position (a plain GET answers 426 where it would upgrade)",
-      description: "Send one JSON message `{ from, partition?, buckets?, columns?, format? }` (or pass it as `?subscribe=`); see docs/subscriptions.md.",
+      description: "Send one JSON message `{ from, partition?, buckets?, columns?, format? }` (or pass it as `?subscribe=`); a partitioned table's subscription without `partition` follows every partition; see docs/subscriptions.md.",
       parameters: [db, table, query("subscribe", "the subscribe message as JSON, sent with the upgrade")],
       responses: { "101": { description: "Switching Protocols" }, ...common, ...errors(426) },
     },
@@ -160,7 +160,7 @@ const operations: Record<string, Record<string, Json>> = {
 };
 
 const schemas: Record<string, Json> = {
-  Error: { type: "object", required: ["error"], properties: { error: { type: "object", required: ["code", "message"], properties: { code: { type: "string", enum: ["bad_request", "unauthorized", "forbidden", "not_found", "conflict", "gone", "payload_too_large", "unsupported_media_type", "upgrade_required", "not_implemented", "unavailable", "internal"] }, message: { type: "string" } } } } },
+  Error: { type: "object", required: ["error"], properties: { error: { type: "object", required: ["code", "message"], properties: { code: { type: "string", enum: ["bad_request", "unauthorized", "forbidden", "not_found", "conflict", "gone", "payload_too_large", "unsupported_media_type", "upgrade_required", "too_many_requests", "unavailable", "internal"] }, message: { type: "string" } } } } },
   Health: { type: "object", properties: { status: { type: "string" }, version: { type: "string" }, access: { type: "string", enum: ["open", "tokens", "unconfigured"] } } },
   DatabaseCreated: { type: "object", properties: { name: { type: "string" }, created: { type: "boolean" } } },
   Row: { type: "object", description: "column name → value in the column type's JSON spelling (docs/types.md)", additionalProperties: true },
@@ -209,7 +209,6 @@ const errorStatuses: Record<number, string> = {
   413: "payload too large",
   415: "unsupported Content-Type",
   426: "upgrade required: a plain GET of a subscribe URL",
-  501: "not implemented (lake tiering of partitioned tables)",
 };
 
 /** The document, for a server of this version. */

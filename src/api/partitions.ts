@@ -15,10 +15,10 @@ import { canonicalSpec, createPartition, describePartition, dropPartition, listP
 import { FloeError } from "../errors.ts";
 import { mapLimited } from "../read-ahead.ts";
 import { isPartitioned } from "../table/schema.ts";
-import { live, tabletStub } from "../tablet/stub.ts";
+import { dropTablets, live, tabletStub } from "../tablet/stub.ts";
 import type { FloeEnv } from "./env.ts";
 import { withTableParam } from "./params.ts";
-import { describeBucketsMax, dropTablets, tabletCallsInFlightMax } from "./tablets.ts";
+import { describeBucketsMax, tabletCallsInFlightMax } from "./tablets.ts";
 
 export const partitionRoutes = new Hono<FloeEnv>()
   .get("/:table/partitions", access(({ db, table }) => needs.read(db, table)), async (c) => {

@@ -16,7 +16,7 @@ import { access, needs, principalOf } from "../auth/access.ts";
 import { visibleTables } from "../auth/scopes.ts";
 import type { TableEntry } from "../catalog/catalog.ts";
 import { definitionToJson, parseTableDefinition } from "../table/schema.ts";
-import { bucketsOf, live, tabletStub } from "../tablet/stub.ts";
+import { bucketsOf, dropTablets, live, tabletStub } from "../tablet/stub.ts";
 import type { FloeEnv } from "./env.ts";
 import { readJsonBody } from "./body.ts";
 import { nameParam, withTableParam } from "./params.ts";
@@ -26,9 +26,11 @@ import { isLakeEnabled, isPartitioned } from "../table/schema.ts";
 import { countPartitions, listPartitions } from "../catalog/partitions.ts";
 import { partitionSummary } from "./partitions.ts";
 import { lakeSchedulerStub } from "../lake/scheduler.ts";
+import { partitionSchedulerStub } from "../auto-partition/scheduler.ts";
+import { autoPartitioningOf } from "../table/auto-partitioning.ts";
 import { lakeSummary } from "../lake/lake-summary.ts";
 import { mapLimited } from "../read-ahead.ts";
-import { describeBucketsMax, dropTablets, tabletCallsInFlightMax } from "./tablets.ts";
+import { describeBucketsMax, tabletCallsInFlightMax } from "./tablets.ts";
 import { FloeError } from "../errors.ts";
 
 export const tableRoutes = new Hono<FloeEnv>()
@@ -47,6 +49,7 @@ export const tableRoutes = new Hono<FloeEnv>()
     const definition = parseTableDefinition(await readJsonBody(c.req.raw));
     const { created, table } = await catalog.createTable(c.env.CATALOG, database, name, definition);
     if (isLakeEnabled(table.definition)) await lakeSchedulerStub(c.env, table.tableId).start(table.tableId);
+    if (autoPartitioningOf(table.definition)) await partitionSchedulerStub(c.env, table.tableId).start(table.tableId);
     return c.json({ ...tableSummary(table), created }, created ? 201 : 200);
   })
   .get("/:table", access(({ db, table }) => needs.read(db, table)), async (c) => {
@@ -74,6 +77,7 @@ export const tableRoutes = new Hono<FloeEnv>()
     const name = nameParam("table", c.req.param("table"));
     const { table, partitionIds } = await catalog.dropTable(c.env.CATALOG, database, name);
     forgetTable(database, name);
+    if (autoPartitioningOf(table.definition)) await partitionSchedulerStub(c.env, table.tableId).stop();
     const owners = isPartitioned(table.definition) ? partitionIds.map((partitionId) => ({ ...table, partition: { partitionId } })) : [table];
     await dropTablets(c.env, owners, table.definition.bucket.num, `table ${database}.${name}`);
     return c.json({ database: table.database, name: table.name, dropped: true });

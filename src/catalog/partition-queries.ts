@@ -89,3 +89,18 @@ export async function deletePartition(db: D1Database, tableId: string, spec: str
 export function deletePartitionsStatement(db: D1Database, tableId: string): D1PreparedStatement {
   return db.prepare("DELETE FROM partitions WHERE table_id = ? RETURNING partition_id AS partitionId").bind(tableId);
 }
+
+/**
+ * Up to `limit` partitions of a table with an id above `afterId`, in id
+ * order (ids only grow, so: those created since), and whether the table
+ * still exists; one round trip.
+ */
+export async function selectPartitionsCreatedAfter(
+  db: D1Database, tableId: string, afterId: number, limit: number,
+): Promise<{ rows: PartitionRow[]; tableExists: boolean }> {
+  const [rows, exists] = await db.batch([
+    db.prepare(`SELECT ${partitionColumns} FROM partitions WHERE table_id = ? AND partition_id > ? ORDER BY partition_id LIMIT ?`).bind(tableId, afterId, limit),
+    db.prepare("SELECT EXISTS (SELECT 1 FROM tables WHERE table_id = ?) AS tableExists").bind(tableId),
+  ]);
+  return { rows: rows!.results as PartitionRow[], tableExists: (exists!.results[0] as { tableExists: number }).tableExists === 1 };
+}

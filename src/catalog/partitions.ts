@@ -150,6 +150,12 @@ export async function listPartitions(db: D1Database, table: TableEntry, fromSpec
   return (await queries.selectPartitionsFrom(db, table.tableId, fromSpec ?? "", limit)).map((row) => entryOf(table, row));
 }
 
+/** Up to `limit` partitions created after the one of id `afterId` (0: all), in id order; null when the table is gone. */
+export async function partitionsCreatedAfter(db: D1Database, table: TableEntry, afterId: number, limit: number): Promise<PartitionEntry[] | null> {
+  const { rows, tableExists } = await queries.selectPartitionsCreatedAfter(db, table.tableId, afterId, limit);
+  return tableExists ? rows.map((row) => entryOf(table, row)) : null;
+}
+
 export async function countPartitions(db: D1Database, table: TableEntry): Promise<number> {
   return queries.countPartitions(db, table.tableId);
 }

@@ -14,11 +14,13 @@ import { encodeStream } from "../arrow/ipc.ts";
 import type { BatchMessage, SnapshotMessage } from "./subscription.ts";
 import { arrowMetadataKeys } from "./subscription.ts";
 
-export function encodeBatchMessage(page: LogPage, format: "json" | "arrow"): string | Uint8Array {
+/** `partition`: the spec of the page's partition, for a partitioned table. */
+export function encodeBatchMessage(page: LogPage, format: "json" | "arrow", partition?: string): string | Uint8Array {
   const firstOffset = page.nextOffset - page.rowCount;
   const lastOffset = page.nextOffset - 1;
   if (format === "arrow") {
     return pageToIpc(page, {
+      ...(partition === undefined ? {} : { [arrowMetadataKeys.partition]: partition }),
       [arrowMetadataKeys.bucket]: String(page.bucket),
       [arrowMetadataKeys.firstOffset]: String(firstOffset),
       [arrowMetadataKeys.lastOffset]: String(lastOffset),
@@ -27,6 +29,7 @@ export function encodeBatchMessage(page: LogPage, format: "json" | "arrow"): str
   }
   const message: BatchMessage = {
     type: "batch",
+    ...(partition === undefined ? {} : { partition }),
     bucket: page.bucket,
     firstOffset,
     lastOffset,
@@ -38,7 +41,7 @@ export function encodeBatchMessage(page: LogPage, format: "json" | "arrow"): str
 
 /** Part of a primary-key bucket's state as of `offset` (rows of `columns`), as a `snapshot` message. */
 export function encodeSnapshotMessage(
-  part: { bucket: number; offset: number; highWatermark: number; part: number; first: boolean; last: boolean },
+  part: { partition?: string; bucket: number; offset: number; highWatermark: number; part: number; first: boolean; last: boolean },
   columns: readonly Column[],
   data: arrow.Data[],
   rowCount: number,
@@ -46,6 +49,7 @@ export function encodeSnapshotMessage(
 ): string | Uint8Array {
   if (format === "arrow") {
     return encodeStream(arrowSchemaOf(columns, {
+      ...(part.partition === undefined ? {} : { [arrowMetadataKeys.partition]: part.partition }),
       [arrowMetadataKeys.bucket]: String(part.bucket),
       [arrowMetadataKeys.snapshotOffset]: String(part.offset),
       [arrowMetadataKeys.snapshotPart]: String(part.part),

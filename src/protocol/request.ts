@@ -1,24 +1,42 @@
 /**
  * Validates a client's subscribe message against the table and turns it
- * into one `TabletSubscription` per bucket (of the partition it names, for
- * a partitioned table). Offsets are checked against each bucket's log by
- * its Tablet, which alone knows them.
+ * into one `TabletSubscription` per bucket: of the table, of the partition
+ * it names, or, for a partitioned table's subscription that names none, of
+ * each partition it follows (`EveryPartition`). Offsets are checked
+ * against each bucket's log by its Tablet, which alone knows them.
  */
 import { FloeError } from "../errors.ts";
 import type { TableDefinition } from "../table/schema.ts";
-import { columnSpec } from "../table/schema.ts";
+import { columnSpec, isPartitioned } from "../table/schema.ts";
+import { formatPartitionSpec, parsePartitionSpec } from "../table/partitioning.ts";
 import { projectColumns } from "../log/page.ts";
 import type { BucketStart, TabletSubscription } from "./subscription.ts";
-import { bucketWindowBytes } from "./subscription.ts";
+import { bucketWindowBytes, tabletsPerSubscriptionMax } from "./subscription.ts";
 
 const knownFields = new Set(["from", "buckets", "columns", "format", "partition"]);
 /** A Tablet keeps a subscriber's options in its socket attachment, which holds at most 16 KiB. */
 const columnsBytesMax = 12 * 1024;
 
-export interface ParsedSubscription {
-  /** The partition the message names (its spec, as sent); the catalog knows whether it exists. */
-  partition: string | undefined;
-  buckets: TabletSubscription[];
+export type ParsedSubscription =
+  | {
+      kind: "one";
+      /** The partition the message names (its spec, as sent); the catalog knows whether it exists. */
+      partition: string | undefined;
+      buckets: TabletSubscription[];
+    }
+  | { kind: "every"; every: EveryPartition };
+
+/** A subscription that follows every partition of a partitioned table. */
+export interface EveryPartition {
+  /** Buckets followed in each partition. */
+  bucketCount: number;
+  /**
+   * The subscriptions of a partition's buckets (`spec` canonical): where
+   * `from` starts them, or, for a partition created after the subscription
+   * started that `from.offsets` does not name, at the earliest offset (all
+   * its rows are new).
+   */
+  bucketsOf(spec: string, createdAfterStart: boolean): TabletSubscription[];
 }
 
 /** `principal` is who subscribes (`TabletSubscription.principal`). */
@@ -50,12 +68,53 @@ export function parseSubscribeMessage(definition: TableDefinition, text: string,
       `too many columns for one subscription (${optionsBytes} bytes of column options; a socket keeps at most ${columnsBytesMax}): name fewer in columns`,
     );
   }
+  const options = { columns, format, heldBy: "relay", principal } as const;
+  if (isPartitioned(definition) && body.partition === undefined) return { kind: "every", every: parseEveryPartition(definition, body, options) };
   const starts = parseFrom(body.from, definition.bucket.num);
   const buckets = parseBuckets(body.buckets, definition.bucket.num, starts);
   const windowBytes = bucketWindowBytes(buckets.length);
   return {
+    kind: "one",
     partition: body.partition,
-    buckets: buckets.map((bucket) => ({ bucket, start: starts(bucket), columns, format, windowBytes, heldBy: "relay", principal })),
+    buckets: buckets.map((bucket) => ({ bucket, start: starts(bucket), windowBytes, ...options })),
+  };
+}
+
+type SubscriptionOptions = Pick<TabletSubscription, "columns" | "format" | "heldBy" | "principal">;
+
+/**
+ * `from` of a subscription that follows every partition: a start for all
+ * (`"earliest"`, `"latest"`, `{ timestamp }`), or `{ offsets: { "<partition>":
+ * { "<bucket>": offset } }, else? }`, where what `offsets` does not name
+ * starts at `else`, or at the earliest offset.
+ */
+function parseEveryPartition(definition: TableDefinition, body: Record<string, unknown>, options: SubscriptionOptions): EveryPartition {
+  const bucketCount = definition.bucket.num;
+  const all = parseBuckets(body.buckets, bucketCount, () => ({ position: "earliest" }));
+  const earliest = (): BucketStart => ({ position: "earliest" });
+  const from = body.from;
+  const byPartition = new Map<string, Starts>();
+  let otherwise: Starts | undefined;
+  if (typeof from === "object" && from !== null && "offsets" in from) {
+    const { offsets, else: rest, ...extra } = from as Record<string, unknown>;
+    if (Object.keys(extra).length > 0 || typeof offsets !== "object" || offsets === null || Array.isArray(offsets)) {
+      throw FloeError.badRequest("following every partition, from.offsets is { \"<partition>\": { \"<bucket>\": offset } }, with else? for the rest");
+    }
+    otherwise = rest === undefined ? undefined : parseElse(rest, bucketCount);
+    for (const [text, bucketOffsets] of Object.entries(offsets)) {
+      const spec = formatPartitionSpec(definition.partitionKeys, parsePartitionSpec(definition.partitionKeys, text));
+      byPartition.set(spec, parseFrom({ offsets: bucketOffsets, else: rest ?? "earliest" }, bucketCount));
+    }
+  } else {
+    otherwise = parseFrom(from, bucketCount);
+  }
+  const windowBytes = bucketWindowBytes(tabletsPerSubscriptionMax);
+  return {
+    bucketCount: all.length,
+    bucketsOf(spec, createdAfterStart) {
+      const starts = byPartition.get(spec) ?? (createdAfterStart ? earliest : otherwise ?? earliest);
+      return all.map((bucket) => ({ partition: spec, bucket, start: starts(bucket), windowBytes, ...options }));
+    },
   };
 }
 

@@ -5,10 +5,21 @@
  * Client → server, first message (JSON):
  *   { from: "earliest" | "latest" | { offsets: { "<bucket>": offset }, else? } | { timestamp },
  *     partition?: "<spec>", buckets?: [..], columns?: [..], format?: "json" | "arrow" }
- * A subscription of a partitioned table follows one partition, which it
- * must name (`dt=20261130`); its buckets are that partition's. When the
- * partition is dropped, its Tablets end the subscription with a `gone`
- * error naming it.
+ * A subscription of a partitioned table that names a partition
+ * (`dt=20261130`) follows that one: its buckets are that partition's, and
+ * when it is dropped its Tablets end the subscription with a `gone` error
+ * naming it. One that names none follows every partition, also those
+ * created after it started (the relay looks for them every
+ * `partitionPollMs`; they start at their earliest offset); its
+ * `from.offsets` are `{ "<partition>": { "<bucket>": offset } }`, and
+ * what they do not name starts at `else`, or at the earliest offset; its
+ * acks are `{ ack: { "<partition>": { "<bucket>": offset } } }`. A
+ * partition dropped under it ends that partition's stream alone, with
+ * `{ type: "partition_dropped", partition, error: { code: "gone", message } }`.
+ * It holds at most `tabletsPerSubscriptionMax` Tablet sockets (partitions
+ * × buckets), each with a window of `bucketWindowBytes(tabletsPerSubscriptionMax)`.
+ * Every message of a partitioned table's subscription names its
+ * `partition` (Arrow: `floe.partition`).
  * With `offsets` alone, `buckets` defaults to the buckets named and each
  * must be named. `else` ("earliest", "latest" or { timestamp }) starts every
  * bucket `offsets` does not name, and `buckets` then defaults to all: a
@@ -85,6 +96,8 @@ export type BucketStart = { offset: number } | { position: "earliest" | "latest"
 
 /** What the relay asks of one Tablet (sent in the `Floe-Subscription` header). */
 export interface TabletSubscription {
+  /** The spec of the Tablet's partition, for a partitioned table: every message names it. */
+  partition?: string;
   bucket: number;
   start: BucketStart;
   /** The projected columns, as in the table definition. */
@@ -109,6 +122,7 @@ export interface TabletSubscription {
 
 export interface BatchMessage {
   type: "batch";
+  partition?: string;
   bucket: number;
   firstOffset: number;
   lastOffset: number;
@@ -119,6 +133,7 @@ export interface BatchMessage {
 /** Part of a primary-key bucket's state as of `offset`, sent before its changelog from `offset`. */
 export interface SnapshotMessage {
   type: "snapshot";
+  partition?: string;
   bucket: number;
   offset: number;
   highWatermark: number;
@@ -133,6 +148,7 @@ export interface SnapshotMessage {
 
 export interface SubscribedMessage {
   type: "subscribed";
+  partition?: string;
   bucket: number;
   offset: number;
   highWatermark: number;
@@ -140,6 +156,13 @@ export interface SubscribedMessage {
 
 export interface ErrorMessage {
   type: "error";
+  error: { code: string; message: string };
+}
+
+/** A partition dropped under a subscription that follows every partition: its stream ends, the others go on. */
+export interface PartitionDroppedMessage {
+  type: "partition_dropped";
+  partition: string;
   error: { code: string; message: string };
 }
 
@@ -168,9 +191,19 @@ export const tabletInFlightBytesMax = 64 * 1024 * 1024;
 export function bucketWindowBytes(buckets: number): number {
   return Math.max(bucketWindowBytesMin, Math.floor(subscriptionWindowBytes / buckets));
 }
+/**
+ * Tablet sockets (partitions × buckets) one subscription that follows
+ * every partition holds at most; each bucket's window is then
+ * `bucketWindowBytes(tabletsPerSubscriptionMax)`, 64 KiB, so the whole
+ * subscription has at most its 16 MiB in flight.
+ */
+export const tabletsPerSubscriptionMax = 256;
+/** How often a subscription that follows every partition asks the catalog for partitions created since it last looked. */
+export const partitionPollMs = 5_000;
 /** A client silent for this long (no ping, no ack) is considered gone. */
 export const idleTimeoutMs = 120_000;
 export const arrowMetadataKeys = {
+  partition: "floe.partition",
   bucket: "floe.bucket",
   firstOffset: "floe.first-offset",
   lastOffset: "floe.last-offset",

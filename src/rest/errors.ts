@@ -75,7 +75,6 @@ const typeOfKind: Record<ErrorKind, IcebergErrorType> = {
   unsupported_media_type: "BadRequestException",
   upgrade_required: "BadRequestException",
   too_many_requests: "TooManyRequestsException",
-  not_implemented: "UnsupportedOperationException",
   unavailable: "ServiceUnavailableException",
   internal: "InternalServerError",
 };

@@ -25,6 +25,7 @@ import { gatherRange } from "../arrow/gather.ts";
 import { systemColumns } from "../iceberg/schema.ts";
 import { fileContent } from "../iceberg/manifest-read.ts";
 import { inOffsetOrder } from "../lake/snapshots.ts";
+import { tabletOffsetKey } from "../lake/tablet-offsets.ts";
 import type { LogPage } from "../log/page.ts";
 import { changeColumnData, pageColumns } from "../log/page.ts";
 import type { LakeFile, LakeSnapshot } from "../read/lake-snapshot.ts";
@@ -76,10 +77,11 @@ export async function planBucket(env: Env, table: PhysicalTable, subscription: T
   // Pinned to an offset: "earliest" resolved later by the Tablet could skip log that retention drops in between.
   if (from >= status.logStartOffset) return { kind: "tablet", subscription: { ...subscription, start: { offset: from } } };
   const snapshot = await lakeSnapshot();
-  const to = snapshot.bucketOffsets[String(bucket)] ?? 0;
+  const partitionId = table.partition?.partitionId;
+  const to = snapshot.bucketOffsets[tabletOffsetKey(bucket, partitionId)] ?? 0;
   // Only tiered data is ever dropped, so the snapshot reaches the log start; if not, the Tablet reports the gap.
   if (to < status.logStartOffset) return { kind: "tablet", subscription };
-  const files = snapshot.files.filter((f) => f.bucket === bucket).sort(inOffsetOrder);
+  const files = snapshot.files.filter((f) => f.bucket === bucket && f.partitionId === partitionId).sort(inOffsetOrder);
   const replay: Replay = { table, subscription, status, files, from, to };
   const primaryKey = isPrimaryKeyTable(table.definition);
   return {
@@ -88,11 +90,16 @@ export async function planBucket(env: Env, table: PhysicalTable, subscription: T
     unit: primaryKey ? "parts" : "offsets",
     start: primaryKey ? 0 : from,
     async replay(sink) {
-      const subscribed: SubscribedMessage = { type: "subscribed", bucket, offset: from, highWatermark: status.highWatermark };
+      const subscribed: SubscribedMessage = { type: "subscribed", ...partitionOf(subscription), bucket, offset: from, highWatermark: status.highWatermark };
       sink.announce(JSON.stringify(subscribed));
       await (primaryKey ? replayState : replayRows)(env, replay, sink);
     },
   };
+}
+
+/** The partition a partitioned table's messages name, or nothing. */
+function partitionOf({ partition }: TabletSubscription): { partition?: string } {
+  return partition === undefined ? {} : { partition };
 }
 
 function projectedColumns({ table, subscription }: Replay): Column[] {
@@ -153,7 +160,7 @@ async function replayRows(env: Env, replay: Replay, sink: ReplaySink): Promise<v
         bucket: subscription.bucket, logStartOffset: status.logStartOffset, highWatermark: status.highWatermark,
         nextOffset: firstOffset + rowCount, columns: pageColumns(projected), rowCount, batches: [{ rowCount, columns }],
       };
-      return { message: encodeBatchMessage(page, subscription.format), end: firstOffset + rowCount };
+      return { message: encodeBatchMessage(page, subscription.format, subscription.partition), end: firstOffset + rowCount };
     });
   }
 }
@@ -175,7 +182,7 @@ async function replayState(env: Env, replay: Replay, sink: ReplaySink): Promise<
     },
   };
   const encode = (data: arrow.Data[], rowCount: number, last: boolean): Encoded => {
-    const header = { bucket: subscription.bucket, offset: to, highWatermark: status.highWatermark, part, first: part === 0, last };
+    const header = { ...partitionOf(subscription), bucket: subscription.bucket, offset: to, highWatermark: status.highWatermark, part, first: part === 0, last };
     return { message: encodeSnapshotMessage(header, projected, data, rowCount, subscription.format), end: part + 1 };
   };
   const range = { bucket: subscription.bucket, from: to, to };

@@ -1,15 +1,17 @@
 /**
- * Opening a client's subscription. One that names a single bucket, sends
- * its subscribe message with the upgrade (`?subscribe=`) and starts within
- * the bucket's log is handed to that bucket's Tablet, which then holds the
- * client's socket itself: hibernatable, and one send per delivery. Every
- * other subscription goes through the Worker's relay: several buckets, a
- * start the log no longer holds (the relay replays the lake first), or a
- * scoped token, which the relay keeps checking while the socket lives.
+ * Opening a client's subscription. One that names a single bucket (of a
+ * table, or of the one partition it names), sends its subscribe message
+ * with the upgrade (`?subscribe=`) and starts within the bucket's log is
+ * handed to that bucket's Tablet, which then holds the client's socket
+ * itself: hibernatable, and one send per delivery. Every other
+ * subscription goes through the Worker's relay: several buckets, every
+ * partition, a start the log no longer holds (the relay replays the lake
+ * first), or a scoped token, which the relay keeps checking while the
+ * socket lives.
  */
 import type { TableEntry } from "../catalog/catalog.ts";
 import { FloeError, errorBody, errorFromBody } from "../errors.ts";
-import type { ErrorMessage } from "../protocol/subscription.ts";
+import type { ErrorMessage, TabletSubscription } from "../protocol/subscription.ts";
 import { subscriptionHeader } from "../protocol/subscription.ts";
 import { parseSubscribeMessage } from "../protocol/request.ts";
 import { currentSnapshot } from "../read/lake-snapshot.ts";
@@ -25,6 +27,7 @@ export async function openSubscription(env: Env, table: TableEntry, options: Rel
   let subscription, owner;
   try {
     subscription = parseSubscribeMessage(table.definition, options.firstMessage, options.principal);
+    if (subscription.kind === "every") return relaySubscription(env, table, options);
     owner = await physicalTable(env.CATALOG, table, subscription.partition);
   } catch (error) {
     if (error instanceof FloeError) return refusal(error, options);
@@ -33,8 +36,9 @@ export async function openSubscription(env: Env, table: TableEntry, options: Rel
   if (subscription.buckets.length !== 1) return relaySubscription(env, table, options);
   const plan = await planBucket(env, owner, subscription.buckets[0]!, () => currentSnapshot(env, table));
   if (plan.kind !== "tablet") return relaySubscription(env, table, options);
+  const held: TabletSubscription = { ...plan.subscription, heldBy: "client", ...(owner.partition ? { partition: owner.partition.spec } : {}) };
   const response = await tabletStub(env, owner, plan.subscription.bucket).fetch("https://tablet/subscribe", {
-    headers: { upgrade: "websocket", [subscriptionHeader]: JSON.stringify({ ...plan.subscription, heldBy: "client" }) },
+    headers: { upgrade: "websocket", [subscriptionHeader]: JSON.stringify(held) },
   });
   if (!response.webSocket) {
     return refusal(errorFromBody(await response.json()), options);

@@ -11,7 +11,10 @@
  * table, the state of a primary-key table; `lake-replay.ts`), within the
  * bucket's window (`replay-window.ts`, fed the client's acks here), then
  * continued from its Tablet: a log table's with the window as the replay
- * left it, a primary-key table's once its state is acknowledged whole.
+ * left it, a primary-key table's once its state is acknowledged whole. A
+ * partitioned table's subscription that names no partition follows every
+ * partition (`every-partition.ts`); its Tablet sockets are keyed by
+ * partition and bucket, and its acks name both.
  */
 import type { ErrorKind } from "../errors.ts";
 import { FloeError, errorBody, errorFromBody } from "../errors.ts";
@@ -29,6 +32,8 @@ import { ReplayWindow } from "./replay-window.ts";
 import type { LakeSnapshot } from "../read/lake-snapshot.ts";
 import { currentSnapshot } from "../read/lake-snapshot.ts";
 import { websocketAuth } from "../vocabulary.ts";
+import type { PartitionFollower } from "./every-partition.ts";
+import { followEveryPartition } from "./every-partition.ts";
 
 export interface RelayOptions {
   /** Who subscribes: the token's id, `root` or `open`; each Tablet limits the sockets of one (`TabletSubscription.principal`). */
@@ -41,12 +46,23 @@ export interface RelayOptions {
   firstMessage?: string;
 }
 
+/** The Tablet sockets of a subscription, by `streamKey`, and what its buckets replay from the lake. */
+interface Streams {
+  server: WebSocket;
+  tablets: Map<string, WebSocket>;
+  replays: Map<string, ReplayWindow>;
+  touch: () => void;
+}
+
+/** A Tablet socket's key: its bucket, or, following every partition, its partition's id and its bucket. */
+const streamKey = (bucket: number, partitionId?: number) => (partitionId === undefined ? String(bucket) : `${partitionId} ${bucket}`);
+
 export function relaySubscription(env: Env, table: TableEntry, options: RelayOptions): Response {
   const { 0: client, 1: server } = new WebSocketPair();
   server.accept();
-  const tablets = new Map<number, WebSocket>();
+  const tablets = new Map<string, WebSocket>();
   // Buckets replaying from the lake, until the client acknowledged their replay whole.
-  const replays = new Map<number, ReplayWindow>();
+  const replays = new Map<string, ReplayWindow>();
   let started = false;
   let lastHeardMs = Date.now();
   // One timer per connection checks for silence; resetting a timer on every message costs too much under load.
@@ -55,8 +71,10 @@ export function relaySubscription(env: Env, table: TableEntry, options: RelayOpt
     else checkToken();
   }, idleTimeoutMs / 4);
 
+  let follower: PartitionFollower | undefined;
   const closeAll = (code: number, reason: string) => {
     clearInterval(idleCheck);
+    follower?.stop();
     for (const ws of tablets.values()) safeClose(ws, 1000, "subscriber left");
     tablets.clear();
     for (const window of replays.values()) window.end();
@@ -85,9 +103,29 @@ export function relaySubscription(env: Env, table: TableEntry, options: RelayOpt
     }
     // A lake replay counts as activity: the client has nothing to ack until it ends.
     const touch = () => (lastHeardMs = Date.now());
+    const streams: Streams = { server, tablets, replays, touch };
+    if (subscription.kind === "every") {
+      follower = followEveryPartition(env, table, subscription.every, {
+        connect: (owner, buckets, gone) => connectTablets(env, owner, buckets, streams, gone),
+        closePartition(partitionId) {
+          for (const [key, ws] of tablets) {
+            if (key.startsWith(`${partitionId} `)) {
+              tablets.delete(key);
+              safeClose(ws, 1000, "partition dropped");
+            }
+          }
+        },
+        send(message) {
+          if (server.readyState === WebSocket.OPEN) server.send(message);
+        },
+        fail,
+      });
+      return;
+    }
+    const { partition, buckets } = subscription;
     const connect = async () => {
-      const owner = await physicalTable(env.CATALOG, table, subscription.partition);
-      await connectTablets(env, owner, subscription.buckets, server, tablets, replays, touch);
+      const owner = await physicalTable(env.CATALOG, table, partition);
+      await connectTablets(env, owner, buckets, streams);
     };
     connect().catch((error: unknown) => {
       if (error instanceof FloeError) return fail(error.kind, error.message);
@@ -106,7 +144,7 @@ export function relaySubscription(env: Env, table: TableEntry, options: RelayOpt
       return;
     }
     if (!started) return begin(typeof data === "string" ? data : "");
-    forwardAcks(typeof data === "string" ? data : "", tablets, replays, fail);
+    forwardAcks(typeof data === "string" ? data : "", tablets, replays, follower, fail);
   });
   if (options.firstMessage !== undefined) begin(options.firstMessage);
   server.addEventListener("close", () => closeAll(1000, "closed"));
@@ -115,15 +153,23 @@ export function relaySubscription(env: Env, table: TableEntry, options: RelayOpt
   return new Response(null, { status: 101, webSocket: client, headers });
 }
 
+/**
+ * Opens the Tablet sockets of `subscriptions` (the buckets of `table`, or
+ * of one partition), every one or none. With `gone` (following every
+ * partition), a Tablet's `gone` error ends only its partition's stream:
+ * `gone` is told, instead of the client; without it, any Tablet that
+ * closes its stream ends the subscription.
+ */
 async function connectTablets(
   env: Env,
   table: PhysicalTable,
   subscriptions: TabletSubscription[],
-  server: WebSocket,
-  tablets: Map<number, WebSocket>,
-  replays: Map<number, ReplayWindow>,
-  touch: () => void,
+  { server, tablets, replays, touch }: Streams,
+  gone?: (error: ErrorMessage["error"]) => void,
 ): Promise<void> {
+  const partitionId = gone === undefined ? undefined : table.partition?.partitionId;
+  // Every message of a partitioned table's subscription names the partition.
+  if (table.partition) subscriptions = subscriptions.map((subscription) => ({ ...subscription, partition: table.partition!.spec }));
   let snapshot: Promise<LakeSnapshot> | undefined;
   const lakeSnapshot = () => (snapshot ??= currentSnapshot(env, table));
   const plans = await Promise.all(subscriptions.map((subscription) => planBucket(env, table, subscription, lakeSnapshot)));
@@ -133,10 +179,12 @@ async function connectTablets(
     server.send(message);
     touch();
   };
+  const windows: ReplayWindow[] = [];
   for (const plan of plans) {
     if (plan.kind !== "lake_first") continue;
     const window = new ReplayWindow(plan.unit, plan.subscription.windowBytes, plan.start);
-    replays.set(plan.subscription.bucket, window);
+    replays.set(streamKey(plan.subscription.bucket, partitionId), window);
+    windows.push(window);
     await plan.replay({
       announce: transmit,
       async send(message, sent) {
@@ -147,12 +195,12 @@ async function connectTablets(
     });
   }
   // A primary-key state is acknowledged whole before its changelog starts (parts and offsets share no window).
-  await Promise.all([...replays.values()].filter((window) => window.unit === "parts").map((window) => window.drained()));
+  await Promise.all(windows.filter((window) => window.unit === "parts").map((window) => window.drained()));
   const replayed = new Set(plans.filter((p) => p.kind === "lake_first").map((p) => p.subscription.bucket));
   const attempts = await Promise.allSettled(
     plans.map(async ({ subscription }) => {
       // After a log table's replay, the Tablet goes on with the window as the replay left it.
-      const window = replays.get(subscription.bucket);
+      const window = replays.get(streamKey(subscription.bucket, partitionId));
       const spec: TabletSubscription = window?.unit === "offsets" ? { ...subscription, carried: window.carry() } : subscription;
       const response = await tabletStub(env, table, subscription.bucket).fetch("https://tablet/subscribe", {
         headers: { upgrade: "websocket", [subscriptionHeader]: JSON.stringify(spec) },
@@ -175,11 +223,12 @@ async function connectTablets(
   for (const { bucket, ws } of sockets) {
     // Accepted only now, with its listeners attached next, so no early message is dropped.
     ws.accept();
-    tablets.set(bucket, ws);
+    const key = streamKey(bucket, partitionId);
+    tablets.set(key, ws);
     // Acks of the replay that came while the Tablet's socket opened reach it now.
-    const window = replays.get(bucket);
+    const window = replays.get(key);
     if (window?.unit === "offsets") ws.send(JSON.stringify({ ack: window.acked }));
-    replays.delete(bucket);
+    replays.delete(key);
     // Binary frames may arrive as Blobs; a per-bucket chain keeps them in order while they are read.
     let forwarding = Promise.resolve();
     // After a lake replay the client already has this bucket's `subscribed` message, with the replay's start.
@@ -190,6 +239,11 @@ async function connectTablets(
         skipSubscribed = false;
         return;
       }
+      // Only errors start so (the Tablet writes `type` first), so other messages pass unparsed.
+      if (gone && typeof data === "string" && data.startsWith('{"type":"error"')) {
+        const { error } = JSON.parse(data) as ErrorMessage;
+        if (error.code === "gone") return void forwarding.then(() => gone(error));
+      }
       forwarding = forwarding.then(async () => {
         const payload = data instanceof Blob ? await data.arrayBuffer() : data;
         if (server.readyState === WebSocket.OPEN) server.send(payload);
@@ -198,7 +252,7 @@ async function connectTablets(
     ws.addEventListener("close", () => {
       // After what the Tablet sent last, which may say why it closed (its partition was dropped).
       void forwarding.then(() => {
-        if (tablets.get(bucket) === ws) safeClose(server, 1011, `bucket ${bucket} closed its stream; resubscribe from your offsets`);
+        if (tablets.get(key) === ws) safeClose(server, 1011, `bucket ${bucket} closed its stream; resubscribe from your offsets`);
       });
     });
   }
@@ -206,12 +260,14 @@ async function connectTablets(
 
 /**
  * `{ ack: { "<bucket>": offset } }` → `{ ack: offset }` to each bucket's Tablet, or to its lake replay;
- * `{ ack: { "<bucket>": { parts: n } } }` to a replay of a primary-key state.
+ * `{ ack: { "<bucket>": { parts: n } } }` to a replay of a primary-key state. Following every
+ * partition: `{ ack: { "<partition>": { "<bucket>": offset } } }`.
  */
 function forwardAcks(
   text: string,
-  tablets: Map<number, WebSocket>,
-  replays: Map<number, ReplayWindow>,
+  tablets: Map<string, WebSocket>,
+  replays: Map<string, ReplayWindow>,
+  follower: PartitionFollower | undefined,
   fail: (kind: "bad_request", message: string) => void,
 ): void {
   let ack: unknown;
@@ -221,12 +277,29 @@ function forwardAcks(
     return fail("bad_request", "after the subscribe message, send only \"ping\" or { ack: { bucket: offset } }");
   }
   if (typeof ack !== "object" || ack === null) return fail("bad_request", "ack must be an object of bucket → offset");
+  if (follower) {
+    for (const [spec, offsets] of Object.entries(ack)) {
+      if (typeof offsets !== "object" || offsets === null) {
+        return fail("bad_request", "following every partition, ack is { \"<partition>\": { \"<bucket>\": offset } }");
+      }
+      // A partition dropped (or not yet followed) takes no acks.
+      const partitionId = follower.partitionIdOf(spec);
+      if (partitionId !== undefined) forwardBucketAcks(offsets, partitionId, tablets, replays);
+    }
+    return;
+  }
+  forwardBucketAcks(ack, undefined, tablets, replays);
+}
+
+/** One partition's (or an unpartitioned table's) `{ "<bucket>": offset | { parts: n } }` to its replays and Tablets. */
+function forwardBucketAcks(ack: object, partitionId: number | undefined, tablets: Map<string, WebSocket>, replays: Map<string, ReplayWindow>): void {
   for (const [bucket, position] of Object.entries(ack)) {
     const [unit, value]: [ReplayUnit, unknown] =
       typeof position === "object" && position !== null ? ["parts", (position as { parts?: unknown }).parts] : ["offsets", position];
     if (typeof value !== "number") continue;
-    replays.get(Number(bucket))?.ack(unit, value);
-    const ws = tablets.get(Number(bucket));
+    const key = streamKey(Number(bucket), partitionId);
+    replays.get(key)?.ack(unit, value);
+    const ws = tablets.get(key);
     if (ws && unit === "offsets") ws.send(JSON.stringify({ ack: value }));
   }
 }

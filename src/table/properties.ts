@@ -4,6 +4,7 @@
  * silently leaves a table with default behaviour.
  */
 import { FloeError } from "../errors.ts";
+import { isTimeZone, parseTimeUnit, timeUnits } from "./time-units.ts";
 
 export type Properties = Readonly<Record<string, string>>;
 
@@ -28,10 +29,12 @@ const durationSpec = (description: string, minMs: number): PropertySpec => ({
   },
 });
 
-const integerSpec = (description: string, min: number): PropertySpec => ({
+const integerSpec = (description: string, min: number, max = 999_999_999): PropertySpec => ({
   description,
   validate(value) {
-    if (!/^\d{1,9}$/.test(value) || Number(value) < min) throw new Error(`must be an integer of at least ${min}`);
+    if (!/^\d{1,9}$/.test(value) || Number(value) < min || Number(value) > max) {
+      throw new Error(max === 999_999_999 ? `must be an integer of at least ${min}` : `must be an integer from ${min} to ${max}`);
+    }
   },
 });
 
@@ -49,6 +52,9 @@ const enumSpec = (description: string, allowed: string[], primaryKeyOnly = false
     if (!allowed.includes(value.toLowerCase())) throw new Error(`must be one of ${allowed.join(", ")}`);
   },
 });
+
+/** Partitions automatic partitioning may create ahead or keep back: as many as a table holds at most (`partitionLimits`). */
+const autoPartitionCountMax = 1000;
 
 const propertySpecs: Record<string, PropertySpec> = {
   "table.datalake.enabled": booleanSpec("tier the table into Iceberg on R2"),
@@ -70,8 +76,35 @@ const propertySpecs: Record<string, PropertySpec> = {
   },
   "table.changelog.image": enumSpec("changelog images: full or wal", ["full", "wal"], true),
   "table.auto-partition.enabled": {
-    ...booleanSpec("writes create the partitions their rows name (docs/partitions.md)"),
+    ...booleanSpec("writes create the partitions their rows name, and a scheduled pass creates and expires partitions by time (docs/partitions.md)"),
     partitionedOnly: true,
+  },
+  "table.auto-partition.key": {
+    description: "the partition key that holds time (needed when there are several)",
+    partitionedOnly: true,
+    validate() {},
+  },
+  "table.auto-partition.time-unit": {
+    description: "the unit of automatic partitions: HOUR, DAY, MONTH, QUARTER or YEAR",
+    partitionedOnly: true,
+    validate(value) {
+      if (parseTimeUnit(value) === undefined) throw new Error(`must be one of ${timeUnits.join(", ")} (in any case)`);
+    },
+  },
+  "table.auto-partition.num-precreate": {
+    ...integerSpec("partitions created ahead by time, counting the current one", 0, autoPartitionCountMax),
+    partitionedOnly: true,
+  },
+  "table.auto-partition.num-retention": {
+    ...integerSpec("units before the current one whose partitions stay in the hot tier", 0, autoPartitionCountMax),
+    partitionedOnly: true,
+  },
+  "table.auto-partition.time-zone": {
+    description: "the IANA time zone whose wall clock names automatic partitions, e.g. Europe/Berlin",
+    partitionedOnly: true,
+    validate(value) {
+      if (!isTimeZone(value)) throw new Error("must be an IANA time zone such as UTC, Europe/Berlin or America/New_York");
+    },
   },
 };
 

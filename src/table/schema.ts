@@ -15,6 +15,7 @@ import type { FloeType } from "./types.ts";
 import { formatType, isBucketable, parseType } from "./types.ts";
 import type { Properties } from "./properties.ts";
 import { parseDurationMs, parseProperties, propertyDefaults } from "./properties.ts";
+import { checkAutoPartitioning } from "./auto-partitioning.ts";
 
 export interface Column {
   id: number;
@@ -116,6 +117,7 @@ export function parseTableDefinition(input: unknown): TableDefinition {
   }
   checkPartitionKeys(partitionKeys, primaryKey, bucketKey, byName);
   const properties = parseProperties(body.properties, { primaryKey: primaryKey.length > 0, partitioned: partitionKeys.length > 0 });
+  checkAutoPartitioning(properties, partitionKeys);
   const versionColumn = properties["table.merge-engine.versioned.ver-column"];
   if ((properties["table.merge-engine"]?.toLowerCase() === "versioned") !== (versionColumn !== undefined)) {
     throw FloeError.badRequest(

@@ -1,6 +1,7 @@
 /**
  * How the Worker reaches the Tablet of one bucket of a table, or of one
- * partition of a partitioned table, and the one place a `dropped` answer
+ * partition of a partitioned table (and drops all of a table's or a
+ * partition's Tablets, a bounded number at once), and the one place a `dropped` answer
  * becomes an error: the caller's table or partition entry is stale, which
  * `catalog/cache.ts` repairs by resolving them again.
  *
@@ -13,6 +14,7 @@ import type { Tablet } from "./tablet.ts";
 import type { Dropped } from "./contract.ts";
 import { TableDroppedError } from "../errors.ts";
 import { tabletName } from "../vocabulary.ts";
+import { mapLimited } from "../read-ahead.ts";
 
 /** Whose Tablets: a table (`partition` absent), or one partition of a partitioned table. */
 export interface TabletOwner {
@@ -38,4 +40,22 @@ export function live<T extends { kind: string }>(result: T): Exclude<T, Dropped>
 /** Every bucket number of a table, 0..bucketCount-1. */
 export function bucketsOf(bucketCount: number): number[] {
   return Array.from({ length: bucketCount }, (_, bucket) => bucket);
+}
+
+/** Tablets one drop drops at once (a partitioned table may have thousands: its partitions × buckets). */
+const tabletDropsInFlightMax = 64;
+
+/**
+ * Drops every Tablet of `owners` (a table, or partitions of one), saying
+ * `what` was dropped to their subscribers. Their ids are gone from the
+ * catalog already, so a Tablet that fails to drop is unreachable, never
+ * resurrected; it is logged.
+ */
+export async function dropTablets(env: Env, owners: readonly TabletOwner[], bucketCount: number, what: string): Promise<void> {
+  const tablets = owners.flatMap((owner) => bucketsOf(bucketCount).map((bucket) => ({ owner, bucket })));
+  const dropped = await mapLimited(tablets, tabletDropsInFlightMax, ({ owner, bucket }) =>
+    tabletStub(env, owner, bucket).drop(what).then(() => true, () => false),
+  );
+  const failed = dropped.filter((ok) => !ok).length;
+  if (failed > 0) console.error(JSON.stringify({ event: "tablet_drop_failed", tableId: owners[0]?.tableId, what, failed }));
 }

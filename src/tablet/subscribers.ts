@@ -24,6 +24,8 @@ import * as queries from "./queries.ts";
 
 /** What a subscriber socket's attachment holds. */
 interface SubscriberState {
+  /** The Tablet's partition (its spec), named in every message; absent for an unpartitioned table. */
+  partition?: string;
   bucket: number;
   columns: TabletSubscription["columns"];
   format: "json" | "arrow";
@@ -82,6 +84,7 @@ export function acceptSubscriber(
   const { 0: client, 1: server } = new WebSocketPair();
   ctx.acceptWebSocket(server, [principalTag(subscription.principal)]);
   const state: SubscriberState = {
+    ...(subscription.partition === undefined ? {} : { partition: subscription.partition }),
     bucket: subscription.bucket,
     columns: subscription.columns,
     format: subscription.format,
@@ -94,7 +97,13 @@ export function acceptSubscriber(
     inFlight: subscription.carried?.inFlight ?? [],
   };
   save(server, state);
-  const subscribed: SubscribedMessage = { type: "subscribed", bucket: subscription.bucket, offset: position, highWatermark };
+  const subscribed: SubscribedMessage = {
+    type: "subscribed",
+    ...(subscription.partition === undefined ? {} : { partition: subscription.partition }),
+    bucket: subscription.bucket,
+    offset: position,
+    highWatermark,
+  };
   server.send(JSON.stringify(subscribed));
   return { client, server };
 }
@@ -181,7 +190,7 @@ export function pump(ws: WebSocket, sql: SqlStorage, offsets: queries.TabletOffs
         return;
       }
       if (page.rowCount === 0) break;
-      const message = encodeBatchMessage(page, state.format);
+      const message = encodeBatchMessage(page, state.format, state.partition);
       encoded = { message, rowCount: page.rowCount, bytes: messageBytes(message) };
       pages.set(key, encoded);
     }
