@@ -29,6 +29,12 @@ export const partitionLimits = {
    * makes 10,000 subrequests per request by default.
    */
   tabletsPerTableMax: 8192,
+  /**
+   * Characters of a partition's spec. R2 keys hold at most 1,024 bytes, and
+   * a lake data file's key holds the spec beside the table's key (up to
+   * about 300), the bucket field and the file's name (up to about 210).
+   */
+  specLengthMax: 512,
   /** Tablets one write may reach (its partitions × the table's buckets): what an unpartitioned table of 1,024 buckets reaches. */
   tabletsPerWriteMax: 1024,
 } as const;
@@ -73,22 +79,33 @@ export function parsePartitionSpec(keys: readonly string[], text: string): strin
   }
   const missing = keys.find((key) => !values.has(key));
   if (missing) throw FloeError.badRequest(`${shape}; '${text.slice(0, 100)}' has no value for '${missing}'`);
-  return keys.map((key) => values.get(key)!);
+  const ordered = keys.map((key) => values.get(key)!);
+  const problem = specLengthProblem(formatPartitionSpec(keys, ordered));
+  if (problem) throw FloeError.badRequest(problem);
+  return ordered;
 }
 
 /**
  * The spec of the partition a row names, from its partition-key columns
  * (`data`, in key order), or which value cannot name one.
  */
-export function partitionOfRow(keys: readonly string[], data: readonly arrow.Data[], row: number): { spec: string } | { key: string; problem: string } {
+export function partitionOfRow(keys: readonly string[], data: readonly arrow.Data[], row: number): { spec: string } | { problem: string } {
   const values: string[] = [];
   for (let i = 0; i < keys.length; i++) {
     const value = readScalar(partitionKeyType, data[i]!, row) as string;
     const problem = partitionValueProblem(value);
-    if (problem) return { key: keys[i]!, problem };
+    if (problem) return { problem: `column '${keys[i]}': ${problem}` };
     values.push(value);
   }
-  return { spec: formatPartitionSpec(keys, values) };
+  const spec = formatPartitionSpec(keys, values);
+  const problem = specLengthProblem(spec);
+  return problem ? { problem } : { spec };
+}
+
+/** Why `spec` is too long to name a partition, or undefined. */
+function specLengthProblem(spec: string): string | undefined {
+  if (spec.length <= partitionLimits.specLengthMax) return undefined;
+  return `a partition's spec has at most ${partitionLimits.specLengthMax} characters, got ${spec.length} ('${spec.slice(0, 60)}…')`;
 }
 
 /** Partitions a table of `bucketCount` buckets may hold: within both the partition and the Tablet caps. */

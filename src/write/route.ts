@@ -32,7 +32,7 @@ export function routeToPartitions(definition: TableDefinition, columns: readonly
   const data = keys.map((name) => batch.columns[columns.findIndex((c) => c.name === name)]!);
   const specOf = (row: number) => {
     const partition = partitionOfRow(keys, data, row);
-    if ("problem" in partition) throw FloeError.badRequest(`row ${row}, column '${partition.key}': ${partition.problem}`);
+    if ("problem" in partition) throw FloeError.badRequest(`row ${row}, ${partition.problem}`);
     return partition.spec;
   };
   return splitRows(batch, specOf).map(({ key, batch: rows }) => ({ spec: key, batch: rows }));
