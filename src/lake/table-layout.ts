@@ -38,10 +38,23 @@ export function partitionSpec(definition: TableDefinition): PartitionField[] {
   const [key, ...more] = definition.bucket.key;
   if (key !== undefined && more.length === 0) {
     const column = definition.columns.find((c) => c.name === key)!;
-    return [...identity, { sourceId: column.id, fieldId, name: `${key}_bucket`, transform: `bucket[${definition.bucket.num}]`, resultType: "int" }];
+    return [...identity, { sourceId: column.id, fieldId, name: bucketFieldName(definition, key), transform: `bucket[${definition.bucket.num}]`, resultType: "int" }];
   }
   const bucketColumn = systemColumns.find((c) => c.name === "__bucket")!;
   return [...identity, { sourceId: bucketColumn.id, fieldId, name: "__bucket", transform: "identity", resultType: "int" }];
+}
+
+/**
+ * `<key>_bucket`, as Iceberg's writers name a bucket field, unless a column
+ * (a partition key among them) has that name: Iceberg refuses a spec whose
+ * fields share a name, or a non-identity field named like a column, and a
+ * partition tuple keyed by name would lose one of the two values. Then
+ * underscores are added until the name is free.
+ */
+function bucketFieldName(definition: TableDefinition, key: string): string {
+  let name = `${key}_bucket`;
+  while (definition.columns.some((c) => c.name === name)) name += "_";
+  return name;
 }
 
 /** The partition tuple of the files of `bucket` of `owner`, in spec order. */

@@ -31,10 +31,12 @@ export const partitionLimits = {
   tabletsPerTableMax: 8192,
   /**
    * Characters of a partition's spec. R2 keys hold at most 1,024 bytes, and
-   * a lake data file's key holds the spec beside the table's key (up to
-   * about 300), the bucket field and the file's name (up to about 210).
+   * a lake data file's key holds the spec beside the table's key (database
+   * and table names and an id: up to 294), the bucket field (up to about
+   * 145: a column name, `_bucket`, the bucket) and the file's name (up to
+   * about 90), with room to spare.
    */
-  specLengthMax: 512,
+  specLengthMax: 400,
   /** Tablets one write may reach (its partitions × the table's buckets): what an unpartitioned table of 1,024 buckets reaches. */
   tabletsPerWriteMax: 1024,
 } as const;
