@@ -8,9 +8,9 @@
  * Invariant: the map stays bounded whatever the table's history. A round
  * keeps only the Tablets it found in the catalog, so a dropped partition's
  * entries leave with the next commit. Tablets per table are capped at
- * 8,192, and an entry costs about 30 bytes of JSON (`"10000023:7":`, an
+ * 4,096, and an entry costs about 30 bytes of JSON (`"10000023:7":`, an
  * offset below 2^53 in 16 digits, a comma), so the map of a table at the
- * cap stays under 256 KiB, well inside D1's 2 MB row.
+ * cap stays under 128 KiB, well inside D1's 2 MB row.
  */
 
 /** The key of a Tablet's entry. */

@@ -17,7 +17,7 @@
  * partition and bucket, and its acks name both.
  */
 import type { ErrorKind } from "../errors.ts";
-import { FloeError, errorBody, errorFromBody } from "../errors.ts";
+import { FloeError, TableDroppedError, errorBody, errorFromBody } from "../errors.ts";
 import type { TableEntry } from "../catalog/catalog.ts";
 import { tabletStub } from "../tablet/stub.ts";
 import type { ErrorMessage, TabletSubscription } from "../protocol/subscription.ts";
@@ -25,7 +25,7 @@ import { idleTimeoutMs, subscriptionHeader } from "../protocol/subscription.ts";
 import type { ParsedSubscription } from "../protocol/request.ts";
 import { parseSubscribeMessage } from "../protocol/request.ts";
 import type { PhysicalTable } from "../catalog/partitions.ts";
-import { physicalTable } from "../catalog/partitions.ts";
+import { forgetPartitions, physicalTable } from "../catalog/partitions.ts";
 import { planBucket } from "./lake-replay.ts";
 import type { ReplayUnit } from "./replay-window.ts";
 import { ReplayWindow } from "./replay-window.ts";
@@ -123,11 +123,18 @@ export function relaySubscription(env: Env, table: TableEntry, options: RelayOpt
       return;
     }
     const { partition, buckets } = subscription;
-    const connect = async () => {
+    const connect = async (lookAgain: boolean): Promise<void> => {
       const owner = await physicalTable(env.CATALOG, table, partition);
-      await connectTablets(env, owner, buckets, streams);
+      try {
+        await connectTablets(env, owner, buckets, streams);
+      } catch (error) {
+        // This isolate's entry of the partition may be stale (dropped, maybe created again, elsewhere): look it up once more.
+        if (!lookAgain || partition === undefined || !(error instanceof TableDroppedError)) throw error;
+        forgetPartitions(table.tableId);
+        await connect(false);
+      }
     };
-    connect().catch((error: unknown) => {
+    connect(true).catch((error: unknown) => {
       if (error instanceof FloeError) return fail(error.kind, error.message);
       // As for HTTP answers: the details go to the log under an id, only the id to the client.
       const requestId = crypto.randomUUID();

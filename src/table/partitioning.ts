@@ -24,11 +24,13 @@ export const partitionLimits = {
   /** Partitions one table holds at most (Fluss's `max.partition.num`). */
   partitionsPerTableMax: 1000,
   /**
-   * Tablets (partitions × buckets) one table holds at most: dropping the
-   * table, or scanning it whole, calls each of them, and a deployed Worker
-   * makes 10,000 subrequests per request by default.
+   * Tablets (partitions × buckets) one table holds at most. A deployed
+   * Worker makes 10,000 subrequests per request by default, and a scan of
+   * the whole table calls each Tablet twice (its status, then its rows), as
+   * a lake round calls each Tablet's writer up to twice (the round, then
+   * settling it): 2 × 4,096 fits.
    */
-  tabletsPerTableMax: 8192,
+  tabletsPerTableMax: 4096,
   /**
    * Characters of a partition's spec. R2 keys hold at most 1,024 bytes, and
    * a lake data file's key holds the spec beside the table's key (database

@@ -83,7 +83,16 @@ export async function writeRows(env: Env, table: TableEntry, plan: WritePlan, ba
   if (stale.length > 0) {
     // A partition dropped (and maybe created again) since this isolate cached it: only its parts are sent again.
     forgetPartitions(table.tableId);
-    const fresh = await partitionsOf(env, table, [...new Set(stale.map((i) => appends[i]!.spec!))], options.createPartitions);
+    const staleSpecs = [...new Set(stale.map((i) => appends[i]!.spec!))];
+    const fresh = await resolvePartitions(env.CATALOG, table, staleSpecs, options.createPartitions);
+    // Not a 404 as before any part was written: the other partitions' parts are committed.
+    const gone = staleSpecs.find((spec) => !fresh.has(spec));
+    if (gone !== undefined) {
+      throw FloeError.conflict(
+        `${describePartition(table, gone)} was dropped while this write ran: its rows were not written, the other partitions' were; ` +
+          `create it (or let writes create partitions) and retry with the same ${headers.writerId} and ${headers.writerSeq} to write nothing twice`,
+      );
+    }
     const retried = await appendAll(env, stale.map((i) => ({ append: appends[i]!, owner: { ...table, partition: fresh.get(appends[i]!.spec!)! } })));
     retried.forEach((result, j) => {
       if (result.kind === "dropped") {

@@ -116,13 +116,13 @@ describe("the automatic-partitioning pass", () => {
   });
 
   it("creates no more than the partition cap holds, says so, and fails nothing", async () => {
-    // 1,024 buckets: 8 partitions fill the table's 8,192 Tablets.
+    // 1,024 buckets: 4 partitions fill the table's 4,096 Tablets.
     const table = await tableWith("capped", { "table.auto-partition.num-precreate": "12" }, { ...eventsByDay, bucket: { num: 1024, key: ["user"] } });
     await ok("PUT", path(table.name, "/partitions/dt=manual"));
     const first = await autoPartitionPass(env, table, at("2026-11-30T12:00:00Z"));
-    expect(first.created).toEqual(["20261130", "20261201", "20261202", "20261203", "20261204", "20261205", "20261206"].map((d) => `dt=${d}`));
+    expect(first.created).toEqual(["20261130", "20261201", "20261202"].map((d) => `dt=${d}`));
     expect(await autoPartitionPass(env, table, at("2026-12-01T12:00:00Z"))).toEqual({ created: [], dropped: [], more: false });
-    expect(await partitionsOf(table.name)).toHaveLength(8);
+    expect(await partitionsOf(table.name)).toHaveLength(4);
   });
 });
 
