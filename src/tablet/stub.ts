@@ -48,14 +48,17 @@ const tabletDropsInFlightMax = 64;
 /**
  * Drops every Tablet of `owners` (a table, or partitions of one), saying
  * `what` was dropped to their subscribers. Their ids are gone from the
- * catalog already, so a Tablet that fails to drop is unreachable, never
- * resurrected; it is logged.
+ * catalog already, so no new lookup reaches them; but an isolate that still
+ * caches the owner writes on until its cache expires, and only a dropped
+ * Tablet's answer (`dropped`) turns it away. So a failed drop is tried once
+ * more, and one that fails twice is logged.
  */
 export async function dropTablets(env: Env, owners: readonly TabletOwner[], bucketCount: number, what: string): Promise<void> {
   const tablets = owners.flatMap((owner) => bucketsOf(bucketCount).map((bucket) => ({ owner, bucket })));
-  const dropped = await mapLimited(tablets, tabletDropsInFlightMax, ({ owner, bucket }) =>
-    tabletStub(env, owner, bucket).drop(what).then(() => true, () => false),
-  );
+  const dropped = await mapLimited(tablets, tabletDropsInFlightMax, ({ owner, bucket }) => {
+    const drop = () => tabletStub(env, owner, bucket).drop(what);
+    return drop().catch(drop).then(() => true, () => false);
+  });
   const failed = dropped.filter((ok) => !ok).length;
   if (failed > 0) console.error(JSON.stringify({ event: "tablet_drop_failed", tableId: owners[0]?.tableId, what, failed }));
 }

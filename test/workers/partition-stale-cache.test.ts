@@ -4,10 +4,13 @@
  * says so (409, not a 404 claiming nothing was written), and a
  * subscription of the partition finds the new one. "Another isolate" is
  * played by deleting the catalog row and dropping the Tablets directly,
- * which leaves this isolate's partition cache stale.
+ * which leaves this isolate's partition cache stale. And a Tablet whose
+ * drop fails once is dropped by the second try, so a stale cache meets a
+ * dropped Tablet rather than one that takes writes no read will reach.
  */
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { dropTablets } from "../../src/tablet/stub.ts";
 import { api, base, createTable, expectError, ok, tabletOf } from "./helpers.ts";
 import { eventsByDay } from "./partition-fixtures.ts";
 
@@ -57,5 +60,26 @@ describe("a partition dropped elsewhere", () => {
     expect(messages.filter((m) => m.type === "error")).toEqual([]);
     expect(messages.filter((m) => m.type === "subscribed").map((m) => m.partition)).toEqual(["dt=a", "dt=a"]);
     expect(messages.filter((m) => m.type === "batch").flatMap((m) => m.rows.map((r: { id: number }) => r.id))).toEqual([5]);
+  });
+
+  it("under a failed Tablet drop: the drop is tried again, and the Tablet refuses writes", async () => {
+    await createTable("stale", "drops", eventsByDay);
+    await ok("POST", path("drops", "/rows?dynamicPartitions=true"), [{ dt: "a", id: 1, user: "x" }, { dt: "a", id: 2, user: "y" }]);
+    const { tableId, definition } = { ...(await ok("GET", path("drops"))), definition: { partitionKeys: ["dt"] } };
+    const { partitions } = await ok("GET", path("drops", "/partitions"));
+    const partitionId = partitions[0].partitionId as number;
+    let failures = 0;
+    const flaky = {
+      idFromName: (name: string) => env.TABLET.idFromName(name),
+      get: (id: DurableObjectId) => {
+        const stub = env.TABLET.get(id);
+        return new Proxy(stub, {
+          get: (target, key) => (key === "drop" && failures++ < 2 ? () => Promise.reject(new Error("network lost")) : Reflect.get(target, key)),
+        });
+      },
+    };
+    await dropTablets({ ...env, TABLET: flaky } as unknown as Env, [{ tableId, definition, partition: { partitionId } }], 2, "partition dt=a");
+    expect(failures).toBeGreaterThanOrEqual(2);
+    for (const bucket of [0, 1]) expect(await tabletOf(tableId, bucket, partitionId).status()).toEqual({ kind: "dropped" });
   });
 });
