@@ -142,7 +142,8 @@ async function ownersToScan(
   const spec = request.partition === undefined ? undefined : canonicalSpec(table, request.partition);
   const partitions = spec === undefined
     ? await listPartitions(env.CATALOG, table, null, partitionLimits.partitionsPerTableMax)
-    : lake ? [...(await resolvePartitions(env.CATALOG, table, [spec], false)).values()] : [await findPartition(env.CATALOG, table, spec)];
+    // The lake may hold the rows of a partition the hot tier dropped; a hot scan reads no lake, so it needs the partition.
+    : lake && request.source !== "hot" ? [...(await resolvePartitions(env.CATALOG, table, [spec], false)).values()] : [await findPartition(env.CATALOG, table, spec)];
   const kept = partitions.filter((partition) => partitionMayMatch(predicates, table.definition.partitionKeys, partition.values));
   stats.partitionsRead += kept.length;
   stats.partitionsSkipped += partitions.length - kept.length;

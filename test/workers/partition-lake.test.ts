@@ -13,7 +13,7 @@ import { commitLakeState, getLakeState } from "../../src/catalog/lake.ts";
 import { readManifestList } from "../../src/iceberg/manifest-read.ts";
 import { partitionLimits } from "../../src/table/partitioning.ts";
 import { tabletOffsetKey } from "../../src/lake/tablet-offsets.ts";
-import { createTable, ok } from "./helpers.ts";
+import { api, createTable, expectError, ok } from "./helpers.ts";
 import { currentMetadata, keptFileKeys, keyOf, liveFiles } from "./lake-files.ts";
 
 const path = (table: string, rest = "") => `/databases/plk/tables/${table}${rest}`;
@@ -122,6 +122,17 @@ describe("the lake of a partitioned table", () => {
     const byDay = (dt: string) => scanned.rows.filter((r: { dt: string }) => r.dt === dt).map((r: { id: number; v: number }) => [r.id, r.v]).sort();
     expect(byDay("d1")).toEqual([[0, 1], [0, 3], [1, 1], [1, 3], [2, 1], [2, 3]]);
     expect(byDay("d2")).toEqual([[0, 3], [1, 3], [2, 3]]);
+  });
+
+  it("reads a dropped partition's lake rows by name, except in a hot scan, which has none to read", async () => {
+    await createTable("plk", "gone", events);
+    await ok("POST", path("gone", "/rows?dynamicPartitions=true"), rows("x", 0, 4));
+    expect(await tier("gone")).toMatchObject({ kind: "committed", records: 4 });
+    await ok("DELETE", path("gone", "/partitions/dt=x"));
+    for (const source of ["lake", "union"]) {
+      expect((await ok("GET", path("gone", `/scan?source=${source}&partition=dt=x`))).rows).toHaveLength(4);
+    }
+    expectError(await api("GET", path("gone", "/scan?source=hot&partition=dt=x")), 404, "not_found", /partition dt=x/);
   });
 
   it("expires snapshots as an unpartitioned table does, keeping a dropped partition's files while they are live", async () => {
