@@ -83,7 +83,12 @@ function planPage(tables: readonly TableEntry[], cursor: Position | null, budget
     const count = table.definition.bucket.num;
     const from = cursor && cursor.database === table.database && cursor.table === table.name ? cursor.bucket : 0;
     if (isPartitioned(table.definition)) {
-      if (from === 0) slices.push({ table, from: 0, to: 0 });
+      if (from > 0) continue;
+      // No Tablet is asked, but a lake table's state and metadata still are.
+      const cost = isLakeEnabled(table.definition) ? lakeSubrequests : 0;
+      if (left < cost) return { slices, next: formatCursor(table, 0) };
+      slices.push({ table, from: 0, to: 0 });
+      left -= cost;
       continue;
     }
     if (from >= count) continue;
@@ -137,8 +142,9 @@ function tableMetrics({ table, from }: Slice, tablets: readonly TabletMetrics[],
     })),
     lastTieringError: error ? { message: error.message, at: new Date(error.atMs).toISOString() } : null,
     lake,
-    // The files compaction has yet to fold: all but one data file per bucket, and every delete file.
-    maintenanceLagFiles: lake ? Math.max(0, lake.dataFiles - table.definition.bucket.num) + lake.deleteFiles : null,
+    // The files compaction has yet to fold: all but one data file per bucket, and every delete file
+    // (not counted for a partitioned table, whose buckets per partition are not listed here).
+    maintenanceLagFiles: lake && !partitioned ? Math.max(0, lake.dataFiles - table.definition.bucket.num) + lake.deleteFiles : null,
   };
 }
 

@@ -125,6 +125,28 @@ describe(`GET /v1/metrics: pages of at most ${metricsSubrequestsMax} subrequests
     expect(names).toEqual(["fan.a", "fan.b", "fan.c", "fan.wide", "fan_other.z"]);
   });
 
+  it("charges a partitioned lake table's lake reads to the page, listing each table once", async () => {
+    const tables = metricsSubrequestsMax;
+    await ok("PUT", "/databases/fan_parts");
+    const definition = { columns: [{ name: "dt", type: "STRING" }, { name: "n", type: "INT" }], partitionKeys: ["dt"], bucket: { num: 1 }, properties: { "table.datalake.enabled": "true" } };
+    for (let t = 0; t < tables; t++) {
+      await ok("PUT", `/databases/fan_parts/tables/p${String(t).padStart(2, "0")}`, definition);
+      await ok("POST", `/databases/fan_parts/tables/p${String(t).padStart(2, "0")}/rows?dynamicPartitions=true`, [{ dt: "d", n: t }]);
+    }
+    // Tiered, so each table has lake state and metadata to read.
+    await ok("POST", "/tiering/run");
+    const names: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const answer = await counted(`/metrics?database=fan_parts${cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`}`);
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      expect(answer.subrequests).toBeLessThanOrEqual(metricsSubrequestsMax);
+      names.push(...answer.body.tables.map((t: { table: string }) => t.table));
+      cursor = answer.body.next;
+    } while (cursor !== null);
+    expect(names).toEqual(Array.from({ length: tables }, (_, t) => `p${String(t).padStart(2, "0")}`));
+  });
+
   it("refuses a malformed cursor", async () => {
     for (const cursor of ["x", "fan.a", "fan.a.-1", "fan..1", "bad name.a.0"]) {
       expectError(await counted(`/metrics?cursor=${encodeURIComponent(cursor)}`), 400, "bad_request", /cursor/);
