@@ -11,26 +11,16 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { partitionPollMs, tabletsPerSubscriptionMax } from "../../src/protocol/subscription.ts";
 import { base, createTable, ok, waitFor } from "./helpers.ts";
-import { eventsByDay } from "./partition-fixtures.ts";
+import { eventsByDay, recordedSubscription } from "./partition-fixtures.ts";
 
 const path = (table: string, rest = "") => `/databases/every/tables/${table}${rest}`;
 /** Long enough for the relay to look for new partitions once or twice. */
 const pollWaitMs = 3 * partitionPollMs;
 
-/** A socket recording every message; the subscribe message goes with the upgrade (`direct`) or as the first frame. */
+/** A recorded subscription, and the rows of its batches, each with the partition its batch named. */
 async function subscribe(table: string, message: unknown, direct = false) {
-  const query = direct ? `?subscribe=${encodeURIComponent(JSON.stringify(message))}` : "";
-  const response = await exports.default.fetch(`${base}${path(table, `/subscribe${query}`)}`, { headers: { Upgrade: "websocket" } });
-  const ws = response.webSocket!;
-  ws.accept();
-  const messages: any[] = [];
-  let closed = false;
-  ws.addEventListener("message", (e) => void (e.data !== "pong" && messages.push(JSON.parse(e.data as string))));
-  ws.addEventListener("close", () => void (closed = true));
-  if (!direct) ws.send(JSON.stringify(message));
-  const batches = () => messages.filter((m) => m.type === "batch");
-  const rows = () => batches().flatMap((m) => m.rows.map((r: object) => ({ ...r, partition: m.partition })));
-  return { ws, messages, batches, rows, closed: () => closed };
+  const sub = await recordedSubscription(path(table), message, direct);
+  return { ...sub, rows: () => sub.batches().flatMap((m) => m.rows.map((r: object) => ({ ...r, partition: m.partition }))) };
 }
 
 const rows = (from: number, count: number, dt: string, user = (i: number) => `u${i % 3}`) => Array.from({ length: count }, (_, i) => ({ dt, id: from + i, user: user(from + i) }));

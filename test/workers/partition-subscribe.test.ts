@@ -5,26 +5,16 @@
  * for one bucket sent with the upgrade, by the Tablet itself. A partition
  * dropped under a live subscription ends it with a `gone` error naming it.
  */
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { base, createTable, ok, waitFor } from "./helpers.ts";
-import { eventsByDay } from "./partition-fixtures.ts";
+import { createTable, ok, waitFor } from "./helpers.ts";
+import { eventsByDay, recordedSubscription } from "./partition-fixtures.ts";
 
 const path = (table: string, rest = "") => `/databases/psub/tables/${table}${rest}`;
 
-/** A socket recording every message; the subscribe message goes with the upgrade (`direct`) or as the first frame. */
+/** A recorded subscription, and the rows of its batches. */
 async function subscribe(table: string, message: unknown, direct = false) {
-  const query = direct ? `?subscribe=${encodeURIComponent(JSON.stringify(message))}` : "";
-  const response = await exports.default.fetch(`${base}${path(table, `/subscribe${query}`)}`, { headers: { Upgrade: "websocket" } });
-  const ws = response.webSocket!;
-  ws.accept();
-  const messages: any[] = [];
-  let closed = false;
-  ws.addEventListener("message", (e) => void (e.data !== "pong" && messages.push(JSON.parse(e.data as string))));
-  ws.addEventListener("close", () => void (closed = true));
-  if (!direct) ws.send(JSON.stringify(message));
-  const rows = () => messages.filter((m) => m.type === "batch").flatMap((m) => m.rows);
-  return { ws, messages, rows, closed: () => closed };
+  const sub = await recordedSubscription(path(table), message, direct);
+  return { ...sub, rows: () => sub.batches().flatMap((m) => m.rows) };
 }
 
 const rows = (from: number, count: number, dt: string) => Array.from({ length: count }, (_, i) => ({ dt, id: from + i, user: `u${(from + i) % 3}` }));
