@@ -14,5 +14,5 @@ export { FloeError } from "./errors.ts";
 export type { ClientOptions } from "./http.ts";
 export { subscribe, UpgradeRefused } from "./subscribe.ts";
 export type { ReceivedBatch, RetryNotice, SubscribeOptions, Subscription, SubscriptionError } from "./subscribe.ts";
-export type { From, StartPosition } from "../protocol/subscription.ts";
+export type { From, Offsets, StartPosition } from "../protocol/subscription.ts";
 export type * from "./types.ts";
