@@ -27,6 +27,8 @@ export class Positions {
   private readonly acked = new Map<string, Buckets>();
   /** Partitions dropped under the subscription: an original `from.offsets` no longer applies to them. */
   private readonly dropped = new Set<string>();
+  /** Whether the subscription follows every partition (a stream named a partition), even once none is left. */
+  private every = false;
 
   get(stream: string, bucket: number): number | undefined {
     return this.next.get(stream)?.[bucket];
@@ -35,6 +37,7 @@ export class Positions {
   set(stream: string, bucket: number, offset: number): void {
     let buckets = this.next.get(stream);
     if (buckets === undefined) this.next.set(stream, (buckets = {}));
+    if (stream !== oneStream) this.every = true;
     buckets[bucket] = offset;
   }
 
@@ -43,6 +46,7 @@ export class Positions {
     this.next.delete(stream);
     this.acked.delete(stream);
     this.dropped.add(stream);
+    this.every = true;
   }
 
   /** Offsets handled in a bucket beyond its last ack. */
@@ -87,8 +91,7 @@ export class Positions {
   resumeFrom(from: From): From {
     const original = typeof from === "object" && "offsets" in from ? from : undefined;
     const otherwise = original ? original.else : (from as Exclude<From, { offsets: Offsets }>);
-    const partitions = this.partitions();
-    if (Object.keys(partitions).length === 0) {
+    if (!this.every) {
       const offsets = { ...(original?.offsets as Record<string, number> | undefined), ...this.of(oneStream) };
       return otherwise === undefined ? { offsets } : { offsets, else: otherwise };
     }
@@ -96,11 +99,12 @@ export class Positions {
     for (const [spec, buckets] of Object.entries((original?.offsets ?? {}) as Record<string, Record<string, number>>)) {
       if (!this.dropped.has(spec)) offsets[spec] = { ...buckets };
     }
-    for (const [spec, buckets] of Object.entries(partitions)) offsets[spec] = { ...offsets[spec], ...buckets };
+    for (const [spec, buckets] of Object.entries(this.partitions())) offsets[spec] = { ...offsets[spec], ...buckets };
     return otherwise === undefined || otherwise === "latest" ? { offsets } : { offsets, else: otherwise };
   }
 
+  /** Whether nothing is known yet: a resume is then the original request. */
   get empty(): boolean {
-    return this.next.size === 0;
+    return this.next.size === 0 && !this.every;
   }
 }

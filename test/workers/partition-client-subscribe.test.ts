@@ -1,8 +1,8 @@
 /**
  * The typed client's subscriptions of partitioned tables: every partition
  * (also one created after the start) or one, batches naming their
- * partition (JSON and Arrow), acks keyed by partition past the server's
- * window, resume across partitions after dropped connections with no row
+ * partition (JSON and Arrow), acks keyed by partition (or, following one
+ * partition, by bucket) past the server's window, resume across partitions after dropped connections with no row
  * lost or repeated, a partition created while no connection stood, and a
  * partition dropped (and created again) under a live subscription.
  */
@@ -10,7 +10,7 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { Floe } from "../../src/client/floe.ts";
 import type { PartitionDropped, ReceivedBatch, SubscriptionError } from "../../src/client/subscribe.ts";
-import { bucketWindowBytes, partitionPollMs, tabletsPerSubscriptionMax } from "../../src/protocol/subscription.ts";
+import { bucketWindowBytes, partitionPollMs, tabletsPerSubscriptionMax, windowRows } from "../../src/protocol/subscription.ts";
 import { base, createTable, ok, waitFor } from "./helpers.ts";
 import { eventsByDay } from "./partition-fixtures.ts";
 
@@ -111,6 +111,21 @@ describe("the client's subscription of a partitioned table", () => {
       expect(seen.ids()).toEqual(range(0, 2 * perPartition));
       subscription.close();
     }
+  });
+
+  it("acks one partition's one bucket past the server's window of rows, on the socket its Tablet holds", async () => {
+    await createTable(db, "single", { ...eventsByDay, bucket: { num: 1 } });
+    const events = client.table(db, "single");
+    const count = windowRows + 5_000;
+    await events.write([...rows(0, count, "a"), ...rows(count, 10, "b")], { dynamicPartitions: true });
+    const seen = collect();
+    const errors: SubscriptionError[] = [];
+    const subscription = events.subscribe({ from: "earliest", partition: "dt=a", buckets: [0], onBatch: seen.onBatch, onError: (e) => errors.push(e), connect });
+    await waitFor(() => seen.count() === count || errors.length > 0, "every row of the partition", 30_000);
+    expect(errors).toEqual([]);
+    expect(seen.ids()).toEqual(range(0, count));
+    expect(subscription.positions()).toEqual({ 0: count });
+    subscription.close();
   });
 
   it("resumes across partitions after dropped connections, with no row lost or repeated, under writes that create partitions", async () => {
