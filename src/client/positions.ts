@@ -86,7 +86,10 @@ export class Positions {
    * first offset), or its `subscribed` messages had not arrived. So an
    * original `"latest"` is not repeated for it, which would skip the rows
    * of a partition created while no connection stood: it starts at the
-   * earliest offset, as the server starts what `from.offsets` omits.
+   * earliest offset, as the server starts what `from.offsets` omits (so
+   * does a bucket of a known partition whose `subscribed` message had not
+   * arrived; the cost of that rare case is rows from before the start,
+   * never a row lost).
    */
   resumeFrom(from: From): From {
     const original = typeof from === "object" && "offsets" in from ? from : undefined;
