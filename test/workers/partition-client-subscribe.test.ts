@@ -2,9 +2,11 @@
  * The typed client's subscriptions of partitioned tables: every partition
  * (also one created after the start) or one, batches naming their
  * partition (JSON and Arrow), acks keyed by partition (or, following one
- * partition, by bucket) past the server's window, resume across partitions after dropped connections with no row
- * lost or repeated, a partition created while no connection stood, and a
- * partition dropped (and created again) under a live subscription.
+ * partition, by bucket) past the server's window, a primary-key state
+ * from the lake acknowledged in parts per partition, resume across
+ * partitions after dropped connections with no row lost or repeated, a
+ * partition created while no connection stood, and a partition dropped
+ * (and created again) under a live subscription.
  */
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -126,6 +128,48 @@ describe("the client's subscription of a partitioned table", () => {
     expect(seen.ids()).toEqual(range(0, count));
     expect(subscription.positions()).toEqual({ 0: count });
     subscription.close();
+  });
+
+  it("takes each partition's primary-key state from the lake, acking its parts by partition, then its changelog, in JSON and Arrow", async () => {
+    await createTable(db, "lake_users", {
+      columns: [{ name: "dt", type: "STRING" }, { name: "id", type: "INT" }, { name: "name", type: "STRING" }],
+      primaryKey: ["dt", "id"],
+      partitionKeys: ["dt"],
+      bucket: { num: 2 },
+      properties: { "table.datalake.enabled": "true", "table.log.ttl": "0s" },
+    });
+    const users = client.table(db, "lake_users");
+    const people = (dt: string, ids: number[], name: string) => ids.map((id) => ({ dt, id, name: `${name}${id}` }));
+    await users.write([...people("a", range(0, 20), "a"), ...people("b", range(0, 20), "b")], { dynamicPartitions: true });
+    await client.tier();
+    await users.write(people("a", [1, 2, 3], "again"));
+    await client.tier();
+    // After the lake's state, changelog rows: the subscription gets them only once every part was acknowledged.
+    await users.write([...people("a", [5], "hot"), ...people("b", [40], "new")]);
+    for (const format of ["json", "arrow"] as const) {
+      const state = new Map<string, string>();
+      let lastParts = 0;
+      const errors: SubscriptionError[] = [];
+      const subscription = users.subscribe({
+        from: "earliest",
+        format,
+        onBatch(batch) {
+          const batchRows = (batch.rows ?? batch.table!.toArray().map((r) => r.toJSON())) as { dt: string; id: number; name: string }[];
+          for (const row of batchRows) {
+            expect(batch.partition).toBe(`dt=${row.dt}`);
+            state.set(`${batch.partition}/${row.id}`, row.name);
+          }
+          if (batch.snapshot?.last) lastParts++;
+        },
+        onError: (e) => errors.push(e),
+        connect,
+      });
+      await waitFor(() => state.size === 41 || errors.length > 0, `every partition's state and changelog (${format})`);
+      expect(errors).toEqual([]);
+      expect(lastParts).toBe(4);
+      expect([state.get("dt=a/1"), state.get("dt=a/5"), state.get("dt=b/40")]).toEqual(["again1", "hot5", "new40"]);
+      subscription.close();
+    }
   });
 
   it("resumes across partitions after dropped connections, with no row lost or repeated, under writes that create partitions", async () => {
