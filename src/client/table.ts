@@ -184,7 +184,9 @@ export class Table {
 
   /**
    * Follows the table over a WebSocket from `from`, with automatic resume
-   * (docs/subscriptions.md); the client's token goes as a subprotocol.
+   * (docs/subscriptions.md); the client's token goes as a subprotocol. A
+   * partitioned table is followed in the partition `partition` names, or
+   * in every partition (docs/client.md#partitioned-tables).
    */
   subscribe(options: Omit<SubscribeOptions, "url" | "token">): Subscription {
     const url = this.http.url(`${this.path}/subscribe`).replace(/^http/, "ws");
