@@ -13,6 +13,6 @@ export type { ScanOptions } from "./scan.ts";
 export { FloeError } from "./errors.ts";
 export type { ClientOptions } from "./http.ts";
 export { subscribe, UpgradeRefused } from "./subscribe.ts";
-export type { ReceivedBatch, RetryNotice, SubscribeOptions, Subscription, SubscriptionError } from "./subscribe.ts";
-export type { From, StartPosition } from "../protocol/subscription.ts";
+export type { PartitionDropped, ReceivedBatch, RetryNotice, SubscribeOptions, Subscription, SubscriptionError } from "./subscribe.ts";
+export type { From, Offsets, StartPosition } from "../protocol/subscription.ts";
 export type * from "./types.ts";

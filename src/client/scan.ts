@@ -8,6 +8,7 @@
  */
 import * as arrow from "apache-arrow";
 import { headers } from "../vocabulary.ts";
+import type { Offsets } from "../protocol/subscription.ts";
 import type { Row } from "./types.ts";
 
 export interface ScanOptions {
@@ -19,20 +20,25 @@ export interface ScanOptions {
   limit?: number;
   /** A lake snapshot id (from `snapshots()`): time travel. */
   snapshot?: number;
+  /** Only this partition of a partitioned table (its spec, e.g. `dt=20261130`). */
+  partition?: string;
 }
 
 export class Scan<T> implements AsyncIterable<T> {
   /** The lake snapshot read, or null when none was. */
   readonly snapshotId: number | null;
-  /** Each bucket's exclusive end offset: subscribe `from: { offsets }` to continue with no gap. */
-  readonly offsets: Record<string, number>;
+  /**
+   * Each bucket's exclusive end offset (a partitioned table's: per partition, then per bucket):
+   * subscribe `from: { offsets }` to continue with no gap.
+   */
+  readonly offsets: Offsets;
   private readonly items: AsyncIterable<T>;
   private readonly body: ReadableStream<Uint8Array> | null;
 
   constructor(response: Response, items: (body: ReadableStream<Uint8Array>) => AsyncIterable<T>) {
     const snapshot = response.headers.get(headers.lakeSnapshot);
     this.snapshotId = snapshot === null ? null : Number(snapshot);
-    this.offsets = JSON.parse(response.headers.get(headers.scanOffsets) ?? "{}") as Record<string, number>;
+    this.offsets = JSON.parse(response.headers.get(headers.scanOffsets) ?? "{}") as Offsets;
     this.body = response.body;
     this.items = this.body === null ? empty<T>() : items(this.body);
   }

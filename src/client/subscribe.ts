@@ -1,9 +1,18 @@
 /**
  * A typed client for Floe subscriptions with automatic resume: it tracks
- * the next offset of every bucket, acknowledges each batch (and each part
- * of a primary-key state replayed from the lake) once handled, and
- * after a dropped connection resubscribes from exactly those offsets, so
- * the handler sees every row once and in order per bucket.
+ * the next offset of every bucket (of every partition, for a partitioned
+ * table: `positions.ts`), acknowledges each batch (and each part of a
+ * primary-key state replayed from the lake) once handled, and after a
+ * dropped connection resubscribes from exactly those offsets, so the
+ * handler sees every row once and in order per bucket.
+ *
+ * A partitioned table's subscription follows the partition `partition`
+ * names, or else every partition, also those created after it started
+ * (docs/partitions.md#reading). Following every partition, each batch
+ * names its partition, acks and resumed offsets are keyed by partition and
+ * then bucket, and a partition dropped under the subscription ends its
+ * stream alone: `onPartitionDropped` is told, its positions are forgotten,
+ * and the subscription goes on.
  *
  * Resume covers every bucket first asked for. A bucket whose position the
  * client knows (its `subscribed` message arrived) resumes from it; one whose
@@ -14,7 +23,9 @@
  * `"earliest"` and `{ timestamp }` the original start is exact. For
  * `"latest"` a bucket never confirmed starts at the latest offset of the
  * resume: it had not started, so rows committed while no connection stood
- * are not delivered for it.
+ * are not delivered for it. Following every partition, a partition with
+ * no known position starts at its earliest offset instead (see
+ * `Positions.resumeFrom`): it may have been created after the start.
  *
  * Failures are permanent or transient:
  * - permanent: an `error` message, or an HTTP 4xx answer to the upgrade
@@ -37,20 +48,28 @@
  * Workers); `connect` lets a caller supply the socket another way.
  */
 import * as arrow from "apache-arrow";
-import type { BatchMessage, ErrorMessage, From, SnapshotMessage, SubscribeMessage, SubscribedMessage } from "../protocol/subscription.ts";
+import type { BatchMessage, ErrorMessage, From, PartitionDroppedMessage, SnapshotMessage, SubscribeMessage, SubscribedMessage } from "../protocol/subscription.ts";
 import { arrowMetadataKeys, windowRows } from "../protocol/subscription.ts";
 import { errorStatus, type ErrorKind } from "../errors.ts";
 import { websocketAuth } from "../vocabulary.ts";
 import { FloeError } from "./errors.ts";
+import { Positions, keyedByStream, oneStream } from "./positions.ts";
 
 const ackDelayMs = 50;
 /** The longest subscribe message sent with the upgrade; a longer one (many columns) goes as the first frame. */
 const subscribeParamLengthMax = 2_000;
 
-/** Whether a subscribe message names exactly one bucket. */
+/**
+ * Whether a subscribe message names exactly one bucket. A partitioned
+ * table's message that names no partition follows every partition, and
+ * the server relays it whatever it names; the client knows so once its
+ * offsets are keyed by partition.
+ */
 function namesOneBucket(message: SubscribeMessage): boolean {
   if (message.buckets !== undefined) return message.buckets.length === 1;
-  return typeof message.from === "object" && "offsets" in message.from && message.from.else === undefined && Object.keys(message.from.offsets).length === 1;
+  if (typeof message.from !== "object" || !("offsets" in message.from) || message.from.else !== undefined) return false;
+  const offsets = Object.values(message.from.offsets);
+  return offsets.length === 1 && typeof offsets[0] === "number";
 }
 
 function withQuery(url: string, name: string, value: string): string {
@@ -62,6 +81,8 @@ const reconnectDelayDefaultMs = 200;
 const reconnectDelayMaxDefaultMs = 30_000;
 
 export interface ReceivedBatch {
+  /** The partition's spec (e.g. `dt=20261130`), for a partitioned table. */
+  partition?: string;
   bucket: number;
   /** For a snapshot part (no changelog offsets), `offset` and `offset - 1`. */
   firstOffset: number;
@@ -96,10 +117,20 @@ export interface RetryNotice {
   reason: string;
 }
 
+/** A partition dropped under a subscription that follows every partition: its stream ended, the others go on. */
+export interface PartitionDropped {
+  partition: string;
+  error: { code: string; message: string };
+}
+
 export interface SubscribeOptions {
   /** The subscribe URL, e.g. ws://localhost:8787/v1/databases/shop/tables/events/subscribe. */
   url: string;
+  /** Following every partition, `{ offsets }` are per partition, then per bucket: `{ "dt=20261130": { "0": 12 } }`. */
   from: From;
+  /** A partitioned table's partition to follow (its spec, e.g. `dt=20261130`); without it, every partition is followed. */
+  partition?: string;
+  /** The buckets to follow (in every partition followed). */
   buckets?: number[];
   columns?: string[];
   format?: "json" | "arrow";
@@ -108,6 +139,8 @@ export interface SubscribeOptions {
   onError?(error: SubscriptionError): void;
   /** A transient failure; the client tries again after `delayMs`. */
   onRetry?(retry: RetryNotice): void;
+  /** Following every partition: a partition was dropped, and its stream ended (the subscription goes on). */
+  onPartitionDropped?(dropped: PartitionDropped): void;
   /** A bearer token, sent as a WebSocket subprotocol (browsers cannot set an Authorization header on a WebSocket). */
   token?: string;
   /** Opens the socket; throws `UpgradeRefused` when the server answered the upgrade with an HTTP error. */
@@ -117,8 +150,10 @@ export interface SubscribeOptions {
 }
 
 export interface Subscription {
-  /** The next offset per bucket: where a resumed subscription starts. */
+  /** The next offset per bucket (of an unpartitioned table, or the partition followed): where a resumed subscription starts. */
   positions(): Record<number, number>;
+  /** Following every partition: the next offset per partition and bucket. */
+  partitionPositions(): Record<string, Record<number, number>>;
   close(): void;
   /** Resolves when the subscription stops for good (closed, or refused). */
   closed: Promise<void>;
@@ -149,7 +184,7 @@ export class UpgradeRefused extends Error {
 }
 
 export function subscribe(options: SubscribeOptions): Subscription {
-  const positions: Record<number, number> = {};
+  const positions = new Positions();
   let socket: WebSocket | undefined;
   let stopped = false;
   let failures = 0;
@@ -183,12 +218,8 @@ export function subscribe(options: SubscribeOptions): Subscription {
 
   /** Where to start: the original request, or, resuming, every bucket from its position or else its original start. */
   const firstMessage = (): SubscribeMessage => {
-    const { from, buckets, columns, format } = options;
-    if (Object.keys(positions).length === 0) return { from, buckets, columns, format };
-    const resumed: From = typeof from === "object" && "offsets" in from
-      ? { offsets: { ...from.offsets, ...positions } }
-      : { offsets: { ...positions }, else: from };
-    return { from: resumed, buckets, columns, format };
+    const { from, partition, buckets, columns, format } = options;
+    return { from: positions.empty ? from : positions.resumeFrom(from), partition, buckets, columns, format };
   };
 
   const run = async (): Promise<void> => {
@@ -222,26 +253,35 @@ export function subscribe(options: SubscribeOptions): Subscription {
   const handle = async (ws: WebSocket, data: unknown): Promise<void> => {
     if (stopped) return;
     failures = 0;
-    const batch = typeof data === "string" ? JSON.parse(data) as BatchMessage | SnapshotMessage | SubscribedMessage | ErrorMessage : decodeArrow(data);
+    const batch = typeof data === "string"
+      ? JSON.parse(data) as BatchMessage | SnapshotMessage | SubscribedMessage | ErrorMessage | PartitionDroppedMessage
+      : decodeArrow(data);
     if (batch.type === "error") {
       const { code, message } = batch.error;
       fail({ code, message, status: errorStatus[code as ErrorKind] ?? 500 });
       return;
     }
+    if (batch.type === "partition_dropped") {
+      positions.forget(batch.partition);
+      options.onPartitionDropped?.({ partition: batch.partition, error: batch.error });
+      return;
+    }
+    // Messages name their partition when the table is partitioned; only following every partition is it a stream of its own.
+    const stream = options.partition === undefined ? batch.partition ?? oneStream : oneStream;
     if (batch.type === "subscribed") {
-      positions[batch.bucket] ??= batch.offset;
+      if (positions.get(stream, batch.bucket) === undefined) positions.set(stream, batch.bucket, batch.offset);
       return;
     }
     if (batch.type === "snapshot") {
       const { type: _, offset, part, first, last, ...rest } = batch;
       await options.onBatch({ ...rest, firstOffset: offset, lastOffset: offset - 1, snapshot: { offset, first, last } });
-      if (last) positions[batch.bucket] = offset;
+      if (last) positions.set(stream, batch.bucket, offset);
       // State parts carry no offsets: they are acknowledged by count, each once handled.
-      if (Number.isInteger(part) && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ ack: { [batch.bucket]: { parts: part + 1 } } }));
+      if (Number.isInteger(part) && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ ack: keyedByStream(stream, { [batch.bucket]: { parts: part + 1 } }) }));
       return;
     }
     // After a resume, skip what was already handled: whole batches, or the first rows of one.
-    const skip = Math.max(0, (positions[batch.bucket] ?? batch.firstOffset) - batch.firstOffset);
+    const skip = Math.max(0, (positions.get(stream, batch.bucket) ?? batch.firstOffset) - batch.firstOffset);
     if (batch.firstOffset + skip > batch.lastOffset) return;
     const { type: _, ...rest } = batch;
     const received: ReceivedBatch = rest;
@@ -251,29 +291,27 @@ export function subscribe(options: SubscribeOptions): Subscription {
       if (received.table) received.table = received.table.slice(skip);
     }
     await options.onBatch(received);
-    positions[batch.bucket] = batch.lastOffset + 1;
-    acknowledge(ws, batch.bucket);
+    positions.set(stream, batch.bucket, batch.lastOffset + 1);
+    acknowledge(ws, stream, batch.bucket);
   };
 
   // Acks are lazy: at once when a quarter of the server's window is unacknowledged, else shortly after
   // the last batch, so a busy stream does not send one ack frame per batch.
-  const acked: Record<number, number> = {};
   let ackTimer: ReturnType<typeof setTimeout> | undefined;
   const flushAcks = (ws: WebSocket) => {
     clearTimeout(ackTimer);
     ackTimer = undefined;
-    const due = Object.fromEntries(Object.entries(positions).filter(([bucket, next]) => acked[Number(bucket)] !== next));
-    if (Object.keys(due).length === 0 || ws.readyState !== WebSocket.OPEN) return;
-    ws.send(JSON.stringify({ ack: due }));
-    Object.assign(acked, due);
+    if (ws.readyState !== WebSocket.OPEN) return;
+    const due = positions.takeDue();
+    if (due !== undefined) ws.send(JSON.stringify({ ack: due }));
   };
-  const acknowledge = (ws: WebSocket, bucket: number) => {
-    if (positions[bucket]! - (acked[bucket] ?? 0) >= windowRows / 4) flushAcks(ws);
+  const acknowledge = (ws: WebSocket, stream: string, bucket: number) => {
+    if (positions.unacked(stream, bucket) >= windowRows / 4) flushAcks(ws);
     else ackTimer ??= setTimeout(() => flushAcks(ws), ackDelayMs);
   };
 
   start();
-  return { positions: () => ({ ...positions }), close: stop, closed };
+  return { positions: () => positions.of(oneStream), partitionPositions: () => positions.partitions(), close: stop, closed };
 }
 
 type ArrowMessage = (ReceivedBatch & { type: "batch" }) | (Omit<SnapshotMessage, "rows"> & { table: arrow.Table; rows?: undefined });
@@ -282,16 +320,19 @@ function decodeArrow(data: unknown): ArrowMessage {
   const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data as ArrayBufferLike);
   const table = arrow.tableFromIPC(bytes);
   const meta = (key: string) => Number(table.schema.metadata.get(key));
+  const partition = table.schema.metadata.get(arrowMetadataKeys.partition);
+  const named = partition === undefined ? {} : { partition };
   const bucket = meta(arrowMetadataKeys.bucket);
   const highWatermark = meta(arrowMetadataKeys.highWatermark);
   if (table.schema.metadata.has(arrowMetadataKeys.snapshotOffset)) {
     const flag = (key: string) => table.schema.metadata.get(key) === "true";
     const [first, last] = [flag(arrowMetadataKeys.snapshotFirst), flag(arrowMetadataKeys.snapshotLast)];
     const part = meta(arrowMetadataKeys.snapshotPart);
-    return { type: "snapshot", bucket, offset: meta(arrowMetadataKeys.snapshotOffset), part, highWatermark, first, last, table };
+    return { type: "snapshot", ...named, bucket, offset: meta(arrowMetadataKeys.snapshotOffset), part, highWatermark, first, last, table };
   }
   return {
     type: "batch",
+    ...named,
     bucket,
     firstOffset: meta(arrowMetadataKeys.firstOffset),
     lastOffset: meta(arrowMetadataKeys.lastOffset),

@@ -1,8 +1,10 @@
 /**
  * One table, as the client sees it: create, describe and drop it; write
  * (through an idempotent `Writer`), look up keys and prefixes, read a
- * bucket's log, scan, list lake snapshots, subscribe. Every call is one
- * HTTP request (docs/http-api.md), except `readLog`, which pages.
+ * bucket's log, scan, list lake snapshots, subscribe; list, create and
+ * drop a partitioned table's partitions (docs/partitions.md). Every call
+ * is one HTTP request (docs/http-api.md), except `readLog` and
+ * `allPartitions`, which page.
  */
 import * as arrow from "apache-arrow";
 import { headers } from "../vocabulary.ts";
@@ -13,9 +15,11 @@ import type { ScanOptions } from "./scan.ts";
 import { Scan, arrowBatches, ndjsonRows } from "./scan.ts";
 import type { SubscribeOptions, Subscription } from "./subscribe.ts";
 import { subscribe } from "./subscribe.ts";
-import type { LogPage, Row, Snapshots, TableDefinition, TableDescription, TableSummary, WriteResult } from "./types.ts";
+import type { LogPage, PartitionPage, PartitionStatus, PartitionSummary, Row, Snapshots, TableDefinition, TableDescription, TableSummary, WriteResult } from "./types.ts";
 
 export interface LogOptions {
+  /** The partition whose bucket to read (its spec, e.g. `dt=20261130`); a partitioned table needs it. */
+  partition?: string;
   bucket: number;
   /** Defaults to the bucket's log start. */
   offset?: number;
@@ -115,7 +119,7 @@ export class Table {
   async *readLog(options: Omit<LogOptions, "limit"> & { pageRows?: number }): AsyncGenerator<Row> {
     let offset = options.offset;
     for (;;) {
-      const page = await this.log({ bucket: options.bucket, offset, limit: options.pageRows ?? 10_000, columns: options.columns });
+      const page = await this.log({ partition: options.partition, bucket: options.bucket, offset, limit: options.pageRows ?? 10_000, columns: options.columns });
       yield* page.rows;
       if (page.nextOffset >= page.highWatermark) return;
       offset = page.nextOffset;
@@ -139,9 +143,50 @@ export class Table {
     return this.http.json("GET", `${this.path}/snapshots`);
   }
 
+  /** Creates a partition by its spec (`dt=20261130`, `region=eu/dt=20261130`); `created` is false when it existed. */
+  async createPartition(spec: string): Promise<PartitionSummary & { created: boolean }> {
+    return this.http.json("PUT", this.partitionPath(spec));
+  }
+
+  /** Drops a partition and all its rows from the hot tier (its lake rows stay). */
+  async dropPartition(spec: string): Promise<{ partition: string; partitionId: number; dropped: boolean }> {
+    return this.http.json("DELETE", this.partitionPath(spec));
+  }
+
+  /** One answer of the partition list, in spec order, from `cursor` (a previous answer's `next`). */
+  async partitions(options: { cursor?: string } = {}): Promise<PartitionPage> {
+    return this.http.json("GET", `${this.path}/partitions`, undefined, { query: { cursor: options.cursor }, idempotent: true });
+  }
+
+  /** Every partition with all its buckets' offsets, answer after answer; a partition split over two answers comes whole. */
+  async *allPartitions(): AsyncGenerator<PartitionStatus> {
+    let pending: PartitionStatus | undefined;
+    let cursor: string | undefined;
+    do {
+      const page = await this.partitions({ cursor });
+      for (const partition of page.partitions) {
+        if (pending?.partition === partition.partition) {
+          pending.buckets.push(...partition.buckets);
+          continue;
+        }
+        if (pending) yield pending;
+        pending = partition;
+      }
+      cursor = page.next ?? undefined;
+    } while (cursor !== undefined);
+    if (pending) yield pending;
+  }
+
+  /** A spec's pairs as path segments: `/` stays a separator, which the route takes as it is. */
+  private partitionPath(spec: string): string {
+    return `${this.path}/partitions/${spec.split("/").map(encodeURIComponent).join("/")}`;
+  }
+
   /**
    * Follows the table over a WebSocket from `from`, with automatic resume
-   * (docs/subscriptions.md); the client's token goes as a subprotocol.
+   * (docs/subscriptions.md); the client's token goes as a subprotocol. A
+   * partitioned table is followed in the partition `partition` names, or
+   * in every partition (docs/client.md#partitioned-tables).
    */
   subscribe(options: Omit<SubscribeOptions, "url" | "token">): Subscription {
     const url = this.http.url(`${this.path}/subscribe`).replace(/^http/, "ws");
@@ -150,7 +195,7 @@ export class Table {
 }
 
 function logQuery(options: LogOptions, format: "json" | "arrow") {
-  return { bucket: options.bucket, offset: options.offset, limit: options.limit, columns: options.columns?.join(","), format };
+  return { partition: options.partition, bucket: options.bucket, offset: options.offset, limit: options.limit, columns: options.columns?.join(","), format };
 }
 
 function scanQuery(options: ScanOptions, format: "ndjson" | "arrow") {
@@ -160,6 +205,7 @@ function scanQuery(options: ScanOptions, format: "ndjson" | "arrow") {
     filter: options.filter,
     limit: options.limit,
     snapshot: options.snapshot,
+    partition: options.partition,
     format,
   };
 }

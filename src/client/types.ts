@@ -41,9 +41,35 @@ export interface BucketStatus {
 }
 
 export interface TableDescription extends TableSummary {
+  /** Empty for a partitioned table: its buckets are its partitions' (`Table.partitions`). */
   buckets: BucketStatus[];
+  /** A partitioned table's partition count. */
+  partitionCount?: number;
+  /** A partitioned table's first 100 partitions. */
+  partitions?: PartitionSummary[];
   /** The current lake snapshot's summary, or null when nothing was tiered. */
   lakeSnapshot: Record<string, unknown> | null;
+}
+
+/** A partition of a partitioned table (docs/partitions.md). */
+export interface PartitionSummary {
+  /** Its spec, `key=value` pairs in key order joined with `/`, e.g. `region=eu/dt=20261130`. */
+  partition: string;
+  /** Unique forever: a partition dropped and created again gets a new one. */
+  partitionId: number;
+  values: Record<string, string>;
+  createdAt: string;
+}
+
+export interface PartitionStatus extends PartitionSummary {
+  buckets: BucketStatus[];
+}
+
+/** One answer of the partition list: its last partition may continue in the next (`next`, as `cursor`), with the rest of its buckets. */
+export interface PartitionPage {
+  partitions: PartitionStatus[];
+  /** Where the next answer starts, or null after the last partition. */
+  next: string | null;
 }
 
 export interface WriteResult {

@@ -29,6 +29,8 @@ export interface WriteOptions {
   ignoreSystemColumns?: boolean;
   /** Send again a request that failed with this sequence (from `FloeError.writerSeq`), instead of a new one. */
   seq?: number;
+  /** Create the partitions the rows name that do not exist (partitioned tables); otherwise such a write is a 404. */
+  dynamicPartitions?: boolean;
 }
 
 export class Writer {
@@ -68,6 +70,7 @@ export class Writer {
           op: options.op === "delete" ? "delete" : undefined,
           columns: options.columns?.join(","),
           ignoreSystemColumns: options.ignoreSystemColumns ? "true" : undefined,
+          dynamicPartitions: options.dynamicPartitions ? "true" : undefined,
         },
         body,
         headers: { "content-type": contentType, [headers.writerId]: this.id, [headers.writerSeq]: String(seq) },

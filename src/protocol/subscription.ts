@@ -81,7 +81,9 @@ import type { ColumnSpec } from "../table/schema.ts";
 
 /** A start that applies to any bucket. */
 export type StartPosition = "earliest" | "latest" | { timestamp: string | number };
-export type From = StartPosition | { offsets: Record<string, number>; else?: StartPosition };
+/** Offsets per bucket; following every partition, per partition (its spec) and then per bucket. */
+export type Offsets = Record<string, number> | Record<string, Record<string, number>>;
+export type From = StartPosition | { offsets: Offsets; else?: StartPosition };
 
 export interface SubscribeMessage {
   from: From;

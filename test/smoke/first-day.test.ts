@@ -155,11 +155,38 @@ describe("the README's first day", () => {
     const usage = await floe(["write", "shop.events"], env());
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/usage: floe write/);
-    for (const command of ["tables", "describe", "create", "write", "tail", "lookup", "scan", "snapshots", "tokens", "tier"]) {
+    for (const command of ["tables", "describe", "create", "write", "tail", "lookup", "scan", "partitions", "snapshots", "tokens", "tier"]) {
       const help = await floe([command, "--help"], env());
       expect(help.code, command).toBe(0);
       expect(help.stdout).toMatch(new RegExp(`^usage: floe ${command}`));
     }
+  });
+
+  it("manages a partitioned table's partitions, and writes, scans and tails it by partition", async () => {
+    const definition = { columns: [{ name: "dt", type: "STRING" }, { name: "id", type: "BIGINT" }], partitionKeys: ["dt"], bucket: { num: 2 } };
+    writeFileSync(join(work, "daily.json"), JSON.stringify(definition));
+    expect((await floe(["create", "parts.daily", join(work, "daily.json")], env())).code).toBe(0);
+    expect((await floe(["tables", "parts"], env())).stdout).toBe("parts.daily\tlog, partitioned by (dt), 2 buckets\n");
+    const created = await floe(["partitions", "parts.daily", "create", "dt=a"], env());
+    expect(created.stderr).toBe("created dt=a of parts.daily\n");
+    expect((await floe(["partitions", "parts.daily", "create", "dt=a"], env())).stderr).toBe("exists: dt=a of parts.daily\n");
+    writeFileSync(join(work, "daily.ndjson"), '{"dt":"a","id":1}\n{"dt":"a","id":2}\n{"dt":"b","id":3}\n');
+    const refused = await floe(["write", "parts.daily", join(work, "daily.ndjson")], env());
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/404 not_found: .*dt=b/);
+    expect((await floe(["write", "parts.daily", join(work, "daily.ndjson"), "--dynamic-partitions"], env())).code).toBe(0);
+    const listed = lines((await floe(["partitions", "parts.daily"], env())).stdout);
+    expect(listed.map((p) => [p.partition, p.buckets.reduce((n: number, b: { highWatermark: number }) => n + b.highWatermark, 0)])).toEqual([["dt=a", 2], ["dt=b", 1]]);
+    expect(lines((await floe(["scan", "parts.daily", "--partition", "dt=a"], env())).stdout).map((r) => r.id).sort()).toEqual([1, 2]);
+    const one = await floe(["tail", "parts.daily", "--partition", "dt=b"], env(), (run) => run.stdout.includes('"id":3'));
+    expect(lines(one.stdout)).toEqual([expect.objectContaining({ partition: "dt=b", id: 3, dt: "b" })]);
+    const every = await floe(["tail", "parts.daily"], env(), (run) => run.stdout.split("\n").length > 3);
+    expect(lines(every.stdout).map((r) => `${r.partition}:${r.id}`).sort()).toEqual(["dt=a:1", "dt=a:2", "dt=b:3"]);
+    expect((await floe(["partitions", "parts.daily", "drop", "dt=a"], env())).stderr).toBe("dropped dt=a of parts.daily\n");
+    expect(lines((await floe(["partitions", "parts.daily", "list"], env())).stdout).map((p) => p.partition)).toEqual(["dt=b"]);
+    const usage = await floe(["partitions", "parts.daily", "drop"], env());
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/usage: floe partitions/);
   });
 
   it("serves the typed client: writes, lookups, logs, scans as rows and Arrow, subscriptions and typed errors", async () => {

@@ -44,7 +44,11 @@ function expectArgs(context: Context, min: number, max: number): void {
   if (context.args.length > max) throw new UsageError(`unexpected argument '${context.args[max]}'`);
 }
 
+/** A partitioned table's partition, for the commands that read one. */
+const partitionOption = { type: "string", value: "SPEC", help: "only this partition of a partitioned table, e.g. dt=20261130" } as const;
+
 const scanOptions = {
+  partition: partitionOption,
   columns: { type: "string", value: "a,b", help: "only these columns, in this order" },
   filter: { type: "string", value: "EXPR", help: "predicates joined with AND, e.g. \"user = 'ann' AND id >= 2\"" },
   limit: { type: "string", value: "N", help: "stop after N rows" },
@@ -66,8 +70,9 @@ export const commands: Record<string, Command> = {
       }
       for (const t of await floe.tables(database)) {
         const kind = t.primaryKey.length > 0 ? `primary key (${t.primaryKey.join(", ")})` : "log";
+        const partitioned = t.partitionKeys.length > 0 ? `, partitioned by (${t.partitionKeys.join(", ")})` : "";
         const lake = t.properties["table.datalake.enabled"] === "true" ? ", lake" : "";
-        console.log(`${t.database}.${t.name}\t${kind}, ${t.bucket.num} bucket${t.bucket.num === 1 ? "" : "s"}${lake}`);
+        console.log(`${t.database}.${t.name}\t${kind}${partitioned}, ${t.bucket.num} bucket${t.bucket.num === 1 ? "" : "s"}${lake}`);
       }
     },
   },
@@ -111,6 +116,7 @@ export const commands: Record<string, Command> = {
       format: { type: "string", value: "ndjson|csv|arrow", help: "the input format" },
       "batch-size": { type: "string", value: "N", help: "rows per request (default 10000; at most 100000)" },
       op: { type: "string", value: "delete", help: "delete the keys the rows carry (primary-key tables)" },
+      "dynamic-partitions": { type: "boolean", help: "create the partitions the rows name that do not exist (partitioned tables)" },
       columns: { type: "string", value: "a,b", help: "a partial update of these columns (primary-key tables)" },
       quiet: { type: "boolean", short: "q", help: "no progress line" },
     },
@@ -127,7 +133,11 @@ export const commands: Record<string, Command> = {
       const writer = target.writer();
       const progress = new Progress(`${target.database}.${target.name}`, context.options.quiet === true);
       for await (const batch of readBatches(path, format, described, batchRows)) {
-        await writer.write(batch.body, { op: op === "delete" ? "delete" : undefined, columns: list(text(context, "columns")) });
+        await writer.write(batch.body, {
+          op: op === "delete" ? "delete" : undefined,
+          columns: list(text(context, "columns")),
+          dynamicPartitions: context.options["dynamic-partitions"] === true,
+        });
         progress.add(batch.rows);
       }
       progress.finish();
@@ -136,14 +146,17 @@ export const commands: Record<string, Command> = {
 
   tail: {
     summary: "follow a table: every row as a JSON line, the backlog first, until interrupted",
-    usage: "<database>.<table> [--from earliest|latest|TIMESTAMP|B:O,B:O]",
+    usage: "<database>.<table> [--from earliest|latest|TIMESTAMP|B:O,B:O] [--partition SPEC]",
     details: [
       "--from: earliest (default), latest, a time (ISO-8601 or epoch ms: each bucket from its first batch committed then),",
       "or offsets per bucket (0:120,3:7). Each line carries the row's bucket, _offset, _timestamp and _change.",
+      "A partitioned table is followed in every partition, also those created meanwhile, or in the one --partition names",
+      "(offsets in --from are then that partition's); each line carries its partition, and a dropped partition is told on stderr.",
       "While the server cannot be reached it says so on stderr and retries; a refusal ends it with exit code 1.",
     ].join("\n"),
     options: {
       from: { type: "string", value: "POSITION", help: "where to start (default earliest)" },
+      partition: partitionOption,
       buckets: { type: "string", value: "0,1", help: "only these buckets" },
       columns: { type: "string", value: "a,b", help: "only these columns" },
     },
@@ -155,12 +168,17 @@ export const commands: Record<string, Command> = {
       let code = 0;
       const subscription = table(context).subscribe({
         from,
+        partition: text(context, "partition"),
         buckets,
         columns: list(text(context, "columns")),
         onBatch(batch) {
+          const where = { ...(batch.partition === undefined ? {} : { partition: batch.partition }), bucket: batch.bucket, ...(batch.snapshot ? { snapshot: true } : {}) };
           let out = "";
-          for (const row of batch.rows ?? []) out += `${JSON.stringify(batch.snapshot ? { bucket: batch.bucket, snapshot: true, ...row } : { bucket: batch.bucket, ...row })}\n`;
+          for (const row of batch.rows ?? []) out += `${JSON.stringify({ ...where, ...row })}\n`;
           process.stdout.write(out);
+        },
+        onPartitionDropped(dropped) {
+          console.error(`floe tail: partition ${dropped.partition} was dropped; following the others`);
         },
         onError(error) {
           console.error(`floe tail: ${error.status} ${error.code}: ${error.message}`);
@@ -219,6 +237,7 @@ export const commands: Record<string, Command> = {
         limit: limit === undefined ? undefined : positiveInteger("limit", limit, 1),
         source: source as "union" | "lake" | "hot" | undefined,
         snapshot: snapshot === undefined ? undefined : Number(snapshot),
+        partition: text(context, "partition"),
       };
       const out = text(context, "out");
       const format = out === undefined ? "ndjson" : outputFormatOf(out);
@@ -241,6 +260,30 @@ export const commands: Record<string, Command> = {
         rows = format === "parquet" ? await writeParquetFile(out!, scan) : await writeArrowFile(out!, scan);
       }
       if (out !== undefined) console.error(`wrote ${count(rows)} rows to ${out} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    },
+  },
+
+  partitions: {
+    summary: "list a partitioned table's partitions (a JSON line each, with its buckets' offsets), or create or drop one",
+    usage: "<database>.<table> [list | create <spec> | drop <spec>]",
+    details: [
+      "A spec names a value for each partition key: dt=20261130, or region=eu/dt=20261130 (docs/partitions.md).",
+      "Dropping a partition deletes its rows from the hot tier; its lake rows stay.",
+    ].join("\n"),
+    async run(context) {
+      const [, action = "list", spec, ...rest] = context.args;
+      const target = table(context);
+      if (action === "list" && spec === undefined) {
+        for await (const partition of target.allPartitions()) console.log(JSON.stringify(partition));
+      } else if (action === "create" && spec !== undefined && rest.length === 0) {
+        const created = await target.createPartition(spec);
+        console.error(`${created.created ? "created" : "exists:"} ${created.partition} of ${target.database}.${target.name}`);
+      } else if (action === "drop" && spec !== undefined && rest.length === 0) {
+        const dropped = await target.dropPartition(spec);
+        console.error(`dropped ${dropped.partition} of ${target.database}.${target.name}`);
+      } else {
+        throw new UsageError("expected list, create <spec> or drop <spec>");
+      }
     },
   },
 

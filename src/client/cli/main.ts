@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `floe`, the command line on the typed client (docs/cli.md): tables,
- * describe, create, write, tail, lookup, scan, snapshots, tier. The server
+ * describe, create, write, tail, lookup, scan, partitions, snapshots, tier. The server
  * comes from `--url` or `FLOE_URL` (default http://localhost:8787), the
  * token from `--token` or `FLOE_TOKEN`. Every command takes `--help`.
  *
