@@ -3,6 +3,7 @@
  * update and delete on primary-key tables), read one bucket's log (of one
  * partition, for a partitioned table), look up keys, and subscribe.
  */
+import { isAutoPartitioned } from "../table/auto-partitioning.ts";
 import { Hono } from "hono";
 import { FloeError } from "../errors.ts";
 import { rowsFromArrow } from "../write/arrow.ts";
@@ -37,7 +38,7 @@ export const rowRoutes = new Hono<FloeEnv>()
           ? rowsFromArrow(definition, plan.columns, body, { ignoreSystemColumns })
           : rowsFromJson(definition, plan.columns, format === "json" ? parseJsonRows(bodyText(body)) : parseNdjsonRows(bodyText(body)));
       // As Fluss's client.writer.dynamic-create-partition.enabled, per request, or for every writer by the table's property.
-      const createPartitions = dynamicPartitions || definition.properties["table.auto-partition.enabled"] === "true";
+      const createPartitions = dynamicPartitions || isAutoPartitioned(definition.properties);
       return writeRows(c.env, table, plan, batch, { writer, createPartitions });
     });
     return c.json({ buckets });

@@ -29,7 +29,7 @@
  */
 import type { TableEntry } from "../catalog/catalog.ts";
 import type { PhysicalTable } from "../catalog/partitions.ts";
-import { canonicalSpec, findPartition, listPartitions, physicalTable, resolvePartitions } from "../catalog/partitions.ts";
+import { findPartition, listPartitions, physicalTable, resolvePartitions } from "../catalog/partitions.ts";
 import { FloeError } from "../errors.ts";
 import type { Column } from "../table/schema.ts";
 import { isLakeEnabled, isPartitioned, isPrimaryKeyTable } from "../table/schema.ts";
@@ -44,7 +44,7 @@ import { parseFilter, partitionMayMatch } from "./filter.ts";
 import type { Predicate } from "./filter.ts";
 import { projectColumns } from "../log/page.ts";
 import { kvBucketRows } from "./hot-scan.ts";
-import type { LakeSnapshot } from "./lake-snapshot.ts";
+import type { LakeFile, LakeSnapshot } from "./lake-snapshot.ts";
 import type { LakePruning } from "./partition-pruning.ts";
 import { lakePruning } from "./partition-pruning.ts";
 import { currentSnapshot, snapshotById } from "./lake-snapshot.ts";
@@ -108,8 +108,15 @@ export async function openScan(env: Env, table: TableEntry, request: ScanRequest
     const bucketRows = ({ owner, range }: OwnedRange) => project(filtered(kvBucketRows(env, owner, range.bucket, readColumns), readColumns, predicates));
     return scan(concatAhead(ranges.map(bucketRows), bucketsAhead));
   }
-  const files = snapshot?.files ?? [];
-  const bucketFiles = ({ owner, range }: OwnedRange) => files.filter((f) => f.bucket === range.bucket && f.partitionId === owner.partition?.partitionId);
+  // Grouped once by Tablet: a scan may cover thousands of Tablets and files.
+  const filesByTablet = new Map<string, LakeFile[]>();
+  for (const file of snapshot?.files ?? []) {
+    const key = tabletOffsetKey(file.bucket, file.partitionId);
+    const group = filesByTablet.get(key);
+    if (group) group.push(file);
+    else filesByTablet.set(key, [file]);
+  }
+  const bucketFiles = ({ owner, range }: OwnedRange) => filesByTablet.get(tabletOffsetKey(range.bucket, owner.partition?.partitionId)) ?? [];
   const bucketRows = keyed
     ? (owned: OwnedRange) => project(mergedBucketRows(env, owned.owner, owned.range, bucketFiles(owned), readColumns, predicates, stats))
     : (owned: OwnedRange) => logBucketRows(env, owned.owner, owned.range, bucketFiles(owned), { read: readColumns, answer: columns }, predicates, stats);
@@ -139,15 +146,16 @@ async function ownersToScan(
   if (!lake && (request.source === "lake" || request.snapshotId !== undefined)) {
     throw FloeError.badRequest(`table '${table.database}.${table.name}' is partitioned and has no lake (table.datalake.enabled), so it is not tiered to the lake: scan with source=hot or union, without snapshot=`);
   }
-  const spec = request.partition === undefined ? undefined : canonicalSpec(table, request.partition);
+  const keys = table.definition.partitionKeys;
+  const values = request.partition === undefined ? undefined : parsePartitionSpec(keys, request.partition);
+  const spec = values === undefined ? undefined : formatPartitionSpec(keys, values);
   const partitions = spec === undefined
     ? await listPartitions(env.CATALOG, table, null, partitionLimits.partitionsPerTableMax)
     // The lake may hold the rows of a partition the hot tier dropped; a hot scan reads no lake, so it needs the partition.
     : lake && request.source !== "hot" ? [...(await resolvePartitions(env.CATALOG, table, [spec], false)).values()] : [await findPartition(env.CATALOG, table, spec)];
-  const kept = partitions.filter((partition) => partitionMayMatch(predicates, table.definition.partitionKeys, partition.values));
+  const kept = partitions.filter((partition) => partitionMayMatch(predicates, keys, partition.values));
   stats.partitionsRead += kept.length;
   stats.partitionsSkipped += partitions.length - kept.length;
-  const values = spec === undefined ? undefined : parsePartitionSpec(table.definition.partitionKeys, spec);
   return { owners: kept.map((partition) => ({ ...table, partition })), ...(lake ? { pruning: lakePruning(table.definition, predicates, values) } : {}) };
 }
 

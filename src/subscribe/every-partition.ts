@@ -23,7 +23,6 @@ import type { TableEntry } from "../catalog/catalog.ts";
 import type { PartitionEntry, PhysicalTable } from "../catalog/partitions.ts";
 import { describePartition, forgetPartitions, partitionsCreatedAfter, resolvePartitions } from "../catalog/partitions.ts";
 import type { ErrorKind } from "../errors.ts";
-import { FloeError } from "../errors.ts";
 import type { EveryPartition } from "../protocol/request.ts";
 import type { ErrorMessage, PartitionDroppedMessage, TabletSubscription } from "../protocol/subscription.ts";
 import { partitionPollMs, tabletsPerSubscriptionMax } from "../protocol/subscription.ts";
@@ -37,6 +36,8 @@ export interface PartitionRelay {
   closePartition(partitionId: number): void;
   send(message: string): void;
   fail(kind: ErrorKind, message: string): void;
+  /** Ends the subscription with an error thrown while following: a FloeError as it is, anything else as `internal`. */
+  failFrom(error: unknown): void;
 }
 
 export interface PartitionFollower {
@@ -79,11 +80,7 @@ export function followEveryPartition(env: Env, table: TableEntry, every: EveryPa
 
   const failWith = (error: unknown) => {
     stop();
-    if (error instanceof FloeError) return relay.fail(error.kind, error.message);
-    // As for HTTP answers: the details go to the log under an id, only the id to the client.
-    const requestId = crypto.randomUUID();
-    console.error(JSON.stringify({ event: "subscription_failed", requestId, table: `${table.database}.${table.name}`, message: String(error) }));
-    relay.fail("internal", `internal error (request ${requestId})`);
+    relay.failFrom(error);
   };
 
   /** Follows the partitions created since the last look; false once the subscription ended. */

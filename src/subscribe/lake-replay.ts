@@ -29,6 +29,8 @@ import { tabletOffsetKey } from "../lake/tablet-offsets.ts";
 import type { LogPage } from "../log/page.ts";
 import { changeColumnData, pageColumns } from "../log/page.ts";
 import type { LakeFile, LakeSnapshot } from "../read/lake-snapshot.ts";
+import { currentSnapshot } from "../read/lake-snapshot.ts";
+import { lakePruning } from "../read/partition-pruning.ts";
 import { mergedBucketRows } from "../read/primary-key-merge.ts";
 import { emptyStats, lakeRows } from "../read/scan-rows.ts";
 import type { TabletStatus } from "../tablet/contract.ts";
@@ -66,6 +68,11 @@ interface Replay {
   /** Where the client asked to start, and where the lake ends (the Tablet continues there). */
   from: number;
   to: number;
+}
+
+/** The table's current lake snapshot, with only the files of `owner`'s partition when it is one: a replay reads no other. */
+export function ownerSnapshot(env: Env, owner: PhysicalTable): Promise<LakeSnapshot> {
+  return currentSnapshot(env, owner, owner.partition ? lakePruning(owner.definition, [], owner.partition.values) : undefined);
 }
 
 /** `lakeSnapshot` loads the table's current snapshot, once for all the buckets of a subscription that need it. */

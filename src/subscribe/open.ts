@@ -14,11 +14,10 @@ import { FloeError, errorBody, errorFromBody } from "../errors.ts";
 import type { ErrorMessage, TabletSubscription } from "../protocol/subscription.ts";
 import { subscriptionHeader } from "../protocol/subscription.ts";
 import { parseSubscribeMessage } from "../protocol/request.ts";
-import { currentSnapshot } from "../read/lake-snapshot.ts";
 import { tabletStub } from "../tablet/stub.ts";
 import { physicalTable } from "../catalog/partitions.ts";
 import { websocketAuth } from "../vocabulary.ts";
-import { planBucket } from "./lake-replay.ts";
+import { ownerSnapshot, planBucket } from "./lake-replay.ts";
 import type { RelayOptions } from "./relay.ts";
 import { relaySubscription } from "./relay.ts";
 
@@ -34,7 +33,7 @@ export async function openSubscription(env: Env, table: TableEntry, options: Rel
     throw error;
   }
   if (subscription.buckets.length !== 1) return relaySubscription(env, table, options);
-  const plan = await planBucket(env, owner, subscription.buckets[0]!, () => currentSnapshot(env, table));
+  const plan = await planBucket(env, owner, subscription.buckets[0]!, () => ownerSnapshot(env, owner));
   if (plan.kind !== "tablet") return relaySubscription(env, table, options);
   const held: TabletSubscription = { ...plan.subscription, heldBy: "client", ...(owner.partition ? { partition: owner.partition.spec } : {}) };
   const response = await tabletStub(env, owner, plan.subscription.bucket).fetch("https://tablet/subscribe", {

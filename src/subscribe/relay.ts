@@ -26,11 +26,10 @@ import type { ParsedSubscription } from "../protocol/request.ts";
 import { parseSubscribeMessage } from "../protocol/request.ts";
 import type { PhysicalTable } from "../catalog/partitions.ts";
 import { forgetPartitions, physicalTable } from "../catalog/partitions.ts";
-import { planBucket } from "./lake-replay.ts";
+import { ownerSnapshot, planBucket } from "./lake-replay.ts";
 import type { ReplayUnit } from "./replay-window.ts";
 import { ReplayWindow } from "./replay-window.ts";
 import type { LakeSnapshot } from "../read/lake-snapshot.ts";
-import { currentSnapshot } from "../read/lake-snapshot.ts";
 import { websocketAuth } from "../vocabulary.ts";
 import type { PartitionFollower } from "./every-partition.ts";
 import { followEveryPartition } from "./every-partition.ts";
@@ -86,6 +85,14 @@ export function relaySubscription(env: Env, table: TableEntry, options: RelayOpt
     if (server.readyState === WebSocket.OPEN) server.send(JSON.stringify(error));
     closeAll(1008, message.slice(0, 120));
   };
+  /** Ends the subscription with what went wrong: a FloeError as it is, anything else as `internal`. */
+  const failFrom = (error: unknown) => {
+    if (error instanceof FloeError) return fail(error.kind, error.message);
+    // As for HTTP answers: the details go to the log under an id, only the id to the client.
+    const requestId = crypto.randomUUID();
+    console.error(JSON.stringify({ event: "subscription_failed", requestId, table: `${table.database}.${table.name}`, message: String(error) }));
+    fail("internal", `internal error (request ${requestId})`);
+  };
   // A revoked token ends the subscriptions it opened (the check is cheap: tokens are cached per isolate).
   const checkToken = () => {
     options.tokenStillValid?.().then((valid) => {
@@ -119,6 +126,7 @@ export function relaySubscription(env: Env, table: TableEntry, options: RelayOpt
           if (server.readyState === WebSocket.OPEN) server.send(message);
         },
         fail,
+        failFrom,
       });
       return;
     }
@@ -134,13 +142,7 @@ export function relaySubscription(env: Env, table: TableEntry, options: RelayOpt
         await connect(false);
       }
     };
-    connect(true).catch((error: unknown) => {
-      if (error instanceof FloeError) return fail(error.kind, error.message);
-      // As for HTTP answers: the details go to the log under an id, only the id to the client.
-      const requestId = crypto.randomUUID();
-      console.error(JSON.stringify({ event: "subscription_failed", requestId, table: `${table.database}.${table.name}`, message: String(error) }));
-      fail("internal", `internal error (request ${requestId})`);
-    });
+    connect(true).catch(failFrom);
   };
   server.addEventListener("message", (event) => {
     lastHeardMs = Date.now();
@@ -178,7 +180,7 @@ async function connectTablets(
   // Every message of a partitioned table's subscription names the partition.
   if (table.partition) subscriptions = subscriptions.map((subscription) => ({ ...subscription, partition: table.partition!.spec }));
   let snapshot: Promise<LakeSnapshot> | undefined;
-  const lakeSnapshot = () => (snapshot ??= currentSnapshot(env, table));
+  const lakeSnapshot = () => (snapshot ??= ownerSnapshot(env, table));
   const plans = await Promise.all(subscriptions.map((subscription) => planBucket(env, table, subscription, lakeSnapshot)));
   const transmit = (message: string | Uint8Array) => {
     // Stops the replay (no more lake reads) once the client has left.

@@ -34,7 +34,8 @@ const autoPartitionDefaults = {
   timeZone: "UTC",
 } as const;
 
-const isEnabled = (properties: Properties) => properties["table.auto-partition.enabled"] === "true";
+/** Whether the table has automatic partitioning, which also lets every write create the partitions its rows name. */
+export const isAutoPartitioned = (properties: Properties) => properties["table.auto-partition.enabled"] === "true";
 
 /** Checks the auto-partition options against the table's partition keys (each value was checked on its own already). */
 export function checkAutoPartitioning(properties: Properties, partitionKeys: readonly string[]): void {
@@ -48,7 +49,7 @@ export function checkAutoPartitioning(properties: Properties, partitionKeys: rea
       `table.auto-partition.num-precreate must be 0 for a table partitioned by several keys (${partitionKeys.join(", ")}): the values of the keys besides the time key are unknown, so nothing can be created ahead`,
     );
   }
-  if (isEnabled(properties) && key === undefined && partitionKeys.length > 1) {
+  if (isAutoPartitioned(properties) && key === undefined && partitionKeys.length > 1) {
     throw FloeError.badRequest(
       `a table partitioned by several keys (${partitionKeys.join(", ")}) needs table.auto-partition.key to name the one that holds time`,
     );
@@ -58,7 +59,7 @@ export function checkAutoPartitioning(properties: Properties, partitionKeys: rea
 /** The automatic partitioning of a table with `table.auto-partition.enabled`, or null. */
 export function autoPartitioningOf(definition: { partitionKeys: readonly string[]; properties: Properties }): AutoPartitioning | null {
   const { partitionKeys, properties } = definition;
-  if (!isEnabled(properties) || partitionKeys.length === 0) return null;
+  if (!isAutoPartitioned(properties) || partitionKeys.length === 0) return null;
   const count = (name: string, fallback: number) => {
     const text = properties[`table.auto-partition.${name}`];
     return text === undefined ? fallback : Number(text);

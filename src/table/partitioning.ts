@@ -15,7 +15,7 @@
  */
 import type * as arrow from "apache-arrow";
 import { FloeError } from "../errors.ts";
-import { readScalar } from "./columns.ts";
+import { readScalar, valueBytes } from "./columns.ts";
 import type { FloeType } from "./types.ts";
 
 export const partitionLimits = {
@@ -47,7 +47,7 @@ const valuePattern = /^[A-Za-z0-9_-]+$/;
 const partitionKeyType: FloeType = { kind: "STRING" };
 
 /** Why `value` cannot name a partition, or undefined when it can. */
-export function partitionValueProblem(value: string): string | undefined {
+function partitionValueProblem(value: string): string | undefined {
   if (value.length === 0) return "a partition value cannot be empty";
   if (value.length > partitionLimits.valueLengthMax) {
     return `a partition value has at most ${partitionLimits.valueLengthMax} characters, got ${value.length}`;
@@ -104,6 +104,15 @@ export function partitionOfRow(keys: readonly string[], data: readonly arrow.Dat
   const spec = formatPartitionSpec(keys, values);
   const problem = specLengthProblem(spec);
   return problem ? { problem } : { spec };
+}
+
+/** Whether rows `a` and `b` hold the same partition-key values, compared as bytes without decoding them. */
+export function samePartitionValues(data: readonly arrow.Data[], a: number, b: number): boolean {
+  return data.every((column) => {
+    const x = valueBytes(column, a);
+    const y = valueBytes(column, b);
+    return x.length === y.length && x.every((byte, i) => byte === y[i]);
+  });
 }
 
 /** Why `spec` is too long to name a partition, or undefined. */

@@ -29,11 +29,11 @@ const durationSpec = (description: string, minMs: number): PropertySpec => ({
   },
 });
 
-const integerSpec = (description: string, min: number, max = 999_999_999): PropertySpec => ({
+const integerSpec = (description: string, min: number, max?: number): PropertySpec => ({
   description,
   validate(value) {
-    if (!/^\d{1,9}$/.test(value) || Number(value) < min || Number(value) > max) {
-      throw new Error(max === 999_999_999 ? `must be an integer of at least ${min}` : `must be an integer from ${min} to ${max}`);
+    if (!/^\d{1,9}$/.test(value) || Number(value) < min || (max !== undefined && Number(value) > max)) {
+      throw new Error(max === undefined ? `must be an integer of at least ${min}` : `must be an integer from ${min} to ${max}`);
     }
   },
 });
@@ -53,7 +53,10 @@ const enumSpec = (description: string, allowed: string[], primaryKeyOnly = false
   },
 });
 
-/** Partitions automatic partitioning may create ahead or keep back: as many as a table holds at most (`partitionLimits`). */
+/**
+ * Partitions automatic partitioning may create ahead or keep back: as many as a table holds at most
+ * (`partitionLimits.partitionsPerTableMax`, not imported: the client's build takes this file, not that module's imports).
+ */
 const autoPartitionCountMax = 1000;
 
 const propertySpecs: Record<string, PropertySpec> = {

@@ -16,11 +16,11 @@ import type * as arrow from "apache-arrow";
 import { FloeError } from "../errors.ts";
 import type { Column, TableDefinition } from "../table/schema.ts";
 import { assignBuckets, murmur3 } from "../table/bucketing.ts";
-import { partitionOfRow } from "../table/partitioning.ts";
+import { partitionOfRow, samePartitionValues } from "../table/partitioning.ts";
 import { gather, gatherRange } from "../arrow/gather.ts";
 import type { RowBatch } from "./batch.ts";
 
-export interface PartitionRows {
+interface PartitionRows {
   /** The partition's spec (`table/partitioning.ts`). */
   spec: string;
   batch: RowBatch;
@@ -30,10 +30,13 @@ export interface PartitionRows {
 export function routeToPartitions(definition: TableDefinition, columns: readonly Column[], batch: RowBatch): PartitionRows[] {
   const keys = definition.partitionKeys;
   const data = keys.map((name) => batch.columns[columns.findIndex((c) => c.name === name)]!);
+  let previous: string | undefined;
   const specOf = (row: number) => {
+    // The rows of one write mostly name one partition: a row with the values of the row before takes its spec as it is.
+    if (previous !== undefined && samePartitionValues(data, row - 1, row)) return previous;
     const partition = partitionOfRow(keys, data, row);
     if ("problem" in partition) throw FloeError.badRequest(`row ${row}, ${partition.problem}`);
-    return partition.spec;
+    return (previous = partition.spec);
   };
   return splitRows(batch, specOf).map(({ key, batch: rows }) => ({ spec: key, batch: rows }));
 }
