@@ -185,8 +185,9 @@ const readPointAttempts = 3;
 async function readPoint(
   env: Env, table: TableEntry, owners: readonly PhysicalTable[], request: ScanRequest, pruning: LakePruning | undefined,
 ): Promise<{ snapshot: LakeSnapshot | null; ranges: OwnedRange[] }> {
-  // A partitioned table without a lake: its union is its hot log.
-  if (request.source === "hot" || (isPartitioned(table.definition) && !pruning)) return { snapshot: null, ranges: await hotRanges(env, owners, null) };
+  // A table without a lake: its union is its hot log, from where retention left it.
+  const noLake = !isLakeEnabled(table.definition) && request.source === "union" && request.snapshotId === undefined;
+  if (request.source === "hot" || noLake) return { snapshot: null, ranges: await hotRanges(env, owners, null) };
   for (let attempt = 1; ; attempt++) {
     const snapshot = request.snapshotId === undefined ? await currentSnapshot(env, table, pruning) : await snapshotById(env, table, request.snapshotId, pruning);
     if (request.source === "lake") {

@@ -29,6 +29,12 @@ describe("log retention", () => {
     await ok("POST", "/databases/ttl/tables/plain/rows", rows(10, 2));
     const log = await ok("GET", "/databases/ttl/tables/plain/log?bucket=0");
     expect(log.rows.map((r: { _offset: number }) => r._offset)).toEqual([10, 11]);
+    // A scan (union by default, which without a lake is the Tablets' log) starts where retention left the log.
+    for (const source of ["union", "hot"]) {
+      const scanned = await ok("GET", `/databases/ttl/tables/plain/scan?source=${source}`);
+      expect(scanned.rows.map((r: { n: number }) => r.n)).toEqual([10, 11]);
+      expect(scanned.offsets).toEqual({ "0": 12 });
+    }
     // A subscription asking for a dropped offset is refused with the log start.
     const response = await exports.default.fetch(`${base}/databases/ttl/tables/plain/subscribe`, { headers: { Upgrade: "websocket" } });
     const ws = response.webSocket!;
