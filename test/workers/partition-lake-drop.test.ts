@@ -6,14 +6,14 @@
  * carry the files as DELETED; a primary-key partition created again keeps
  * only its live incarnation's key; a drop racing a tiering round loses no
  * tiered row and brings no dropped one back; expiry deletes the files once
- * no kept snapshot references them; the errors.
+ * no kept snapshot references them; the errors and the access it needs.
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { getLakeState } from "../../src/catalog/lake.ts";
 import { readManifestList } from "../../src/iceberg/manifest-read.ts";
 import { parseTabletOffsetKey } from "../../src/lake/tablet-offsets.ts";
-import { api, createTable, expectError, ok } from "./helpers.ts";
+import { api, apiWithEnv, createTable, expectError, ok } from "./helpers.ts";
 import { currentMetadata, keptFileKeys, keyOf, liveFiles } from "./lake-files.ts";
 import { eventsByDay, usersByRegionAndDay } from "./partition-fixtures.ts";
 
@@ -182,5 +182,23 @@ describe("dropping a partition from the lake", () => {
     await createTable("pld", "specs", { ...eventsByDay, properties: lake });
     expectError(await api("DELETE", path("specs", "/partitions/day=d1?lake=only")), 400, "bad_request");
     expectError(await api("DELETE", path("specs", "/partitions/dt=d1?lake=yes")), 400, "bad_request", /lake/);
+  });
+
+  it("needs write on the table, as the hot drop does", async () => {
+    const enforcing = { FLOE_ENV: "production", FLOE_ROOT_TOKEN: `root-${"r".repeat(40)}` };
+    const token = async (scope: string) => {
+      const minted = await apiWithEnv(enforcing, "POST", "/tokens", { name: scope, scopes: [scope] }, { authorization: `Bearer ${enforcing.FLOE_ROOT_TOKEN}` });
+      return { authorization: `Bearer ${minted.body.token}` };
+    };
+    await createTable("pld", "guarded", { ...eventsByDay, properties: lake });
+    await ok("POST", path("guarded", "/rows?dynamicPartitions=true"), rows("d1", 0, 4));
+    await tier("guarded");
+    await ok("DELETE", path("guarded", "/partitions/dt=d1"));
+    const drop = path("guarded", "/partitions/dt=d1?lake=only");
+    expectError(await apiWithEnv(enforcing, "DELETE", drop, undefined, await token("read:pld.guarded")), 403, "forbidden", /write:pld.guarded/);
+    expect((await ok("GET", path("guarded", "/scan?source=lake"))).rows).toHaveLength(4);
+    const dropped = await apiWithEnv(enforcing, "DELETE", drop, undefined, await token("write:pld.guarded"));
+    expect(dropped.status).toBe(200);
+    expect(dropped.body.lake.records).toBe(4);
   });
 });
