@@ -41,24 +41,7 @@ export const partitionRoutes = new Hono<FloeEnv>()
     const lake = enumParam("lake", c.req.query("lake"), lakeDrops, "false");
     const answer = await withTableParam(c, async (table) => {
       const spec = canonicalSpec(partitionedTable(table), c.req.param("partition"));
-      if (lake === "false") return { partition: spec, partitionId: await dropHot(c.env, table, spec), dropped: true };
-      if (!isLakeEnabled(table.definition)) throw FloeError.badRequest(`table '${table.database}.${table.name}' has no lake (table.datalake.enabled), so lake= drops nothing`);
-      const partitionId = lake === "true" ? await dropHot(c.env, table, spec).catch(unlessNotFound) : null;
-      const dropped = await lakeSchedulerStub(c.env, table.tableId).dropPartition(table.tableId, spec);
-      if (dropped === null) throw FloeError.notFound(`table '${table.database}.${table.name}' was dropped`);
-      if (dropped.kind === "lost_race") throw new FloeError("unavailable", `the lake of ${describePartition(table, spec)} changed under each attempt to drop it; try again`);
-      // A spec is a 404 only when it names nothing: no hot partition (dropped by this call, or left live by `only`) and no lake rows.
-      if (dropped.kind === "nothing" && partitionId === null && (lake === "true" || !(await resolvePartitions(c.env.CATALOG, table, [spec], false)).has(spec))) {
-        throw FloeError.notFound(`${describePartition(table, spec)} has no rows in the lake nor a partition in the hot tier`);
-      }
-      const removed = dropped.kind === "dropped" ? dropped : null;
-      return {
-        partition: spec, partitionId, dropped: partitionId !== null,
-        lake: {
-          snapshotId: removed?.snapshotId ?? null, partitionIds: removed?.partitionIds ?? [],
-          dataFiles: removed?.dataFiles ?? 0, deleteFiles: removed?.deleteFiles ?? 0, records: removed?.records ?? 0,
-        },
-      };
+      return lake === "false" ? { partition: spec, partitionId: await dropHot(c.env, table, spec), dropped: true } : dropWithLake(c.env, table, spec, lake);
     });
     return c.json(answer);
   });
@@ -71,6 +54,31 @@ async function dropHot(env: Env, table: TableEntry, spec: string): Promise<numbe
   const partitionId = await dropPartition(env.CATALOG, table, spec);
   await dropTablets(env, [{ ...table, partition: { partitionId } }], table.definition.bucket.num, describePartition(table, spec));
   return partitionId;
+}
+
+/**
+ * A drop with `?lake=`: the hot partition first (`true`), then, through the
+ * table's coordinator, the lake files of the spec's incarnations the hot
+ * tier no longer holds. A 404 only when the spec names nothing: no hot
+ * partition (dropped by this call, or left live by `only`) and no lake rows.
+ */
+async function dropWithLake(env: Env, table: TableEntry, spec: string, lake: "true" | "only") {
+  if (!isLakeEnabled(table.definition)) throw FloeError.badRequest(`table '${table.database}.${table.name}' has no lake (table.datalake.enabled), so lake= drops nothing`);
+  const partitionId = lake === "true" ? await dropHot(env, table, spec).catch(unlessNotFound) : null;
+  const dropped = await lakeSchedulerStub(env, table.tableId).dropPartition(table.tableId, spec);
+  if (dropped === null) throw FloeError.notFound(`table '${table.database}.${table.name}' was dropped`);
+  if (dropped.kind === "lost_race") throw new FloeError("unavailable", `the lake of ${describePartition(table, spec)} changed under each attempt to drop it; try again`);
+  if (dropped.kind === "nothing" && partitionId === null && (lake === "true" || !(await resolvePartitions(env.CATALOG, table, [spec], false)).has(spec))) {
+    throw FloeError.notFound(`${describePartition(table, spec)} has no rows in the lake nor a partition in the hot tier`);
+  }
+  const removed = dropped.kind === "dropped" ? dropped : null;
+  return {
+    partition: spec, partitionId, dropped: partitionId !== null,
+    lake: {
+      snapshotId: removed?.snapshotId ?? null, partitionIds: removed?.partitionIds ?? [],
+      dataFiles: removed?.dataFiles ?? 0, deleteFiles: removed?.deleteFiles ?? 0, records: removed?.records ?? 0,
+    },
+  };
 }
 
 /** A hot partition that is not there: the lake may still hold its rows. */
