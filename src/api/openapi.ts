@@ -72,7 +72,14 @@ const operations: Record<string, Record<string, Json>> = {
   },
   "/v1/databases/{db}/tables/{table}/partitions/{partition}": {
     put: { summary: "Create a partition (write on the table): 201 created, 200 when it exists, 409 past the table's partition cap", parameters: [db, table, partitionPath], responses: { "200": json(ref("Partition")), "201": json(ref("Partition"), "Created"), ...common, ...errors(409) } },
-    delete: { summary: "Drop a partition and all its data (write on the table)", parameters: [db, table, partitionPath], responses: { "200": json({ type: "object" }), ...common } },
+    delete: {
+      summary: "Drop a partition and all its data from the hot tier (write on the table); with `lake=`, its lake rows too, in one `delete` snapshot",
+      parameters: [
+        db, table, partitionPath,
+        query("lake", "`false`: the hot partition only; `true`: it and the lake rows of every incarnation of the spec; `only`: the lake rows of the incarnations the hot tier dropped, leaving a live partition whole (tables with the lake)", { type: "string", enum: ["false", "true", "only"] }),
+      ],
+      responses: { "200": json(ref("PartitionDrop")), ...common, ...errors(503) },
+    },
   },
   "/v1/databases/{db}/tables/{table}/rows": {
     post: {
@@ -186,6 +193,22 @@ const schemas: Record<string, Json> = {
       },
     }],
   },
+  PartitionDrop: {
+    type: "object",
+    properties: {
+      partition: { type: "string" },
+      partitionId: { type: ["integer", "null"], description: "the hot partition dropped, or null (lake=only, or none in the hot tier)" },
+      dropped: { type: "boolean", description: "whether a hot partition was dropped" },
+      lake: {
+        type: "object",
+        description: "with lake=: what left the lake (snapshotId null when nothing did)",
+        properties: {
+          snapshotId: { type: ["integer", "null"] }, partitionIds: { type: "array", items: { type: "integer" } },
+          dataFiles: { type: "integer" }, deleteFiles: { type: "integer" }, records: { type: "integer" },
+        },
+      },
+    },
+  },
   Partition: { type: "object", properties: { partition: { type: "string" }, partitionId: { type: "integer" }, values: { type: "object", additionalProperties: { type: "string" } }, createdAt: { type: "string", format: "date-time" }, created: { type: "boolean" } } },
   WriteResult: { type: "object", properties: { buckets: { type: "array", items: { type: "object", properties: { partition: { type: "string" }, bucket: { type: "integer" }, baseOffset: { type: "integer" }, count: { type: "integer" }, duplicate: { type: "boolean" } } } } } },
   LookupRequest: {
@@ -209,6 +232,7 @@ const errorStatuses: Record<number, string> = {
   413: "payload too large",
   415: "unsupported Content-Type",
   426: "upgrade required: a plain GET of a subscribe URL",
+  503: "unavailable: try again (a lake commit that lost the catalog's swap each time it was tried)",
 };
 
 /** The document, for a server of this version. */

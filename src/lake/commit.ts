@@ -31,9 +31,10 @@ import { partitionSpec, tableKeyOf } from "./table-layout.ts";
 export interface SnapshotChange {
   /** The new snapshot's id, chosen before its files were written. */
   snapshotId: number;
-  operation: "append" | "overwrite" | "replace";
+  /** Iceberg's: `delete` removes files and adds none (a partition dropped from the lake). */
+  operation: "append" | "overwrite" | "replace" | "delete";
   added: DataFile[];
-  /** Live files the snapshot removes (a compaction's inputs). */
+  /** Live files the snapshot removes (a compaction's inputs, a dropped partition's files). */
   removed: readonly ManifestEntry[];
   /** Every bucket's offset after the change. */
   bucketOffsets: Record<string, number>;
@@ -167,6 +168,10 @@ function commitSummary(metadata: TableMetadata, change: SnapshotChange, maintena
     "added-equality-delete-files": String(sum(added, equalityDeletes, "files")),
     "added-equality-deletes": String(sum(added, equalityDeletes, "recordCount")),
     "removed-delete-files": String(sum(removed, positionDeletes, "files") + sum(removed, equalityDeletes, "files")),
+    "removed-position-delete-files": String(sum(removed, positionDeletes, "files")),
+    "removed-position-deletes": String(sum(removed, positionDeletes, "recordCount")),
+    "removed-equality-delete-files": String(sum(removed, equalityDeletes, "files")),
+    "removed-equality-deletes": String(sum(removed, equalityDeletes, "recordCount")),
     "added-files-size": String(bytes(added)),
     "removed-files-size": String(bytes(removed)),
     "changed-partition-count": String(new Set([...added, ...removed].map((f) => JSON.stringify(f.partition))).size),

@@ -2,12 +2,12 @@
  * The LakeScheduler Durable Object: the coordinator of one lake table. Its
  * alarm runs a round every `table.datalake.freshness`; `runNow` runs one on
  * demand (`POST /v1/tiering/run`); the cron only restarts alarms that were
- * lost. A thin shell over `round.ts`; its storage is `coordinator-store.ts`.
+ * lost; `dropPartition` drops a partition from the lake between rounds. A thin shell over `round.ts`; its storage is `coordinator-store.ts`.
  *
  * Invariants: at most one alarm per table (one object per table id) and
- * one round at a time (rounds are chained), so rounds, compactions and
- * expiry of a table never race each other; a dropped table or one no
- * longer tiered stops its alarm; a failed round is retried at the next
+ * one round at a time (rounds are chained), so rounds, compactions,
+ * partition drops and expiry of a table never race each other; a dropped
+ * table or one no longer tiered stops its alarm; a failed round is retried at the next
  * interval, never lost, because rounds always resume from the committed
  * offsets and first settle the round a failure left open.
  */
@@ -17,6 +17,8 @@ import type { TableEntry } from "../catalog/catalog.ts";
 import { isLakeEnabled } from "../table/schema.ts";
 import * as store from "./coordinator-store.ts";
 import { freshnessMs } from "./freshness.ts";
+import type { LakePartitionDrop } from "./partition-drop.ts";
+import { dropPartitionFromLake } from "./partition-drop.ts";
 import type { TableTiering } from "./round.ts";
 import { tableRound } from "./round.ts";
 
@@ -40,6 +42,19 @@ export class LakeScheduler extends DurableObject<Env> {
     return this.exclusively(async () => {
       const table = await this.table();
       return table && this.round(table);
+    });
+  }
+
+  /**
+   * Drops from the lake the files of the dropped incarnations of the
+   * partition `spec` (canonical) names, after any round running; null when
+   * the table is gone or has no lake.
+   */
+  async dropPartition(tableId: string, spec: string): Promise<LakePartitionDrop | null> {
+    store.setTableId(this.ctx.storage.sql, tableId);
+    return this.exclusively(async () => {
+      const table = await this.table();
+      return table && dropPartitionFromLake(this.env, this.ctx.storage.sql, table, spec, Date.now());
     });
   }
 

@@ -12,15 +12,17 @@
  * - in the table partitioned by day, each file's identity partition value
  *   in its rows, tuple and path, and manifest list summaries that bound
  *   each manifest's values, so a reader pruning by them finds every live
- *   row of a day in the manifests it keeps.
+ *   row of a day in the manifests it keeps;
+ * - a day dropped from the lake in no live file, its files DELETED in the
+ *   last snapshot's manifests, and its rows in the snapshot before.
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canonicalColumns, literal, openDuckDb, queryRows, quoted, readParquet, registerFiles } from "./duckdb-lake.ts";
 import { sortedBy } from "./lake-values.ts";
 import type { IcebergField, LiveFile } from "./snapshot-files.ts";
-import { currentSchema, identifierFieldIds, liveFiles, manifestSummaries, readMetadata } from "./snapshot-files.ts";
-import { visitDays } from "./tables.ts";
+import { currentSchema, identifierFieldIds, liveFiles, manifestSummaries, readMetadata, removedFiles } from "./snapshot-files.ts";
+import { droppedVisitDay, visitDays } from "./tables.ts";
 import { tieredLake, type TieredTable } from "./tiered-lake.ts";
 
 const lake = tieredLake();
@@ -162,9 +164,10 @@ describe("DuckDB reads the tiered lake by Iceberg field id", () => {
     const utf8 = new TextDecoder();
     const bound = (bytes: Uint8Array | null) => (bytes === null ? null : utf8.decode(bytes));
     const int = (bytes: Uint8Array | null) => (bytes === null ? null : new DataView(bytes.buffer, bytes.byteOffset).getInt32(0, true));
-    // Each summary bounds exactly the partition values of its manifest's files.
+    // Each summary bounds exactly the partition values of its manifest's files, those it lists as DELETED too (as Iceberg's writers do).
+    const removed = await removedFiles(lake, metadata);
     for (const [path, [day, bucket]] of summaries) {
-      const files = [...dataFiles, ...deleteFiles].filter((f) => f.manifest === path);
+      const files = [...dataFiles, ...deleteFiles, ...removed].filter((f) => f.manifest === path);
       const values = files.map((f) => f.partition as { dt: string; id_bucket: number });
       expect([bound(day!.lowerBound), bound(day!.upperBound)], path).toEqual([values.map((v) => v.dt).sort()[0], values.map((v) => v.dt).sort().at(-1)]);
       expect([int(bucket!.lowerBound), int(bucket!.upperBound)], path).toEqual([Math.min(...values.map((v) => v.id_bucket)), Math.max(...values.map((v) => v.id_bucket))]);
@@ -184,5 +187,23 @@ describe("DuckDB reads the tiered lake by Iceberg field id", () => {
       expect(inside!.records, day).toBe(outside!.records);
     }
     expect(pruned).toBeGreaterThan(0);
+  });
+
+  it("finds none of the day dropped from the lake: its files DELETED by the last snapshot, its rows in the snapshot before", async () => {
+    const metadata = await readMetadata(lake, lake.visits.metadataLocation);
+    const { dataFiles, deleteFiles } = await snapshotOf(lake.visits);
+    const ofDay = (f: LiveFile) => (f.partition as { dt: string }).dt === droppedVisitDay;
+    expect([...dataFiles, ...deleteFiles].filter(ofDay)).toEqual([]);
+    const before = { ...metadata, "current-snapshot-id": metadata.snapshots.at(-2)!["snapshot-id"] };
+    const dropped = (await liveFiles(lake, before)).filter(ofDay);
+    expect(new Set((await removedFiles(lake, metadata)).map((f) => f.uri))).toEqual(new Set(dropped.map((f) => f.uri)));
+    expect(metadata.snapshots.at(-1)!.summary).toMatchObject({
+      operation: "delete",
+      "deleted-data-files": String(dropped.filter((f) => f.content === 0).length),
+      "removed-position-delete-files": String(dropped.filter((f) => f.content === 1).length),
+    });
+    // Time travel: the snapshot before the drop still gives the day's current rows, one update applied by its position delete.
+    const rows = await liveRows(lake.visits, dropped.filter((f) => f.content === 0), dropped.filter((f) => f.content !== 0));
+    expect(rows.map((r) => String(r.id)).sort()).toEqual(["1", "2", "3"]);
   });
 });

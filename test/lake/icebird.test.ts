@@ -79,7 +79,7 @@ describe("icebird reads the tiered lake", () => {
     for (const table of [lake.trades, lake.accounts, lake.visits]) {
       const metadata = await withS3Endpoint(lake, () => icebergMetadata({ tableUrl: table.location }));
       expect(metadata).toEqual(await readMetadata(lake, table.metadataLocation));
-      expect(metadata.snapshots).toHaveLength(lake.snapshots);
+      expect(metadata.snapshots).toHaveLength(table.snapshots);
       expect(metadata.location).toBe(table.location);
     }
   });

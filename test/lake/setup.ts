@@ -12,7 +12,7 @@ import { startServer } from "../smoke/server.ts";
 import { exportLake } from "./lake-export.ts";
 import { accounts, trades, visits } from "./tables.ts";
 import type { TieredTable } from "./tiered-lake.ts";
-import { runWorkload, tieringRounds, type WrittenTable } from "./workload.ts";
+import { runWorkload, tieringRounds, visitsSnapshots, type WrittenTable } from "./workload.ts";
 
 /** `LAKE_URI_PREFIX` in wrangler.toml. */
 const uriPrefix = "s3://floe-lake";
@@ -23,10 +23,12 @@ export default async function setup(project: TestProject): Promise<() => void> {
   try {
     const server = await startServer(persistTo);
     const written = await runWorkload(server.url).finally(() => server.stop());
-    const table = (key: string[], w: WrittenTable): TieredTable => ({ ...w, key, location: tableLocation(w.metadataLocation) });
+    const table = (key: string[], w: WrittenTable, snapshots: number): TieredTable => ({ ...w, key, snapshots, location: tableLocation(w.metadataLocation) });
     const lake = {
-      dir, uriPrefix, snapshots: tieringRounds,
-      trades: table(trades.key, written.trades), accounts: table(accounts.key, written.accounts), visits: table(visits.key, written.visits),
+      dir, uriPrefix,
+      trades: table(trades.key, written.trades, tieringRounds),
+      accounts: table(accounts.key, written.accounts, tieringRounds),
+      visits: table(visits.key, written.visits, visitsSnapshots),
     };
     const prefixes = [lake.trades, lake.accounts, lake.visits].map((t) => `${t.location.slice(uriPrefix.length + 1)}/`);
     await exportLake(persistTo, prefixes, dir);

@@ -1,6 +1,6 @@
 /**
- * The live files of a table's current snapshot, found the way an Iceberg
- * reader finds them: metadata JSON → manifest list → manifests, all Avro
+ * The live files of a table's current snapshot (and those it removed),
+ * found the way an Iceberg reader finds them: metadata JSON → manifest list → manifests, all Avro
  * decoded by avsc (not Floe's code). Entries that leave their sequence
  * number null inherit the manifest's, as the v2 spec says for ADDED entries;
  * anything else without one is an error.
@@ -21,7 +21,7 @@ export interface TableMetadata {
   "current-snapshot-id": number;
   "current-schema-id": number;
   schemas: { "schema-id": number; fields: IcebergField[]; "identifier-field-ids"?: number[] }[];
-  snapshots: { "snapshot-id": number; "manifest-list": string }[];
+  snapshots: { "snapshot-id": number; "manifest-list": string; summary: Record<string, string> }[];
   "partition-specs": { "spec-id": number; fields: { name: string; transform: string; "source-id": number; "field-id": number }[] }[];
 }
 
@@ -53,14 +53,28 @@ export function identifierFieldIds(metadata: TableMetadata): number[] {
   return metadata.schemas.find((s) => s["schema-id"] === metadata["current-schema-id"])!["identifier-field-ids"] ?? [];
 }
 
-export async function liveFiles(lake: TieredLake, metadata: TableMetadata): Promise<LiveFile[]> {
+/** Every entry of the current snapshot's manifests, with the manifest list's entry of its manifest. */
+async function manifestEntries(lake: TieredLake, metadata: TableMetadata): Promise<{ manifest: any; entries: any[] }[]> {
   const snapshot = metadata.snapshots.find((s) => s["snapshot-id"] === metadata["current-snapshot-id"]);
   if (!snapshot) throw new Error(`current snapshot ${metadata["current-snapshot-id"]} is not in the metadata`);
   const list = await readAvro(await readFile(localPath(lake, snapshot["manifest-list"])), { bigintLongs: true });
+  return Promise.all(list.records.map(async (manifest: any) => ({
+    manifest,
+    entries: (await readAvro(await readFile(localPath(lake, manifest.manifest_path)), { bigintLongs: true })).records,
+  })));
+}
+
+/** The files the current snapshot removed: its manifests' DELETED entries. */
+export async function removedFiles(lake: TieredLake, metadata: TableMetadata): Promise<Pick<LiveFile, "manifest" | "uri" | "partition">[]> {
+  return (await manifestEntries(lake, metadata)).flatMap(({ manifest, entries }) => entries.filter((e) => e.status === 2).map((e) => ({
+    manifest: manifest.manifest_path as string, uri: e.data_file.file_path as string, partition: e.data_file.partition as Record<string, unknown>,
+  })));
+}
+
+export async function liveFiles(lake: TieredLake, metadata: TableMetadata): Promise<LiveFile[]> {
   const files: LiveFile[] = [];
-  for (const manifest of list.records) {
-    const { records } = await readAvro(await readFile(localPath(lake, manifest.manifest_path)), { bigintLongs: true });
-    for (const entry of records) {
+  for (const { manifest, entries } of await manifestEntries(lake, metadata)) {
+    for (const entry of entries) {
       if (entry.status === 2) continue; // DELETED: no longer part of the table
       const inherited = entry.status === 1 ? (manifest.sequence_number as bigint) : null;
       const sequenceNumber: bigint | null = entry.sequence_number ?? inherited;

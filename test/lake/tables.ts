@@ -102,6 +102,8 @@ export const visits: LakeTableSpec = {
 
 /** The days `visits` is partitioned by. */
 export const visitDays = ["20261128", "20261129", "20261130"] as const;
+/** A day of `visits` written and tiered, then dropped from the hot tier and the lake. */
+export const droppedVisitDay = "20261127";
 
 /** mulberry32: the same rows on every run, so a failure reproduces. */
 function randomSource(seed: number) {

@@ -13,6 +13,8 @@ export interface TieredTable {
   /** The metadata file the catalog points at. */
   metadataLocation: string;
   version: number;
+  /** The snapshots its metadata holds. */
+  snapshots: number;
   /** The columns that identify a row. */
   key: string[];
   /** The model's rows with their stream positions, in the canonical form. */
@@ -24,7 +26,6 @@ export interface TieredLake {
   dir: string;
   /** What precedes an object key in a lake URI (`LAKE_URI_PREFIX`). */
   uriPrefix: string;
-  snapshots: number;
   trades: TieredTable;
   accounts: TieredTable;
   /** Partitioned by day: `identity(dt)` before its bucket field. */

@@ -3,15 +3,18 @@
  * tables while keeping a model of what was written: every trade, each
  * account key's current row after upserts, partial updates and deletes
  * (some of them undone or redone within one round, some across rounds),
- * and each visit's in its day's partition.
+ * and each visit's in its day's partition; one more day of visits, with a
+ * position delete, is then dropped from the hot tier and the lake.
  * Returns the rows the lake must hold, each with the stream position
  * (`__bucket`, `__offset`, `__timestamp`) that Floe's own log reports for
  * the row's last change.
  */
-import { account, accountKeys, accounts, asStored, database, floeJson, trade, trades, visit, visitDays, visits, type LakeTableSpec } from "./tables.ts";
+import { account, accountKeys, accounts, asStored, database, droppedVisitDay, floeJson, trade, trades, visit, visitDays, visits, type LakeTableSpec } from "./tables.ts";
 import type { LakeRow } from "./lake-values.ts";
 
 export const tieringRounds = 3;
+/** The snapshots of `visits`: the rounds', and the drop of `droppedVisitDay` from the lake. */
+export const visitsSnapshots = tieringRounds + 1;
 
 export interface WrittenTable {
   /** The metadata location the catalog holds for the table (the describe route's `lakeSnapshot`). */
@@ -79,6 +82,9 @@ export async function runWorkload(baseUrl: string): Promise<{ trades: WrittenTab
   await upsert(keys(12));
   await remove(keys(12));
   await visitRows([[0, 1], [0, 2], [0, 3], [1, 1], [1, 2], [1, 7], [1, 9]]);
+  // The day dropped at the end: not in the model.
+  const droppedDay = (ids: number[]) => write(visits, ids.map((id) => visit(droppedVisitDay, id)), "?dynamicPartitions=true");
+  await droppedDay([1, 2, 3]);
   await tier("committed");
 
   // Round 2: updates and deletes of lake rows, partial updates (one on a new key), a re-insert, new keys, and a
@@ -92,6 +98,7 @@ export async function runWorkload(baseUrl: string): Promise<{ trades: WrittenTab
   await write(accounts, [unchanged]);
   // Updates and deletes of lake rows in two partitions, and a new partition; an id in every day, each its own row.
   await visitRows([[0, 2], [1, 7], [2, 1], [2, 5], [2, 9]], [[0, 3], [1, 1]]);
+  await droppedDay([2]);
   await tier("committed");
 
   // Round 3: a key updated in every round, more deletes, and a partial update of a key deleted in round 1.
@@ -101,6 +108,8 @@ export async function runWorkload(baseUrl: string): Promise<{ trades: WrittenTab
   await patch(keys(7, 9), ["owner", "visits"]);
   await visitRows([[2, 5], [0, 4]], [[1, 9]]);
   await tier("committed");
+  const dropped = await floe("DELETE", `/databases/${database}/tables/${visits.name}/partitions/dt=${droppedVisitDay}?lake=true`);
+  if (!dropped.dropped || dropped.lake.deleteFiles === 0) throw new Error(`dropping ${droppedVisitDay} from the lake: ${JSON.stringify(dropped)}`);
   await tier("up_to_date");
 
   return {

@@ -1,8 +1,9 @@
 /**
  * A randomised model test of partitioned lake tables: a seeded interleaving
  * of writes into several partitions (creating them as they go), hand
- * creations, drops (the lake keeps what it tiered), re-creations, upserts
- * and deletes, and tiering rounds, checked after every step against an
+ * creations, drops (the lake keeps what it tiered), drops from the lake
+ * (`?lake=only`, `?lake=true`), re-creations, upserts and deletes, and
+ * tiering rounds, checked after every step against an
  * in-memory model through union and lake-only scans, with and without a
  * partition filter; at the end, time travel to every snapshot taken.
  */
@@ -24,6 +25,8 @@ const days = ["d0", "d1", "d2", "d3"];
 
 /** One incarnation of a partition: created, written, tiered, perhaps dropped. */
 interface Incarnation {
+  /** Its partition's day. */
+  day: string;
   /** Log table: every row written, in order; how many of them the lake holds. */
   rows: Row[];
   tiered: number;
@@ -35,7 +38,7 @@ interface Incarnation {
   lake: Map<number, Row>;
 }
 
-const incarnation = (): Incarnation => ({ rows: [], tiered: 0, changes: 0, tieredChanges: 0, state: new Map(), lake: new Map() });
+const incarnation = (day: string): Incarnation => ({ day, rows: [], tiered: 0, changes: 0, tieredChanges: 0, state: new Map(), lake: new Map() });
 
 /** What the lake holds of an incarnation, and what a union read gives of it while it is live. */
 function lakeOf(keyed: boolean, p: Incarnation): Row[] {
@@ -83,6 +86,7 @@ describe("partitioned lake tables against a model", () => {
     };
 
     let drops = 0;
+    let lakeDrops = 0;
     let rounds = 0;
     let compactions = 0;
     let recreated = 0;
@@ -90,12 +94,12 @@ describe("partitioned lake tables against a model", () => {
     const open = (day: string): Incarnation => {
       if (!live.has(day)) {
         if (dropped.some((p) => lakeOf(keyed, p).some((r) => r.dt === day))) recreated++;
-        live.set(day, incarnation());
+        live.set(day, incarnation(day));
       }
       return live.get(day)!;
     };
-    for (let step = 0; step < 36; step++) {
-      const action = pick(["write", "write", "write", "tier", "tier", "create", "drop"] as const);
+    for (let step = 0; step < 48; step++) {
+      const action = pick(["write", "write", "write", "tier", "tier", "create", "drop", "dropLake"] as const);
       if (action === "write") {
         const batch: Row[] = Array.from({ length: 1 + Math.floor(next() * 8) }, () => {
           const dt = pick(days);
@@ -148,6 +152,26 @@ describe("partitioned lake tables against a model", () => {
         const created = await api("PUT", path(name, `/partitions/dt=${day}`));
         expect(created.status).toBe(live.has(day) ? 200 : 201);
         open(day);
+      } else if (action === "dropLake") {
+        // The hot partition too (`true`), or only the incarnations the hot tier dropped.
+        const day = pick([...days, "d9"]);
+        const mode = pick(["only", "true"] as const);
+        const answer = await api("DELETE", path(name, `/partitions/dt=${day}?lake=${mode}`));
+        const hot = live.get(day);
+        const gone = dropped.filter((p) => p.tieredChanges > 0 && p.day === day);
+        // An incarnation whose tiered rows were all deleted may have had its files compacted away: then either answer fits.
+        if (hot !== undefined || gone.some((p) => lakeOf(keyed, p).length > 0)) expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+        else if (gone.length === 0) expect(answer.status, JSON.stringify(answer.body)).toBe(404);
+        if (mode === "true" && hot !== undefined) {
+          live.delete(day);
+          drops++;
+        }
+        dropped.splice(0, dropped.length, ...dropped.filter((p) => p.day !== day));
+        if (answer.status === 200 && answer.body.lake.snapshotId !== null) {
+          lakeDrops++;
+          version++;
+          snapshots.push({ snapshotId: answer.body.lake.snapshotId, lake: new Map([...dropped, ...live.values()].map((p) => [p, lakeOf(keyed, p)])) });
+        }
       } else {
         const day = pick([...live.keys(), "d9"]);
         const answer = await api("DELETE", path(name, `/partitions/dt=${day}`));
@@ -162,6 +186,7 @@ describe("partitioned lake tables against a model", () => {
     }
     expect(rounds, "tiering rounds").toBeGreaterThan(3);
     expect(drops, "drops").toBeGreaterThan(0);
+    expect(lakeDrops, "drops from the lake").toBeGreaterThan(0);
     expect(recreated, "partitions created again over their lake rows").toBeGreaterThan(0);
     expect(compactions, "compactions").toBeGreaterThan(0);
     expect(lakeRows().length, "rows in the lake").toBeGreaterThan(0);
