@@ -1,10 +1,13 @@
 /**
  * The OpenAPI 3.1 description of `/v1`, served open at `/v1/openapi.json`.
  * It is data, written by hand next to the routes it describes; a test
- * (test/node/openapi.test.ts) checks that every route the app registers is
- * described and every described route exists. The prose reference is
+ * (test/workers/openapi.test.ts) checks that every route the app registers
+ * is described and every described route exists. The prose reference is
  * docs/http-api.md.
  */
+import { describePartitionsMax } from "./tables.ts";
+import { describeBucketsMax } from "./tablets.ts";
+
 type Json = Record<string, unknown>;
 
 const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
@@ -65,9 +68,9 @@ const operations: Record<string, Record<string, Json>> = {
   },
   "/v1/databases/{db}/tables/{table}/partitions": {
     get: {
-      summary: "A partitioned table's partitions with each bucket's offsets (32 buckets per answer; `next` continues)",
+      summary: `A partitioned table's partitions with each bucket's offsets (${describeBucketsMax} buckets per answer; \`next\` continues)`,
       parameters: [db, table, query("cursor", "where to continue: the `next` of the previous answer")],
-      responses: { "200": json({ type: "object", properties: { partitions: { type: "array", items: ref("Partition") }, next: { type: ["string", "null"] } } }), ...common },
+      responses: { "200": json({ type: "object", properties: { partitions: { type: "array", items: ref("PartitionOffsets") }, next: { type: ["string", "null"] } } }), ...common },
     },
   },
   "/v1/databases/{db}/tables/{table}/partitions/{partition}": {
@@ -190,6 +193,8 @@ const schemas: Record<string, Json> = {
       properties: {
         buckets: { type: "array", items: { type: "object", properties: { bucket: { type: "integer" }, logStartOffset: { type: "integer" }, tieredOffset: { type: "integer" }, highWatermark: { type: "integer" } } } },
         lakeSnapshot: { type: ["object", "null"] },
+        partitionCount: { type: "integer", description: "a partitioned table's partitions (its `buckets` are then empty)" },
+        partitions: { type: "array", items: ref("Partition"), description: `a partitioned table's first ${describePartitionsMax} partitions (all through .../partitions)` },
       },
     }],
   },
@@ -210,6 +215,12 @@ const schemas: Record<string, Json> = {
     },
   },
   Partition: { type: "object", properties: { partition: { type: "string" }, partitionId: { type: "integer" }, values: { type: "object", additionalProperties: { type: "string" } }, createdAt: { type: "string", format: "date-time" }, created: { type: "boolean" } } },
+  PartitionOffsets: {
+    allOf: [ref("Partition"), {
+      type: "object",
+      properties: { buckets: { type: "array", items: { type: "object", properties: { bucket: { type: "integer" }, logStartOffset: { type: "integer" }, tieredOffset: { type: "integer" }, highWatermark: { type: "integer" } } } } },
+    }],
+  },
   WriteResult: { type: "object", properties: { buckets: { type: "array", items: { type: "object", properties: { partition: { type: "string" }, bucket: { type: "integer" }, baseOffset: { type: "integer" }, count: { type: "integer" }, duplicate: { type: "boolean" } } } } } },
   LookupRequest: {
     oneOf: [
@@ -217,7 +228,7 @@ const schemas: Record<string, Json> = {
       { type: "object", required: ["prefix"], properties: { prefix: ref("Row"), limit: { type: "integer", minimum: 1, maximum: 10000 } } },
     ],
   },
-  LogPage: { type: "object", properties: { bucket: { type: "integer" }, logStartOffset: { type: "integer" }, highWatermark: { type: "integer" }, nextOffset: { type: "integer" }, rows: { type: "array", items: ref("Row") } } },
+  LogPage: { type: "object", properties: { partition: { type: "string", description: "a partitioned table's partition" }, bucket: { type: "integer" }, logStartOffset: { type: "integer" }, highWatermark: { type: "integer" }, nextOffset: { type: "integer" }, rows: { type: "array", items: ref("Row") } } },
   Snapshot: { type: "object", properties: { snapshotId: { type: "integer" }, sequenceNumber: { type: "integer" }, timestamp: { type: "string" }, operation: { type: "string" }, bucketOffsets: { type: "object", additionalProperties: { type: "integer" } }, totalRecords: { type: "integer" } } },
   Token: { type: "object", properties: { id: { type: "string" }, name: { type: "string" }, scopes: { type: "array", items: { type: "string" } }, createdAt: { type: "string" } } },
 };
