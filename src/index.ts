@@ -2,8 +2,7 @@
 import { env } from "cloudflare:workers";
 import { createApp } from "./api/app.ts";
 import { accessMode, announceMode } from "./auth/mode.ts";
-import { restartAlarms } from "./lake/pass.ts";
-import { restartPartitionAlarms } from "./auto-partition/alarms.ts";
+import { restartAlarms } from "./restart-alarms.ts";
 
 export { Tablet } from "./tablet/tablet.ts";
 export { LakeScheduler } from "./lake/scheduler.ts";
@@ -18,6 +17,6 @@ export default {
   fetch: app.fetch,
   /** Tables tier, and create and expire partitions, on their Durable Objects' alarms; the cron only restarts an alarm that was lost. */
   async scheduled(_controller, env) {
-    await Promise.all([restartAlarms(env), restartPartitionAlarms(env)]);
+    await restartAlarms(env);
   },
 } satisfies ExportedHandler<Env>;
