@@ -54,7 +54,9 @@ interface Streams {
 }
 
 /** A Tablet socket's key: its bucket, or, following every partition, its partition's id and its bucket. */
-const streamKey = (bucket: number, partitionId?: number) => (partitionId === undefined ? String(bucket) : `${partitionId} ${bucket}`);
+const streamKey = (bucket: number, partitionId?: number) => (partitionId === undefined ? String(bucket) : `${partitionPrefix(partitionId)}${bucket}`);
+/** What the stream keys of one partition's buckets start with. */
+const partitionPrefix = (partitionId: number) => `${partitionId} `;
 
 export function relaySubscription(env: Env, table: TableEntry, options: RelayOptions): Response {
   const { 0: client, 1: server } = new WebSocketPair();
@@ -116,7 +118,7 @@ export function relaySubscription(env: Env, table: TableEntry, options: RelayOpt
         connect: (owner, buckets, gone) => connectTablets(env, owner, buckets, streams, gone),
         closePartition(partitionId) {
           for (const [key, ws] of tablets) {
-            if (key.startsWith(`${partitionId} `)) {
+            if (key.startsWith(partitionPrefix(partitionId))) {
               tablets.delete(key);
               safeClose(ws, 1000, "partition dropped");
             }
