@@ -9,8 +9,8 @@
  * partition) and all or nothing per call; a table never holds more than
  * `partitionsMaxOf(bucket.num)` partitions. The cache remembers only
  * partitions that exist (a miss asks D1); one dropped since is found out
- * by its Tablets' tombstones, and the caller then forgets the table's
- * partitions (`forgetPartitions`) and asks again.
+ * by its Tablets' tombstones, and the caller then forgets that partition
+ * (`forgetPartitions`) and asks again.
  */
 import { FloeError, TableDroppedError } from "../errors.ts";
 import { isPartitioned } from "../table/schema.ts";
@@ -41,9 +41,13 @@ const entriesMax = 10_000;
 const cache = new Map<string, { partition: PartitionEntry; expiresAtMs: number }>();
 const cacheKey = (tableId: string, spec: string) => `${tableId} ${spec}`;
 
-/** Forgets what this isolate knows of a table's partitions (one of them was found dropped). */
-export function forgetPartitions(tableId: string): void {
-  for (const key of cache.keys()) if (key.startsWith(`${tableId} `)) cache.delete(key);
+/**
+ * Forgets what this isolate knows of some of a table's partitions (found
+ * dropped), or of all of them (the table was).
+ */
+export function forgetPartitions(tableId: string, specs?: readonly string[]): void {
+  if (specs) for (const spec of specs) cache.delete(cacheKey(tableId, spec));
+  else for (const key of cache.keys()) if (key.startsWith(`${tableId} `)) cache.delete(key);
 }
 
 function remember(tableId: string, partition: PartitionEntry): void {

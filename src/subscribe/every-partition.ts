@@ -74,7 +74,7 @@ export function followEveryPartition(env: Env, table: TableEntry, every: EveryPa
 
   const stillExists = async (partition: PartitionEntry): Promise<boolean> => {
     // What this isolate remembers of the table's partitions may predate the drop.
-    forgetPartitions(table.tableId);
+    forgetPartitions(table.tableId, [partition.spec]);
     return (await resolvePartitions(env.CATALOG, table, [partition.spec], false)).get(partition.spec)?.partitionId === partition.partitionId;
   };
 

@@ -140,7 +140,7 @@ export function relaySubscription(env: Env, table: TableEntry, options: RelayOpt
       } catch (error) {
         // This isolate's entry of the partition may be stale (dropped, maybe created again, elsewhere): look it up once more.
         if (!lookAgain || partition === undefined || !(error instanceof TableDroppedError)) throw error;
-        forgetPartitions(table.tableId);
+        forgetPartitions(table.tableId, [owner.partition!.spec]);
         await connect(false);
       }
     };

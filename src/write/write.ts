@@ -82,8 +82,8 @@ export async function writeRows(env: Env, table: TableEntry, plan: WritePlan, ba
   if (stale.length === results.length) throw new TableDroppedError();
   if (stale.length > 0) {
     // A partition dropped (and maybe created again) since this isolate cached it: only its parts are sent again.
-    forgetPartitions(table.tableId);
     const staleSpecs = [...new Set(stale.map((i) => appends[i]!.spec!))];
+    forgetPartitions(table.tableId, staleSpecs);
     const fresh = await resolvePartitions(env.CATALOG, table, staleSpecs, options.createPartitions);
     // Not a 404 as before any part was written: the other partitions' parts are committed.
     const gone = staleSpecs.find((spec) => !fresh.has(spec));
