@@ -233,11 +233,6 @@ function compareBytes(bytes: Uint8Array, start: number, end: number, other: Byte
   return end - start - (other.end - other.start);
 }
 
-/** One value in Iceberg's single-value binary form, as bounds and partition summaries store it. */
-export function boundValue(type: FloeType, value: number | bigint | boolean): Uint8Array {
-  return boundBytes(type, value, "lower")!;
-}
-
 /** Iceberg's single-value binary form (spec appendix D), truncated for strings and binary. */
 function boundBytes(type: FloeType, value: BoundValue, side: "lower" | "upper"): Uint8Array | undefined {
   const view = (bytes: number, write: (v: DataView) => void) => {
